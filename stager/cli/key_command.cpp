@@ -1,0 +1,8 @@
+// Placeholder until this command group lands; its owner replaces the whole file.
+#include "stager/cli/commands.hpp"
+
+namespace offstage::cli {
+
+void add_key_command(CLI::App&, const GlobalOptions&) {}
+
+} // namespace offstage::cli
