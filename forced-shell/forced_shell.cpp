@@ -1,0 +1,167 @@
+#include "forced-shell/forced_shell.hpp"
+
+#include "forced-shell/backup_lock.hpp"
+#include "forced-shell/child_process.hpp"
+#include "forced-shell/decision_log.hpp"
+#include "forced-shell/deployment_check.hpp"
+#include "forced-shell/exit_status.hpp"
+#include "forced-shell/invocation.hpp"
+#include "forced-shell/refusal.hpp"
+#include "forced-shell/shell_command.hpp"
+#include "forced-shell/shell_config.hpp"
+#include "forced-shell/staging_root.hpp"
+#include "platform/config_file.hpp"
+#include "platform/unique_fd.hpp"
+
+#include <cstdlib>
+#include <fcntl.h>
+#include <iostream>
+#include <string>
+#include <unistd.h>
+
+namespace offstage::forced_shell {
+
+namespace {
+
+// Fixed environments for the children: nothing of the login's environment (LD_*, BASH_ENV,
+// POPT*, RSYNC_*, a client's AcceptEnv variables) reaches them. HOME does not exist, so
+// nothing can be read from or written to a home directory (rsync -C reads $HOME/.cvsignore).
+const std::vector<std::string> rsync_environment = {"PATH=/usr/bin:/bin", "HOME=/nonexistent"};
+const std::vector<std::string> backup_environment = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                                                     "HOME=/nonexistent"};
+
+void say(const std::string& line) {
+    std::string text = "offstage-shell: " + line + "\n";
+    [[maybe_unused]] ssize_t ignored = ::write(2, text.data(), text.size());
+}
+
+int refuse(DecisionLog& log, Decision decision, int status) {
+    decision.event = "refused";
+    decision.status = status;
+    log.record(decision);
+    say("refused: " + decision.reason);
+    return status;
+}
+
+int fail(DecisionLog& log, Decision decision, int status) {
+    decision.event = "error";
+    decision.status = status;
+    log.record(decision);
+    say(decision.reason);
+    return status;
+}
+
+int run_backup(const ShellConfig& config, DecisionLog& log, Decision decision) {
+    std::optional<BackupLock> lock;
+    try {
+        lock = BackupLock::acquire(config.backup_lock, config.backup_wait);
+    } catch (const std::system_error& error) {
+        decision.reason = error.what();
+        return fail(log, decision, ExitStatus::os_error);
+    }
+    if (!lock) {
+        decision.reason = "another backup is running; try again later";
+        return refuse(log, decision, ExitStatus::busy);
+    }
+    platform::UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    ChildProcess::Options options;
+    options.environment = backup_environment;
+    // The backup has nothing to read from the provider.
+    options.stdin_fd = null_in.get();
+    decision.event = "allowed";
+    decision.reason = "backup: " + config.backup_command.front();
+    log.record(decision);
+    try {
+        int status = ChildProcess::run(config.backup_command, options);
+        decision.event = "finished";
+        decision.status = status;
+        log.record(decision);
+        return status;
+    } catch (const std::system_error& error) {
+        decision.reason = error.what();
+        return fail(log, decision, ExitStatus::os_error);
+    }
+}
+
+int run_rsync(const ShellConfig& config, const ShellCommand& command, DecisionLog& log,
+              Decision decision) {
+    std::optional<StagingRoot> root;
+    std::vector<std::string> argv;
+    try {
+        root.emplace(config.staging_root);
+        argv = command.rsync_argv(config.rsync, *root);
+    } catch (const Refusal& refusal) {
+        decision.reason = refusal.what();
+        return refuse(log, decision, ExitStatus::refused);
+    } catch (const std::system_error& error) {
+        decision.reason = error.what();
+        return fail(log, decision, ExitStatus::os_error);
+    }
+    ChildProcess::Options options;
+    options.environment = rsync_environment;
+    options.inherit = root->pinned_descriptors();
+    options.working_directory_fd = root->descriptor();
+    decision.event = "allowed";
+    decision.reason = "rsync pull of " + std::to_string(command.rsync().paths().size()) + " path" +
+                      (command.rsync().paths().size() == 1 ? "" : "s");
+    log.record(decision);
+    try {
+        int status = ChildProcess::run(argv, options);
+        decision.event = "finished";
+        decision.status = status;
+        log.record(decision);
+        return status;
+    } catch (const std::system_error& error) {
+        decision.reason = error.what();
+        return fail(log, decision, ExitStatus::os_error);
+    }
+}
+
+} // namespace
+
+int ForcedShell::main(std::span<const char* const> argv) {
+    Decision decision{"", DecisionLog::client_from(std::getenv("SSH_CONNECTION")), "", ""};
+    // Until the config says otherwise, decisions go to syslog only.
+    DecisionLog early_log("", true);
+
+    Invocation invocation;
+    try {
+        invocation = Invocation::parse(argv, std::getenv("SSH_ORIGINAL_COMMAND"));
+    } catch (const Refusal& refusal) {
+        decision.reason = refusal.what();
+        return refuse(early_log, decision, ExitStatus::refused);
+    } catch (const UsageError& error) {
+        decision.reason = error.what();
+        return fail(early_log, decision, ExitStatus::usage_error);
+    }
+
+    if (invocation.mode == Invocation::Mode::check) {
+        DeploymentCheck check(invocation.config, invocation.authorized_keys, argv[0]);
+        return check.run(std::cout);
+    }
+
+    decision.command = invocation.command;
+    ShellConfig config;
+    try {
+        config = ShellConfig::load(invocation.config);
+    } catch (const platform::ConfigError& error) {
+        // A bad config refuses everything; it never falls back to defaults.
+        decision.reason = std::string("configuration error: ") + error.what();
+        return refuse(early_log, decision, ExitStatus::config_error);
+    }
+    DecisionLog log(config.log_file, config.syslog);
+
+    std::optional<ShellCommand> command;
+    try {
+        command = ShellCommand::parse(invocation.command);
+    } catch (const Refusal& refusal) {
+        decision.reason = refusal.what();
+        return refuse(log, decision, ExitStatus::refused);
+    }
+    if (command->kind() == ShellCommand::Kind::backup) {
+        return run_backup(config, log, decision);
+    }
+    return run_rsync(config, *command, log, decision);
+}
+
+} // namespace offstage::forced_shell
