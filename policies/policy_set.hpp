@@ -11,10 +11,17 @@
 
 namespace offstage::policies {
 
+class PolicyIndex;
+
 enum class Verdict { exclude, expect, include };
 
 // "exclude" | "expect" | "include"
 std::string_view to_string(Verdict);
+
+// A pattern matching exactly the literal `path` (wildcards, backslashes and whitespace escaped),
+// e.g. for the exclude of the staging root that the scan puts before all rules:
+// PolicySet::parse("exclude " + escape_pattern(root) + "/", config_file).
+std::string escape_pattern(std::string_view path);
 
 struct Rule {
     Verdict verdict;
@@ -23,7 +30,8 @@ struct Rule {
     unsigned line;       // 1-based
 };
 
-// A bad policy line; what() is "FILE:LINE:COL: expected ..., found ...".
+// A bad policy line; what() is "FILE:LINE:COL: expected ..., found ...". Line 0 (and column 0)
+// stands for the file as a whole, e.g. when it cannot be read: what() is then "FILE: ...".
 class PolicyError : public std::runtime_error {
 public:
     PolicyError(std::string file, unsigned line, unsigned column, std::string message);
@@ -70,10 +78,9 @@ public:
     const std::vector<Rule>& rules() const;
 
 private:
-    // The compiled index lives in policy_index.hpp: users of the API need not see it.
-    class Index;
+    // The compiled patterns and their trie (policy_index.hpp): users of the API need not see it.
     std::vector<Rule> rules_;
-    std::unique_ptr<Index> index_;
+    std::unique_ptr<PolicyIndex> index_;
 };
 
 } // namespace offstage::policies

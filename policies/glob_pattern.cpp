@@ -1,0 +1,218 @@
+#include "policies/glob_pattern.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace offstage::policies {
+
+namespace {
+
+bool is_literal(const GlobPattern::Element& element) {
+    return element.kind == GlobPattern::ElementKind::one && element.bytes.count() == 1;
+}
+
+unsigned char literal_byte(const GlobPattern::Element& element) {
+    for (std::size_t byte = 0; byte < 256; ++byte) {
+        if (element.bytes.test(byte)) {
+            return static_cast<unsigned char>(byte);
+        }
+    }
+    return 0;
+}
+
+// Runs `body` with two zeroed state sets of `words` words each; small patterns (all of the
+// default ones) stay on the stack, because match() runs for every file of the walk.
+template <typename Body>
+bool with_state_sets(std::size_t words, Body body) {
+    constexpr std::size_t inline_words = 8;
+    if (words <= inline_words) {
+        std::array<std::uint64_t, 2 * inline_words> sets{};
+        return body(sets.data(), sets.data() + inline_words);
+    }
+    std::vector<std::uint64_t> sets(2 * words, 0);
+    return body(sets.data(), sets.data() + words);
+}
+
+} // namespace
+
+GlobPattern::Element GlobPattern::Element::literal(unsigned char byte) {
+    Element element{ElementKind::one, {}};
+    element.bytes.set(byte);
+    return element;
+}
+
+GlobPattern::GlobPattern(const std::vector<Element>& elements, bool tree)
+    : tree_(tree) {
+    // Leading components made only of literal bytes go into the index key; the NFA starts at
+    // the '/' before the first component that is not literal.
+    std::size_t start = 0;
+    while (start < elements.size() && is_literal(elements[start]) &&
+           literal_byte(elements[start]) == '/') {
+        std::size_t end = start + 1;
+        std::string component;
+        while (end < elements.size() && is_literal(elements[end]) &&
+               literal_byte(elements[end]) != '/') {
+            component.push_back(static_cast<char>(literal_byte(elements[end])));
+            ++end;
+        }
+        bool component_ends = end == elements.size() ||
+                              (is_literal(elements[end]) && literal_byte(elements[end]) == '/');
+        if (component.empty() || !component_ends) {
+            break;
+        }
+        literal_components_.push_back(std::move(component));
+        start = end;
+    }
+
+    std::bitset<256> all_bytes;
+    all_bytes.set();
+    std::bitset<256> all_but_slash = all_bytes;
+    all_but_slash.reset('/');
+    std::vector<std::vector<std::size_t>> epsilon;
+    for (std::size_t i = start; i < elements.size(); ++i) {
+        const Element& element = elements[i];
+        std::size_t here = states_.size();
+        switch (element.kind) {
+        case ElementKind::one:
+            states_.push_back({element.bytes, false});
+            epsilon.emplace_back();
+            break;
+        case ElementKind::star:
+            states_.push_back({all_but_slash, true});
+            epsilon.push_back({here + 1});
+            break;
+        case ElementKind::globstar:
+            states_.push_back({all_bytes, true});
+            epsilon.push_back({here + 1});
+            break;
+        case ElementKind::optional_directories: {
+            // "" or any run followed by the component's '/'. The choice is a state of its
+            // own that consumes nothing: once the run has consumed a byte, skipping the '/'
+            // is no longer an option.
+            std::bitset<256> slash;
+            slash.set('/');
+            states_.push_back({std::bitset<256>(), false});
+            epsilon.push_back({here + 1, here + 3});
+            states_.push_back({all_bytes, true});
+            epsilon.push_back({here + 2});
+            states_.push_back({slash, false});
+            epsilon.emplace_back();
+            break;
+        }
+        }
+    }
+
+    const std::size_t count = states_.size() + 1; // with the accept state
+    words_ = (count + 63) / 64;
+    closure_.assign(count * words_, 0);
+    for (std::size_t state = count; state-- > 0;) {
+        std::uint64_t* set = &closure_[state * words_];
+        set[state / 64] |= std::uint64_t{1} << (state % 64);
+        if (state < epsilon.size()) {
+            for (std::size_t target : epsilon[state]) {
+                const std::uint64_t* target_set = &closure_[target * words_];
+                for (std::size_t word = 0; word < words_; ++word) {
+                    set[word] |= target_set[word];
+                }
+            }
+        }
+    }
+
+    std::string run;
+    auto finish_run = [&] {
+        if (run.size() > required_literal_.size()) {
+            required_literal_ = run;
+        }
+        run.clear();
+    };
+    for (std::size_t i = start; i < elements.size(); ++i) {
+        if (is_literal(elements[i])) {
+            run.push_back(static_cast<char>(literal_byte(elements[i])));
+        } else {
+            finish_run();
+        }
+    }
+    if (!tree_) {
+        required_suffix_ = run;
+    }
+    finish_run();
+    if (required_literal_.size() < 2) {
+        required_literal_.clear(); // a lone '/' rejects nothing
+    }
+}
+
+bool GlobPattern::accepting(const std::uint64_t* set) const {
+    std::size_t accept = states_.size();
+    return (set[accept / 64] >> (accept % 64)) & 1U;
+}
+
+void GlobPattern::add_closure(std::uint64_t* set, std::size_t state) const {
+    const std::uint64_t* closure = &closure_[state * words_];
+    for (std::size_t word = 0; word < words_; ++word) {
+        set[word] |= closure[word];
+    }
+}
+
+bool GlobPattern::step(const std::uint64_t* current, std::uint64_t* next,
+                       unsigned char byte) const {
+    std::fill(next, next + words_, 0);
+    bool any = false;
+    for (std::size_t word = 0; word < words_; ++word) {
+        std::uint64_t bits = current[word];
+        while (bits != 0) {
+            std::size_t state = word * 64 + static_cast<std::size_t>(__builtin_ctzll(bits));
+            bits &= bits - 1;
+            if (state < states_.size() && states_[state].bytes.test(byte)) {
+                add_closure(next, states_[state].loops ? state : state + 1);
+                any = true;
+            }
+        }
+    }
+    return any;
+}
+
+bool GlobPattern::matches_rest(std::string_view rest, bool is_directory) const {
+    if (!required_suffix_.empty() && !rest.ends_with(required_suffix_)) {
+        return false;
+    }
+    if (!required_literal_.empty() && rest.find(required_literal_) == std::string_view::npos) {
+        return false;
+    }
+    return with_state_sets(words_, [&](std::uint64_t* current, std::uint64_t* next) {
+        add_closure(current, 0);
+        for (char c : rest) {
+            // A tree pattern that matched a directory matches everything below it.
+            if (tree_ && c == '/' && accepting(current)) {
+                return true;
+            }
+            if (!step(current, next, static_cast<unsigned char>(c))) {
+                return false;
+            }
+            std::swap(current, next);
+        }
+        return accepting(current) && (!tree_ || is_directory);
+    });
+}
+
+bool GlobPattern::may_match_below(std::string_view rest) const {
+    return with_state_sets(words_, [&](std::uint64_t* current, std::uint64_t* next) {
+        add_closure(current, 0);
+        for (char c : rest) {
+            if (tree_ && c == '/' && accepting(current)) {
+                return true;
+            }
+            if (!step(current, next, static_cast<unsigned char>(c))) {
+                return false;
+            }
+            std::swap(current, next);
+        }
+        if (tree_ && accepting(current)) {
+            return true;
+        }
+        // Anything live after the '/' may still reach the accept state.
+        return step(current, next, '/');
+    });
+}
+
+} // namespace offstage::policies

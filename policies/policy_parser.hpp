@@ -1,0 +1,28 @@
+// The grammar of policy files, in one place: lines of `exclude|expect|include PATTERN` and
+// comments, and the pattern syntax. Every bad line becomes one PolicyError naming
+// file:line:column and what was expected; a bad line is never skipped silently.
+#pragma once
+
+#include "policies/glob_pattern.hpp"
+#include "policies/policy_set.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace offstage::policies {
+
+class PolicyParser {
+public:
+    struct ParsedRule {
+        Rule rule;
+        GlobPattern pattern;
+    };
+
+    // Parses one file's text. Appends the first error of each bad line to `errors` and goes
+    // on with the next line, so that `offstage policy check` reports them all at once.
+    static std::vector<ParsedRule> parse(std::string_view text, const std::string& file_name,
+                                         std::vector<PolicyError>& errors);
+};
+
+} // namespace offstage::policies
