@@ -1,0 +1,370 @@
+#include "stager/archive/tar_writer.hpp"
+
+#include "platform/unique_fd.hpp"
+#include "stager/archive/scoped_c_utf8_locale.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <fcntl.h>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace offstage::archive {
+
+namespace {
+
+constexpr std::size_t read_block = 1 << 20;
+
+std::string errno_text(int error) {
+    return std::strerror(error);
+}
+
+// The name inside the archive: the path without leading slashes, so that an archive of
+// "/etc/x" extracts to DIR/etc/x. "/" itself becomes ".".
+std::string entry_name(const std::string& path) {
+    std::size_t start = path.find_first_not_of('/');
+    return start == std::string::npos ? std::string(".") : path.substr(start);
+}
+
+bool has_dotdot_component(const std::string& name) {
+    std::size_t start = 0;
+    while (start <= name.size()) {
+        std::size_t end = name.find('/', start);
+        if (end == std::string::npos) {
+            end = name.size();
+        }
+        if (name.compare(start, end - start, "..") == 0) {
+            return true;
+        }
+        start = end + 1;
+    }
+    return false;
+}
+
+bool same_time(const timespec& a, const timespec& b) {
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+struct EntryDeleter {
+    void operator()(archive_entry* entry) const { archive_entry_free(entry); }
+};
+using EntryPtr = std::unique_ptr<archive_entry, EntryDeleter>;
+
+} // namespace
+
+// The libarchive client: forwards blocks to the sink and keeps its exception for the caller.
+struct TarWriter::Output {
+    platform::ByteSink& sink;
+    std::exception_ptr failure;
+
+    static la_ssize_t write(::archive* writer, void* self, const void* data, size_t size) {
+        auto* output = static_cast<Output*>(self);
+        try {
+            output->sink.write(
+                std::span<const std::byte>(static_cast<const std::byte*>(data), size));
+            return static_cast<la_ssize_t>(size);
+        } catch (...) {
+            output->failure = std::current_exception();
+            archive_set_error(writer, EIO, "output failed");
+            return -1;
+        }
+    }
+};
+
+TarWriter::TarWriter(platform::ByteSink& out, platform::ProgressMeter* progress)
+    : output_(std::make_unique<Output>(Output{out, nullptr}))
+    , progress_(progress)
+    , buffer_(read_block) {
+    ScopedCUtf8Locale locale;
+    writer_ = archive_write_new();
+    disk_ = archive_read_disk_new();
+    links_ = archive_entry_linkresolver_new();
+    if (writer_ == nullptr || disk_ == nullptr || links_ == nullptr) {
+        archive_write_free(writer_);
+        archive_read_free(disk_);
+        archive_entry_linkresolver_free(links_);
+        throw std::runtime_error("libarchive: cannot allocate the tar writer");
+    }
+    // SCHILY xattr headers only: the default also writes LIBARCHIVE.xattr, storing each twice.
+    if (archive_write_set_format_pax(writer_) != ARCHIVE_OK ||
+        archive_write_set_format_option(writer_, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
+        archive_write_add_filter_none(writer_) != ARCHIVE_OK ||
+        archive_read_disk_set_standard_lookup(disk_) != ARCHIVE_OK) {
+        std::string what = archive_error_string(writer_) ? archive_error_string(writer_) : "";
+        archive_write_free(writer_);
+        archive_read_free(disk_);
+        archive_entry_linkresolver_free(links_);
+        throw std::runtime_error("libarchive: cannot set up the pax writer: " + what);
+    }
+    archive_entry_linkresolver_set_strategy(links_, archive_format(writer_));
+    if (archive_write_open2(writer_, output_.get(), nullptr, &Output::write, nullptr, nullptr) !=
+        ARCHIVE_OK) {
+        std::string what = archive_error_string(writer_) ? archive_error_string(writer_) : "";
+        archive_write_free(writer_);
+        archive_read_free(disk_);
+        archive_entry_linkresolver_free(links_);
+        throw std::runtime_error("libarchive: cannot open the pax writer: " + what);
+    }
+}
+
+TarWriter::~TarWriter() {
+    archive_entry_linkresolver_free(links_);
+    archive_read_free(disk_);
+    // Not finished: free without writing the end of the archive (the output is abandoned).
+    if (!finished_) {
+        archive_write_fail(writer_);
+    }
+    archive_write_free(writer_);
+}
+
+void TarWriter::fail_output(const std::string& what) {
+    if (output_->failure) {
+        std::exception_ptr failure = output_->failure;
+        output_->failure = nullptr;
+        std::rethrow_exception(failure);
+    }
+    const char* detail = archive_error_string(writer_);
+    throw std::runtime_error("tar writer: " + what + ": " + (detail ? detail : "unknown error"));
+}
+
+void TarWriter::report(const std::string& path, std::string what) {
+    problems_.push_back(FileProblem{path, std::move(what)});
+}
+
+void TarWriter::add(const std::string& path) {
+    if (finished_) {
+        throw std::logic_error("tar writer: add after finish");
+    }
+    ScopedCUtf8Locale locale;
+    add_entry(path);
+}
+
+void TarWriter::add_entry(const std::string& path) {
+    if (path.empty()) {
+        return;
+    }
+    std::string name = entry_name(path);
+    if (has_dotdot_component(name)) {
+        report(path, "not archived: the path has a '..' component");
+        return;
+    }
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        int error = errno;
+        report(path, error == ENOENT ? "vanished before it was read"
+                                     : "not archived: lstat: " + errno_text(error));
+        return;
+    }
+    if (S_ISSOCK(st.st_mode)) {
+        // A socket is a rendezvous point of a running program, not data: tar cannot hold it.
+        ++counts_.sockets_skipped;
+        return;
+    }
+    platform::UniqueFd fd;
+    if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+        // O_NOFOLLOW: a path swapped for a symlink since the listing is never followed.
+        // O_NONBLOCK: a path swapped for a FIFO never blocks the run.
+        int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+        if (S_ISDIR(st.st_mode)) {
+            flags |= O_DIRECTORY;
+        }
+        fd.reset(::open(path.c_str(), flags));
+        if (!fd) {
+            int error = errno;
+            if (error == ENOENT) {
+                report(path, "vanished before it was read");
+            } else if (error == ELOOP || error == ENOTDIR) {
+                report(path, "not archived: it changed type (became a symlink) before it was read");
+            } else {
+                report(path, "unreadable: open: " + errno_text(error));
+            }
+            return;
+        }
+        struct stat opened {};
+        if (::fstat(fd.get(), &opened) != 0) {
+            report(path, "unreadable: fstat: " + errno_text(errno));
+            return;
+        }
+        if ((opened.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) {
+            report(path, "not archived: it changed type before it was read");
+            return;
+        }
+        st = opened; // what we read is what the header must describe
+    }
+
+    EntryPtr entry(archive_entry_new2(writer_));
+    if (!entry) {
+        throw std::runtime_error("libarchive: out of memory for an entry");
+    }
+    archive_entry_copy_pathname(entry.get(), name.c_str());
+    // libarchive reads symlink targets, xattrs and ACLs through the source path (or the fd).
+    archive_entry_copy_sourcepath(entry.get(), path.c_str());
+    int status = archive_read_disk_entry_from_file(disk_, entry.get(), fd.get(), &st);
+    if (status == ARCHIVE_WARN) {
+        report(path, std::string("metadata incomplete: ") + archive_error_string(disk_));
+    } else if (status != ARCHIVE_OK) {
+        report(path, std::string("not archived: ") + archive_error_string(disk_));
+        return;
+    }
+    // Hardlinks: the first path of an inode carries the data, later ones become links to it.
+    archive_entry* linked = entry.get();
+    archive_entry* spare = nullptr;
+    archive_entry_linkify(links_, &linked, &spare);
+    if (linked != nullptr) {
+        write_entry(linked, path, archive_entry_hardlink(linked) == nullptr ? fd.get() : -1);
+    }
+    if (spare != nullptr) { // not with the tar strategy; handled for completeness
+        write_entry(spare, path, -1);
+        archive_entry_free(spare);
+    }
+}
+
+void TarWriter::write_entry(archive_entry* entry, const std::string& path, int fd) {
+    int status = archive_write_header(writer_, entry);
+    if (status == ARCHIVE_FATAL) {
+        fail_output("header of " + path);
+    }
+    if (status == ARCHIVE_FAILED) {
+        report(path, std::string("not archived: ") + archive_error_string(writer_));
+        return;
+    }
+    if (status == ARCHIVE_WARN) {
+        // "Can't translate pathname ... to UTF-8" is the pax writer's fallback working as
+        // intended: the name is stored verbatim under hdrcharset=BINARY. Anything else counts.
+        std::string warning = archive_error_string(writer_) ? archive_error_string(writer_) : "";
+        if (warning.rfind("Can't translate ", 0) != 0) {
+            report(path, "archived with a warning: " + warning);
+        }
+    }
+    ++counts_.entries;
+    if (progress_ != nullptr) {
+        progress_->add_file();
+    }
+    if (fd >= 0 && archive_entry_filetype(entry) == AE_IFREG && archive_entry_size(entry) > 0) {
+        copy_content(entry, path, fd);
+    }
+    // Pads the entry with zeros up to the size in its header when the file gave less.
+    if (archive_write_finish_entry(writer_) == ARCHIVE_FATAL) {
+        fail_output("end of entry " + path);
+    }
+}
+
+void TarWriter::write_data(const std::byte* data, std::size_t size) {
+    while (size > 0) {
+        la_ssize_t written = archive_write_data(writer_, data, size);
+        if (written < 0) {
+            fail_output("data");
+        }
+        if (written == 0) {
+            return; // the entry is full: libarchive takes no more than its header says
+        }
+        data += written;
+        size -= static_cast<std::size_t>(written);
+    }
+}
+
+void TarWriter::copy_content(archive_entry* entry, const std::string& path, int fd) {
+    struct stat before {};
+    ::fstat(fd, &before);
+    const std::int64_t size = archive_entry_size(entry);
+
+    // The data regions, as libarchive found them (holes are not read: zeros stand for them
+    // and the pax writer drops them again, writing only the sparse map).
+    std::vector<std::pair<std::int64_t, std::int64_t>> regions;
+    for (int count = archive_entry_sparse_reset(entry); count > 0; --count) {
+        la_int64_t offset = 0;
+        la_int64_t length = 0;
+        archive_entry_sparse_next(entry, &offset, &length);
+        regions.emplace_back(offset, length);
+    }
+    if (regions.empty()) {
+        regions.emplace_back(0, size);
+    }
+    if (before_read_) {
+        before_read_(path);
+    }
+
+    static const std::vector<std::byte> zeros(read_block);
+    std::int64_t position = 0;
+    auto write_zeros = [&](std::int64_t until) {
+        while (position < until) {
+            auto n = static_cast<std::size_t>(
+                std::min<std::int64_t>(until - position, static_cast<std::int64_t>(zeros.size())));
+            write_data(zeros.data(), n);
+            position += static_cast<std::int64_t>(n);
+        }
+    };
+    for (const auto& [offset, length] : regions) {
+        write_zeros(offset);
+        const std::int64_t end = std::min(offset + length, size);
+        while (position < end) {
+            auto want = static_cast<std::size_t>(
+                std::min<std::int64_t>(end - position, static_cast<std::int64_t>(buffer_.size())));
+            ssize_t got = ::pread(fd, buffer_.data(), want, position);
+            if (got < 0 && errno == EINTR) {
+                continue;
+            }
+            if (got < 0) {
+                report(path, "read error at offset " + std::to_string(position) + ": " +
+                                 errno_text(errno) + "; the rest of its entry is zeros");
+                return;
+            }
+            if (got == 0) {
+                report(path, "shrank from " + std::to_string(size) + " to " +
+                                 std::to_string(position) +
+                                 " bytes while read; the rest of its entry is zeros");
+                return;
+            }
+            write_data(buffer_.data(), static_cast<std::size_t>(got));
+            position += got;
+            counts_.bytes_read += static_cast<std::uint64_t>(got);
+            if (progress_ != nullptr) {
+                progress_->add_bytes(static_cast<std::uint64_t>(got));
+            }
+        }
+    }
+    write_zeros(size);
+
+    char extra = 0;
+    ssize_t more = ::pread(fd, &extra, 1, size);
+    struct stat after {};
+    ::fstat(fd, &after);
+    if (more > 0) {
+        report(path, "grew beyond " + std::to_string(size) + " bytes while read; its first " +
+                         std::to_string(size) + " bytes are archived");
+    } else if (after.st_nlink == 0) {
+        report(path, "was deleted while read; archived as read");
+    } else if (after.st_size != before.st_size || !same_time(after.st_mtim, before.st_mtim)) {
+        report(path, "changed while read; the archived content may mix old and new data");
+    }
+}
+
+void TarWriter::finish() {
+    if (finished_) {
+        return;
+    }
+    ScopedCUtf8Locale locale;
+    // The tar strategy defers nothing, but drain the resolver as its contract asks.
+    archive_entry* entry = nullptr;
+    archive_entry* spare = nullptr;
+    for (;;) {
+        entry = nullptr;
+        archive_entry_linkify(links_, &entry, &spare);
+        if (entry == nullptr) {
+            break;
+        }
+        write_entry(entry, archive_entry_sourcepath(entry) ? archive_entry_sourcepath(entry) : "",
+                    -1);
+    }
+    if (archive_write_close(writer_) != ARCHIVE_OK) {
+        fail_output("end of archive");
+    }
+    finished_ = true;
+    output_->sink.finish();
+}
+
+} // namespace offstage::archive
