@@ -1,8 +1,134 @@
-// Placeholder until this command group lands; its owner replaces the whole file.
+// `offstage policy check` (is the configuration and every policy file valid?) and
+// `offstage policy explain PATH...` (why is this path backed up, expected, excluded, annoying?).
+#include "platform/config_file.hpp"
+#include "policies/policy_set.hpp"
 #include "stager/cli/commands.hpp"
+#include "stager/cli/exit_status.hpp"
+#include "stager/selection/path_encoding.hpp"
+#include "stager/selection/path_explainer.hpp"
+#include "stager/selection/scan_settings.hpp"
+
+#include <iostream>
+#include <memory>
 
 namespace offstage::cli {
 
-void add_policy_command(CLI::App&, const GlobalOptions&) {}
+namespace {
+
+void add_location_options(CLI::App& command, selection::ScanSettings::Overrides& overrides) {
+    command.add_option("--root", overrides.root, "root of the filesystem ([scan] root)");
+    command.add_option("--admindir", overrides.admindir,
+                       "dpkg database ([scan] admindir; default ROOT/var/lib/dpkg)");
+    command.add_option("--policy-dir", overrides.policy_dir,
+                       "directory of *.policy files ([scan] policy_dir)");
+}
+
+void check(const GlobalOptions& global, const selection::ScanSettings::Overrides& overrides) {
+    // Configuration first: a bad [scan] section makes the policy directory itself uncertain.
+    selection::ScanSettings settings =
+        selection::ScanSettings::resolve(global.config_path, overrides);
+    std::vector<policies::PolicyError> errors;
+    try {
+        errors = policies::PolicySet::check_directory(settings.policy_dir);
+    } catch (const std::exception& error) {
+        throw CommandFailure(config_error, "policy directory " + settings.policy_dir.string() +
+                                               ": " + error.what());
+    }
+    if (!errors.empty()) {
+        for (const policies::PolicyError& error : errors) {
+            std::cerr << error.what() << '\n';
+        }
+        throw CommandFailure(config_error, std::to_string(errors.size()) +
+                                               " error(s) in the policy files of " +
+                                               settings.policy_dir.string());
+    }
+    policies::PolicySet policy_set = settings.load_policies();
+    if (!global.quiet) {
+        std::cout << "ok: " << policy_set.rules().size() << " rules in "
+                  << settings.policy_dir.string() << "\n";
+    }
+}
+
+void explain(const GlobalOptions& global, const selection::ScanSettings::Overrides& overrides,
+             const std::vector<std::string>& paths) {
+    for (const std::string& path : paths) {
+        if (path.empty() || path.front() != '/') {
+            throw CommandFailure(usage_error, "explain: '" + path +
+                                                  "' is not an absolute path (paths are as "
+                                                  "seen from the scanned root)");
+        }
+    }
+    selection::ScanSettings settings =
+        selection::ScanSettings::resolve(global.config_path, overrides);
+    policies::PolicySet policy_set = settings.load_policies();
+    std::vector<selection::Explanation> explanations =
+        selection::PathExplainer::explain(settings.selection_input(), policy_set, paths);
+    std::string out;
+    for (const selection::Explanation& explanation : explanations) {
+        selection::append_text_escaped(out, explanation.path);
+        out += '\n';
+        if (explanation.canonical != explanation.path) {
+            out += "  path:      ";
+            selection::append_text_escaped(out, explanation.canonical);
+            out += " (usrmerge alias)\n";
+        }
+        out += "  owner:     ";
+        if (explanation.owners.empty()) {
+            out += "none (no package lists it)";
+        }
+        for (std::size_t i = 0; i < explanation.owners.size(); ++i) {
+            out += (i == 0 ? "" : ", ") + explanation.owners[i];
+        }
+        out += '\n';
+        if (!explanation.diversion.empty()) {
+            out += "  diversion: ";
+            selection::append_text_escaped(out, explanation.diversion);
+            out += '\n';
+        }
+        out += "  conffile:  ";
+        if (explanation.conffile) {
+            out += std::string(manifests::to_string(explanation.conffile->state));
+            if (explanation.conffile->remove_on_upgrade) {
+                out += ", remove-on-upgrade";
+            }
+        } else {
+            out += "no";
+        }
+        out += '\n';
+        out += "  rule:      ";
+        if (explanation.rule) {
+            out += explanation.rule->file + ":" + std::to_string(explanation.rule->line) + ": " +
+                   std::string(policies::to_string(explanation.rule->verdict)) + " ";
+            selection::append_text_escaped(out, explanation.rule->pattern);
+        } else {
+            out += "no rule";
+        }
+        out += '\n';
+        out += "  verdict:   " + explanation.verdict + "\n";
+    }
+    std::cout << out;
+}
+
+} // namespace
+
+void add_policy_command(CLI::App& app, const GlobalOptions& global) {
+    CLI::App* policy = app.add_subcommand("policy", "check the policy files, explain a path");
+    policy->require_subcommand(1);
+
+    auto check_overrides = std::make_shared<selection::ScanSettings::Overrides>();
+    CLI::App* check_command = policy->add_subcommand(
+        "check", "validate offstage.toml's [scan] section and every policy file");
+    add_location_options(*check_command, *check_overrides);
+    check_command->callback([check_overrides, &global]() { check(global, *check_overrides); });
+
+    auto explain_overrides = std::make_shared<selection::ScanSettings::Overrides>();
+    auto paths = std::make_shared<std::vector<std::string>>();
+    CLI::App* explain_command = policy->add_subcommand(
+        "explain", "say who owns PATH, whether it is a conffile, which rule decides it");
+    add_location_options(*explain_command, *explain_overrides);
+    explain_command->add_option("PATH", *paths, "absolute paths as seen from the root")->required();
+    explain_command->callback(
+        [explain_overrides, paths, &global]() { explain(global, *explain_overrides, *paths); });
+}
 
 } // namespace offstage::cli

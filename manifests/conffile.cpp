@@ -1,0 +1,98 @@
+#include "manifests/conffile.hpp"
+
+#include "platform/system_error.hpp"
+#include "platform/unique_fd.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <memory>
+#include <openssl/evp.h>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace offstage::manifests {
+
+std::string_view to_string(ConffileState state) {
+    switch (state) {
+    case ConffileState::unchanged:
+        return "unchanged";
+    case ConffileState::modified:
+        return "modified";
+    case ConffileState::missing:
+        return "missing";
+    case ConffileState::obsolete:
+        return "obsolete";
+    case ConffileState::fresh:
+        return "new";
+    }
+    return "unknown";
+}
+
+std::string Conffile::md5_of_file(int fd, const std::string& name) {
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
+                                                                    &EVP_MD_CTX_free);
+    if (!context || EVP_DigestInit_ex(context.get(), EVP_md5(), nullptr) != 1) {
+        throw std::runtime_error("md5 of " + name + ": OpenSSL cannot initialise MD5");
+    }
+    char buffer[65536];
+    for (;;) {
+        ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            platform::throw_errno("read " + name);
+        }
+        if (n == 0) {
+            break;
+        }
+        EVP_DigestUpdate(context.get(), buffer, static_cast<std::size_t>(n));
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_DigestFinal_ex(context.get(), digest, &length);
+    static const char hex[] = "0123456789abcdef";
+    std::string text;
+    for (unsigned int i = 0; i < length; ++i) {
+        text += hex[digest[i] >> 4];
+        text += hex[digest[i] & 0xf];
+    }
+    return text;
+}
+
+void Conffile::assess(const std::filesystem::path& root) {
+    std::string full = root.string();
+    while (!full.empty() && full.back() == '/') {
+        full.pop_back();
+    }
+    full += path;
+    platform::UniqueFd fd(::open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    if (!fd) {
+        if (errno == ENOENT || errno == ENOTDIR) {
+            state = ConffileState::missing;
+            return;
+        }
+        if (errno == ELOOP) {
+            state = ConffileState::modified; // a symlink now stands where the file was
+            return;
+        }
+        platform::throw_errno("open conffile " + full);
+    }
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0) {
+        platform::throw_errno("stat conffile " + full);
+    }
+    if (obsolete) {
+        state = ConffileState::obsolete;
+    } else if (!S_ISREG(info.st_mode)) {
+        state = ConffileState::modified;
+    } else if (md5 == "newconffile") {
+        state = ConffileState::fresh;
+    } else {
+        state =
+            md5_of_file(fd.get(), full) == md5 ? ConffileState::unchanged : ConffileState::modified;
+    }
+}
+
+} // namespace offstage::manifests

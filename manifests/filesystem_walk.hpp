@@ -1,0 +1,49 @@
+// One walk of a root filesystem, like `find ROOT -xdev` but with the fewest syscalls: entry
+// types come from the directory entries, each directory is opened relative to its parent
+// (O_DIRECTORY|O_NOFOLLOW) and never through a symlink. It never enters ROOT/proc, ROOT/sys or
+// ROOT/dev, stays on the root's filesystem plus the listed ones, skips what the caller prunes,
+// and reports unreadable directories instead of stopping.
+#pragma once
+
+#include "manifests/walked_tree.hpp"
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace offstage::manifests {
+
+struct WalkProblem {
+    std::string path; // as seen from the root ("/var/lib/x")
+    int error;        // errno
+    std::string what; // the call that failed, e.g. "open directory"
+};
+
+struct WalkOptions {
+    std::filesystem::path root = "/";
+    // Mount points (paths inside the root, e.g. "/home") whose filesystems are walked too.
+    std::vector<std::string> filesystems;
+    // Host paths of directories never to enter (the staging root), matched by device and inode.
+    std::vector<std::filesystem::path> skip_directories;
+    // Called with each directory's path (as seen from the root) before descending; true prunes
+    // the directory and all below it.
+    std::function<bool(std::string_view)> prune;
+};
+
+struct WalkResult {
+    WalkedTree tree; // every non-directory entry, in byte order of full paths
+    std::vector<WalkProblem> problems;
+    std::size_t directories = 0;       // entered
+    std::size_t pruned = 0;            // skipped by the prune callback
+    std::size_t other_filesystems = 0; // mount points not walked
+};
+
+class FilesystemWalk {
+public:
+    // Throws std::system_error when the root itself cannot be opened.
+    static WalkResult run(const WalkOptions& options);
+};
+
+} // namespace offstage::manifests

@@ -1,0 +1,57 @@
+// What the dpkg database says is installed, read through `dpkg-query` run as a child process
+// (never by parsing ADMINDIR/info): the set of package files and the conffiles, mapped to where
+// they are on disk under the scanned root (usrmerge aliasing, diversions).
+#pragma once
+
+#include "manifests/conffile.hpp"
+#include "manifests/diversion_table.hpp"
+#include "manifests/package_file_set.hpp"
+#include "manifests/usr_merge_aliases.hpp"
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace offstage::manifests {
+
+struct DatabaseLocation {
+    std::filesystem::path root = "/";                 // the filesystem the database describes
+    std::filesystem::path admindir = "/var/lib/dpkg"; // the database (dpkg --admindir)
+    std::string dpkg_query = "dpkg-query";            // program, looked up in PATH
+};
+
+class PackageDatabase {
+public:
+    // Runs dpkg-query once for every package's files and conffiles and reads the diversions.
+    // Conffile states are not assessed yet (see assess_conffiles). Throws
+    // platform::ChildProcessError naming the command, or std::runtime_error for bad output.
+    static PackageDatabase load(const DatabaseLocation& location, const UsrMergeAliases& aliases);
+
+    // Reads ROOT/path of every conffile and sets its state.
+    void assess_conffiles(const std::filesystem::path& root);
+
+    // For `policy explain`: the packages listing each of `paths` (canonical, on-disk paths).
+    // Runs dpkg-query again but keeps only those paths.
+    static std::map<std::string, std::vector<std::string>>
+    owners(const DatabaseLocation& location, const UsrMergeAliases& aliases,
+           const std::set<std::string>& paths);
+
+    const PackageFileSet& files() const { return files_; }
+    // Sorted by path, one entry per path.
+    const std::vector<Conffile>& conffiles() const { return conffiles_; }
+    const Conffile* find_conffile(std::string_view path) const;
+    const DiversionTable& diversions() const { return diversions_; }
+    std::size_t package_count() const { return package_count_; }
+    std::size_t config_files_count() const { return config_files_count_; } // "rc" packages
+
+private:
+    PackageFileSet files_;
+    std::vector<Conffile> conffiles_;
+    DiversionTable diversions_;
+    std::size_t package_count_ = 0;
+    std::size_t config_files_count_ = 0;
+};
+
+} // namespace offstage::manifests

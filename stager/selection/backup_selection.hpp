@@ -1,0 +1,96 @@
+// What a Debian host needs backed up:
+//   backup set = (all files - package files - excluded) u conffiles u included
+//   annoying   = the non-package files of the set that no rule expects (or includes)
+// computed from one dpkg-query run and one walk (run in parallel), with the reason and the
+// deciding rule for every member. Paths are raw bytes; every list is in byte order.
+#pragma once
+
+#include "manifests/filesystem_walk.hpp"
+#include "manifests/package_database.hpp"
+#include "manifests/usr_merge_aliases.hpp"
+#include "policies/policy_set.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace offstage::selection {
+
+// Why a path is in the backup set (or, for explain, why not).
+enum class Reason : std::uint8_t {
+    conffile,     // a conffile of a package: always backed up, with its state
+    included,     // an include rule matches (even a package file)
+    expected,     // a non-package file an expect rule matches
+    annoying,     // a non-package file no rule matches: backed up, and reported to the admins
+    excluded,     // an exclude rule matches: not backed up
+    package_file, // dpkg installs it: not backed up
+};
+
+// "conffile" | "included" | "expected" | "annoying" | "excluded" | "package file"
+std::string_view to_string(Reason reason);
+
+struct SelectionInput {
+    manifests::DatabaseLocation database;
+    // Mount points inside the root to walk besides the root's own filesystem.
+    std::vector<std::string> filesystems;
+    // Host directories never walked (the staging root).
+    std::vector<std::filesystem::path> skip_directories;
+};
+
+class BackupSelection {
+public:
+    struct Member {
+        std::uint32_t index; // into the walked tree, or into conffiles() when from_conffiles
+        bool from_conffiles;
+        Reason reason;
+        const policies::Rule* rule; // the first matching rule, or nullptr
+    };
+    struct SpecialFile {
+        std::uint32_t index; // into the walked tree
+        manifests::EntryType type;
+    };
+    struct Counts {
+        std::size_t walked = 0;        // non-directory entries the walk found
+        std::size_t package_files = 0; // walked entries dpkg installs (not in the set)
+        std::size_t excluded = 0;      // walked entries an exclude rule removes
+        std::size_t conffiles = 0, included = 0, expected = 0, annoying = 0; // set members
+    };
+
+    // Runs dpkg-query (and the conffile checks) on a second thread while this one walks, then
+    // classifies. `policies` must outlive the result (members point at its rules).
+    static BackupSelection compute(const SelectionInput& input,
+                                   const policies::PolicySet& policies);
+    // The classification alone, from parts already computed (conffiles already assessed).
+    static BackupSelection classify(manifests::WalkResult walk, manifests::PackageDatabase database,
+                                    const manifests::UsrMergeAliases& aliases,
+                                    const policies::PolicySet& policies);
+
+    const std::vector<Member>& members() const { return members_; }
+    // The full path of a member (an absolute path as seen from the scanned root).
+    void path(const Member& member, std::string& out) const;
+    std::string path(const Member& member) const {
+        std::string out;
+        path(member, out);
+        return out;
+    }
+    const std::vector<SpecialFile>& special_files() const { return specials_; }
+    std::string path(const SpecialFile& special) const { return walk_.tree.path(special.index); }
+    const std::vector<manifests::Conffile>& conffiles() const { return database_.conffiles(); }
+    const std::vector<manifests::WalkProblem>& problems() const { return walk_.problems; }
+    const Counts& counts() const { return counts_; }
+    const manifests::PackageDatabase& database() const { return database_; }
+    const manifests::WalkResult& walk() const { return walk_; }
+    const manifests::UsrMergeAliases& aliases() const { return aliases_; }
+
+private:
+    manifests::WalkResult walk_;
+    manifests::PackageDatabase database_;
+    manifests::UsrMergeAliases aliases_;
+    std::vector<Member> members_;
+    std::vector<SpecialFile> specials_;
+    Counts counts_;
+};
+
+} // namespace offstage::selection

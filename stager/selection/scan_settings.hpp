@@ -1,0 +1,38 @@
+// Where a scan looks: the root, the dpkg database, the policy directory, the extra filesystems
+// and the staging root to leave out, from the command line over offstage.toml over defaults.
+// A missing offstage.toml at the default path means "all defaults"; any other unreadable or
+// invalid file is a ConfigError naming it (and the line, for a bad value).
+#pragma once
+
+#include "stager/selection/backup_selection.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace offstage::selection {
+
+struct ScanSettings {
+    std::filesystem::path root = "/";
+    std::filesystem::path admindir; // default ROOT/var/lib/dpkg
+    std::filesystem::path policy_dir = "/etc/offstage/policy.d";
+    std::vector<std::string> filesystems;                 // [scan] filesystems
+    std::filesystem::path staging_root = "/srv/offstage"; // [staging] root
+
+    struct Overrides {
+        std::optional<std::filesystem::path> root, admindir, policy_dir;
+    };
+    // Reads [scan] (unknown keys are errors) and [staging] root of `config_path`, then applies
+    // the command line's overrides. When only --root is given, the database is ROOT's own.
+    static ScanSettings resolve(const std::filesystem::path& config_path,
+                                const Overrides& overrides);
+
+    SelectionInput selection_input() const;
+
+    // The rules of policy_dir. A missing directory, an unreadable file or a bad line is a
+    // platform::ConfigError ("FILE:LINE:COL: ..."): the scan must not run on half a policy.
+    policies::PolicySet load_policies() const;
+};
+
+} // namespace offstage::selection
