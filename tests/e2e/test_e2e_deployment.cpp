@@ -1,0 +1,151 @@
+// docs/deployment.md checked on a real account: a dedicated pull user created with the
+// commands the document gives, logging in through sshd with the forced key, reading the
+// staging tree and nothing else. Needs root (useradd, sshd switching users).
+#include "tests/e2e/sample_staging_tree.hpp"
+#include "tests/e2e/shell_deployment.hpp"
+#include "tests/e2e/tree_snapshot.hpp"
+#include "tests/support/run_command.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <filesystem>
+#include <gtest/gtest.h>
+#include <memory>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace offstage::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+using test::CommandResult;
+using Tree = SampleStagingTree;
+
+std::string describe(const CommandResult& result) {
+    return "exit status " + std::to_string(result.exit_status) + "\n--- stdout:\n" + result.out +
+           "\n--- stderr:\n" + result.err;
+}
+
+// Runs one of the document's setup commands; any failure stops the test with its output.
+void setup_command(const std::vector<std::string>& argv) {
+    const CommandResult result = test::run_command(argv);
+    if (result.exit_status != 0) {
+        throw std::runtime_error(::testing::PrintToString(argv) + ": " + describe(result));
+    }
+}
+
+// `runuser -u USER -- ARGV...`: what the pull user itself may do on this host.
+CommandResult as_user(const std::string& user, std::vector<std::string> argv) {
+    argv.insert(argv.begin(), {"runuser", "-u", user, "--"});
+    return test::run_command(argv);
+}
+
+class DeploymentWithAPullUser : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (::geteuid() != 0) {
+            GTEST_SKIP() << "creating the pull user and letting sshd switch to it needs root";
+        }
+        user_ = "ostg-e2e-" + std::to_string(::getpid());
+        directory_ = std::make_unique<test::TempDir>("offstage-e2e-deploy");
+        const fs::path& dir = directory_->path();
+        // The pull user must be able to walk down to its files (mkdtemp makes 0700).
+        fs::permissions(dir, fs::perms(0755));
+        home_ = dir / "home";
+
+        // docs/deployment.md, "The pull user", with the user's paths of this test.
+        setup_command({"useradd", "--system", "--user-group", "--no-create-home", "--home-dir",
+                       home_.string(), "--shell", "/bin/sh", user_});
+        user_created_ = true;
+        setup_command({"usermod", "--password", "*", user_});
+        setup_command({"install", "-d", "-o", "root", "-g", "root", "-m", "0755", home_.string()});
+
+        // Installed like the package installs it: root-owned, world-executable.
+        const fs::path shell = dir / "sbin" / "offstage-shell";
+        fs::create_directories(shell.parent_path());
+        fs::copy_file(test::built_program("offstage-shell"), shell);
+        fs::permissions(shell, fs::perms(0755));
+
+        ShellDeployment::Options options;
+        options.shell_program = shell;
+        options.login_user = user_;
+        site_ = std::make_unique<ShellDeployment>(dir, options);
+
+        // docs/deployment.md, "Filesystem permissions".
+        const std::string staging = site_->staging_root().string();
+        setup_command({"chown", "-R", "root:" + user_, staging});
+        setup_command({"chmod", "-R", "u=rwX,g=rX,o=", staging});
+        setup_command(
+            {"install", "-d", "-o", "root", "-g", user_, "-m", "0770", (dir / "run").string()});
+        setup_command({"install", "-o", "root", "-g", user_, "-m", "0620", "/dev/null",
+                       site_->shell_log().string()});
+        // What lies outside the staging root is the host's, not the pull user's.
+        fs::permissions(site_->outside(), fs::perms(0700));
+    }
+
+    void TearDown() override {
+        if (HasFailure() && site_) {
+            std::cerr << "--- sshd log:\n" << site_->sshd().log() << "---\n";
+        }
+        site_.reset();
+        if (user_created_) {
+            test::run_command({"userdel", user_});
+        }
+        directory_.reset();
+    }
+
+    std::string user_;
+    fs::path home_;
+    bool user_created_ = false;
+    std::unique_ptr<test::TempDir> directory_;
+    std::unique_ptr<ShellDeployment> site_;
+};
+
+TEST_F(DeploymentWithAPullUser, ThePullUserPullsTheDayAndCanWriteNothing) {
+    test::TempDir client("offstage-e2e-client");
+    const CommandResult pull = site_->rsync(
+        {"-a", site_->remote(std::string(Tree::day) + "/"), client.path().string() + "/day/"});
+    ASSERT_EQ(pull.exit_status, 0) << describe(pull);
+    const std::vector<std::string> differences =
+        TreeSnapshot::of(site_->staging_root() / Tree::day)
+            .differences_to(TreeSnapshot::of(client.path() / "day"));
+    EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
+
+    const TreeSnapshot before = TreeSnapshot::of(site_->staging_root());
+    const fs::path local = test::write_file(client / "evil.txt", "planted\n");
+    const CommandResult upload =
+        site_->rsync({local.string(), site_->remote(std::string(Tree::day) + "/")});
+    EXPECT_NE(upload.exit_status, 0) << describe(upload);
+    EXPECT_TRUE(before.differences_to(TreeSnapshot::of(site_->staging_root())).empty());
+
+    // The OS confinement the shell relies on, as the user itself sees it.
+    const fs::path day = site_->staging_root() / Tree::day;
+    EXPECT_EQ(as_user(user_, {"test", "-r", (day / "report.json").string()}).exit_status, 0);
+    EXPECT_NE(as_user(user_, {"test", "-w", day.string()}).exit_status, 0);
+    EXPECT_NE(as_user(user_, {"test", "-w", site_->staging_root().string()}).exit_status, 0);
+    EXPECT_NE(as_user(user_, {"test", "-w", (day / "report.json").string()}).exit_status, 0);
+    EXPECT_NE(as_user(user_, {"test", "-w", home_.string()}).exit_status, 0);
+    const CommandResult secret =
+        as_user(user_, {"cat", (site_->outside() / Tree::secret_name).string()});
+    EXPECT_NE(secret.exit_status, 0);
+    EXPECT_EQ(secret.out, "");
+}
+
+TEST_F(DeploymentWithAPullUser, ThePullUserRunsBackupAndItsDecisionsAreLogged) {
+    const CommandResult backup = site_->ssh("backup");
+    EXPECT_EQ(backup.exit_status, 0) << describe(backup);
+    EXPECT_NE(backup.out.find("backup: staged"), std::string::npos) << describe(backup);
+    const CommandResult refused = site_->ssh("cat /etc/shadow");
+    EXPECT_EQ(refused.exit_status, 77) << describe(refused);
+    EXPECT_EQ(refused.out, "");
+
+    // The log file is append-only for the user in practice (0620, root-owned): it cannot
+    // read it back, yet every decision reached it.
+    const std::string log = test::read_file(site_->shell_log());
+    EXPECT_NE(log.find("backup"), std::string::npos) << log;
+    EXPECT_NE(log.find("cat /etc/shadow"), std::string::npos) << log;
+    EXPECT_NE(as_user(user_, {"cat", site_->shell_log().string()}).exit_status, 0);
+}
+
+} // namespace
+} // namespace offstage::e2e
