@@ -204,6 +204,8 @@ RsyncServerArgs RsyncServerArgs::parse(const CommandWords& words) {
             }
             if (name == "no-relative") {
                 args.relative_ = false;
+            } else if (name == "relative") {
+                args.relative_ = true;
             }
             continue;
         }
