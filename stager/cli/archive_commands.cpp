@@ -1,8 +1,283 @@
-// Placeholder until this command group lands; its owner replaces the whole file.
+// `offstage archive` and `offstage extract`: the encrypted archive format of docs/archive-format.md
+// from a list of paths, and back into a directory. Exit statuses as in exit_status.hpp: partial
+// (5) when some inputs were reported (vanished, changed, unreadable), integrity_error (4) when
+// the artifact does not decrypt or is not a safe offstage archive.
+#include "platform/config_file.hpp"
+#include "platform/fd_stream.hpp"
+#include "platform/progress_meter.hpp"
+#include "platform/system_error.hpp"
+#include "platform/unique_fd.hpp"
+#include "stager/age/age_error.hpp"
+#include "stager/age/decryptor.hpp"
+#include "stager/age/encryptor.hpp"
+#include "stager/age/identity.hpp"
+#include "stager/age/recipient.hpp"
+#include "stager/archive/archive_extractor.hpp"
+#include "stager/archive/encrypted_archive_writer.hpp"
+#include "stager/archive/nul_separated_list.hpp"
 #include "stager/cli/commands.hpp"
+#include "stager/cli/exit_status.hpp"
+
+#include <cstdio>
+#include <fcntl.h>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <unistd.h>
+#include <vector>
 
 namespace offstage::cli {
 
-void add_archive_commands(CLI::App&, const GlobalOptions&) {}
+namespace {
+
+struct ArchiveArguments {
+    std::vector<std::string> recipients;
+    std::vector<std::string> recipient_files;
+    std::string compression;
+    int level = -1;
+    int threads = -1;
+    std::string list;
+    std::string output;
+    std::vector<std::string> paths;
+};
+
+struct ExtractArguments {
+    std::vector<std::string> identity_files;
+    std::string target;
+    std::string artifact;
+};
+
+// Paths are bytes: show control characters and invalid bytes as \xNN so that a hostile file
+// name cannot drive the terminal.
+std::string printable(const std::string& path) {
+    std::string text;
+    for (unsigned char c : path) {
+        if (c < 0x20 || c == 0x7f || c >= 0x80) {
+            char escaped[5];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
+            text += escaped;
+        } else {
+            text += static_cast<char>(c);
+        }
+    }
+    return text;
+}
+
+// The configuration, or an empty one when the default file does not exist (an explicit
+// --config that does not exist is an error).
+platform::ConfigFile load_config(const GlobalOptions& global) {
+    if (global.config_path == platform::ConfigFile::default_path &&
+        !std::filesystem::exists(global.config_path)) {
+        return platform::ConfigFile::parse("", global.config_path);
+    }
+    return platform::ConfigFile::load(global.config_path);
+}
+
+archive::CompressionSettings compression_settings(const platform::ConfigFile& config,
+                                                  const ArchiveArguments& arguments) {
+    config.reject_unknown_keys("archive", {"compression", "level", "threads"});
+    archive::CompressionSettings settings;
+    std::string kind = config.string("archive", "compression").value_or("zstd");
+    if (!arguments.compression.empty()) {
+        kind = arguments.compression;
+    } else if (kind != "zstd" && kind != "none") {
+        throw platform::ConfigError(config.source_name() + ": [archive] compression must be " +
+                                    "\"zstd\" or \"none\", not \"" + kind + "\"");
+    }
+    settings.zstd = kind == "zstd";
+    if (auto level = config.integer("archive", "level")) {
+        if (*level < 1 || *level > 19) {
+            throw platform::ConfigError(config.source_name() + ": [archive] level must be 1..19");
+        }
+        settings.level = static_cast<int>(*level);
+    }
+    if (auto threads = config.integer("archive", "threads")) {
+        if (*threads < 0 || *threads > 256) {
+            throw platform::ConfigError(config.source_name() +
+                                        ": [archive] threads must be 0..256");
+        }
+        settings.threads = static_cast<int>(*threads);
+    }
+    if (arguments.level >= 0) {
+        settings.level = arguments.level;
+    }
+    if (arguments.threads >= 0) {
+        settings.threads = arguments.threads;
+    }
+    return settings;
+}
+
+// Recipients from the command line; only when it names none, from [encryption].
+std::vector<age::X25519Recipient> recipients(const platform::ConfigFile& config,
+                                             const ArchiveArguments& arguments) {
+    std::vector<std::string> strings = arguments.recipients;
+    std::vector<std::string> files = arguments.recipient_files;
+    if (strings.empty() && files.empty()) {
+        strings = config.strings("encryption", "recipients").value_or(std::vector<std::string>{});
+        if (auto file = config.string("encryption", "recipients_file"); file && !file->empty()) {
+            files.push_back(*file);
+        }
+    }
+    std::vector<age::X25519Recipient> result;
+    try {
+        for (const std::string& text : strings) {
+            result.push_back(age::X25519Recipient::parse(text));
+        }
+        for (const std::string& file : files) {
+            for (auto& recipient : age::load_recipients_file(file)) {
+                result.push_back(recipient);
+            }
+        }
+    } catch (const age::AgeError& error) {
+        throw CommandFailure(usage_error, error.what());
+    }
+    if (result.empty()) {
+        throw CommandFailure(usage_error, "archive: no recipient: give -r RECIPIENT or "
+                                          "-R FILE, or set [encryption] recipients");
+    }
+    return result;
+}
+
+void run_archive(const GlobalOptions& global, const ArchiveArguments& arguments) {
+    if (arguments.list.empty() && arguments.paths.empty()) {
+        throw CommandFailure(usage_error, "archive: nothing to archive: give --from0 LIST "
+                                          "(or - for standard input) or paths");
+    }
+    platform::ConfigFile config = load_config(global);
+    archive::CompressionSettings compression = compression_settings(config, arguments);
+    age::EncryptOptions keys;
+    keys.recipients = recipients(config, arguments);
+
+    platform::ProgressMeter progress("archive", !global.quiet);
+    archive::EncryptedArchiveWriter writer(arguments.output, keys, compression, &progress);
+    for (const std::string& path : arguments.paths) {
+        writer.add(path);
+    }
+    if (!arguments.list.empty()) {
+        platform::UniqueFd list_fd;
+        int fd = STDIN_FILENO;
+        if (arguments.list != "-") {
+            list_fd.reset(::open(arguments.list.c_str(), O_RDONLY | O_CLOEXEC));
+            if (!list_fd) {
+                platform::throw_errno("open the path list " + arguments.list);
+            }
+            fd = list_fd.get();
+        }
+        platform::FdSource source(fd, arguments.list == "-" ? "standard input" : arguments.list);
+        archive::NulSeparatedList list(source);
+        while (auto path = list.next()) {
+            writer.add(*path);
+        }
+    }
+    writer.commit();
+    progress.finish();
+
+    const auto& problems = writer.problems();
+    for (const auto& problem : problems) {
+        std::cerr << "offstage: " << printable(problem.path) << ": " << problem.what << '\n';
+    }
+    if (!global.quiet && ::isatty(STDERR_FILENO) == 1) {
+        std::cerr << "offstage: archived " << writer.tar().counts().entries << " entries ("
+                  << platform::ProgressMeter::format_bytes(
+                         static_cast<double>(writer.tar().counts().bytes_read))
+                  << " of file content) into " << arguments.output << '\n';
+    }
+    if (!problems.empty()) {
+        throw CommandFailure(partial, "archive: " + std::to_string(problems.size()) +
+                                          " input(s) reported above; " + arguments.output +
+                                          " holds everything else");
+    }
+}
+
+void run_extract(const GlobalOptions& global, const ExtractArguments& arguments) {
+    age::DecryptOptions keys;
+    try {
+        for (const std::string& file : arguments.identity_files) {
+            for (auto& identity : age::load_identities_file(file)) {
+                keys.identities.push_back(identity);
+            }
+        }
+    } catch (const age::AgeError& error) {
+        throw CommandFailure(usage_error, error.what());
+    }
+    platform::UniqueFd fd(::open(arguments.artifact.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        platform::throw_errno("open " + arguments.artifact);
+    }
+    platform::FdSource file(fd.get(), arguments.artifact);
+    platform::ProgressMeter progress("extract", !global.quiet);
+    try {
+        age::Decryptor plaintext(keys, file, arguments.artifact);
+        archive::ArchiveExtractor extractor(plaintext, arguments.artifact, ::geteuid() == 0,
+                                            &progress);
+        extractor.extract_to(arguments.target);
+        progress.finish();
+        for (const auto& problem : extractor.problems()) {
+            std::cerr << "offstage: " << printable(problem.path) << ": " << problem.what << '\n';
+        }
+        if (!extractor.problems().empty()) {
+            throw CommandFailure(partial,
+                                 "extract: " + std::to_string(extractor.problems().size()) +
+                                     " entr(ies) reported above");
+        }
+    } catch (const age::AgeError& error) {
+        progress.finish();
+        throw CommandFailure(integrity_error, std::string(error.what()) +
+                                                  "; anything already extracted under " +
+                                                  arguments.target + " is unverified: discard it");
+    } catch (const archive::UnsafeEntryError& error) {
+        progress.finish();
+        throw CommandFailure(integrity_error, std::string(error.what()) +
+                                                  "; extraction stopped, anything "
+                                                  "already extracted under " +
+                                                  arguments.target + " is untrusted");
+    }
+}
+
+} // namespace
+
+void add_archive_commands(CLI::App& app, const GlobalOptions& global) {
+    auto archive_arguments = std::make_shared<ArchiveArguments>();
+    CLI::App* archive_command =
+        app.add_subcommand("archive", "write an encrypted archive (tar -> zstd -> age) of paths");
+    archive_command->add_option("-r,--recipient", archive_arguments->recipients,
+                                "age recipient (age1...); repeatable");
+    archive_command->add_option("-R,--recipients-file", archive_arguments->recipient_files,
+                                "file of recipients, one per line; repeatable");
+    archive_command
+        ->add_option("--compression", archive_arguments->compression,
+                     "zstd or none (default: [archive] compression, else zstd)")
+        ->check(CLI::IsMember({"zstd", "none"}));
+    archive_command
+        ->add_option("--level", archive_arguments->level,
+                     "zstd level (default: [archive] level, else 3)")
+        ->check(CLI::Range(1, 19));
+    archive_command
+        ->add_option("--threads", archive_arguments->threads,
+                     "zstd worker threads, 0 = one per core (default: [archive] threads, else 0)")
+        ->check(CLI::Range(0, 256));
+    archive_command->add_option("--from0", archive_arguments->list,
+                                "NUL-separated list of paths to archive, - for standard input");
+    archive_command->add_option("-o,--output", archive_arguments->output, "the artifact to write")
+        ->required();
+    archive_command->add_option("paths", archive_arguments->paths, "paths to archive");
+    archive_command->callback(
+        [&global, archive_arguments] { run_archive(global, *archive_arguments); });
+
+    auto extract_arguments = std::make_shared<ExtractArguments>();
+    CLI::App* extract_command =
+        app.add_subcommand("extract", "decrypt and extract an archive written by offstage archive");
+    extract_command
+        ->add_option("-i,--identity", extract_arguments->identity_files,
+                     "identity file (age-keygen format); repeatable")
+        ->required();
+    extract_command->add_option("--to", extract_arguments->target, "directory to extract into")
+        ->required();
+    extract_command->add_option("artifact", extract_arguments->artifact, "the .tar.zst.age file")
+        ->required();
+    extract_command->callback(
+        [&global, extract_arguments] { run_extract(global, *extract_arguments); });
+}
 
 } // namespace offstage::cli
