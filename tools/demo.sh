@@ -59,6 +59,8 @@ cut -c 1-150 "$OFFSTAGE_E2E_AUTHORIZED_KEYS" | sed 's/^/     /; s/$/.../'
 
 heading "The staging root as the host has it"
 ( cd "$staging" && find . -mindepth 1 | LC_ALL=C sort | sed 's/^\.\//   /' ) | cat -v
+echo "   ($day is a published day; .incoming-* is a run in progress, never served;"
+echo "    link-out points outside the staging root; M-i M-^? are two non-UTF-8 bytes of a name)"
 
 heading "The provider asks the host to stage today's backup (a stand-in for 'offstage run')"
 show "ssh $host backup"

@@ -14,9 +14,9 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -223,24 +223,6 @@ bool SshdServer::start_on_port() {
     if (!null_fd) {
         platform::throw_errno("open /dev/null");
     }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, null_fd.get(), 0);
-    posix_spawn_file_actions_adddup2(&actions, log_fd.get(), 1);
-    posix_spawn_file_actions_adddup2(&actions, log_fd.get(), 2);
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    // Its own process group: stop() signals the group, never this test's own.
-    posix_spawnattr_setpgroup(&attributes, 0);
-    sigset_t default_signals;
-    sigfillset(&default_signals);
-    posix_spawnattr_setsigdefault(&attributes, &default_signals);
-    sigset_t no_signals;
-    sigemptyset(&no_signals);
-    posix_spawnattr_setsigmask(&attributes, &no_signals);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-                                              POSIX_SPAWN_SETSIGMASK);
-
     // -D: stay in the foreground (our child, so we can stop it); -e: log to stderr.
     std::vector<std::string> argv{sshd_program, "-D", "-e", "-f", config_file_.string()};
     std::vector<char*> args;
@@ -250,14 +232,37 @@ bool SshdServer::start_on_port() {
     args.push_back(nullptr);
     std::string path_variable = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
     std::vector<char*> environment{path_variable.data(), nullptr};
-    const int rc =
-        ::posix_spawn(&pid_, sshd_program, &actions, &attributes, args.data(), environment.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    if (rc != 0) {
-        pid_ = -1;
-        platform::throw_errno(rc, std::string("spawn ") + sshd_program);
+
+    // fork+exec rather than posix_spawn for one thing posix_spawn cannot do: PR_SET_PDEATHSIG,
+    // so that sshd goes down with the test process even when that crashes before stop().
+    // Between fork and exec the child calls only async-signal-safe functions.
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        platform::throw_errno(std::string("fork for ") + sshd_program);
     }
+    if (pid == 0) {
+        ::setpgid(0, 0); // its own group: stop() signals the group, never the test's
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) {
+            ::_exit(127); // the test died before the death signal was armed
+        }
+        struct sigaction default_action {};
+        default_action.sa_handler = SIG_DFL;
+        for (int signal_number = 1; signal_number < NSIG; ++signal_number) {
+            ::sigaction(signal_number, &default_action, nullptr); // fails harmlessly for some
+        }
+        sigset_t no_signals;
+        sigemptyset(&no_signals);
+        ::sigprocmask(SIG_SETMASK, &no_signals, nullptr);
+        ::dup2(null_fd.get(), 0);
+        ::dup2(log_fd.get(), 1);
+        ::dup2(log_fd.get(), 2);
+        ::execve(sshd_program, args.data(), environment.data());
+        ::_exit(127);
+    }
+    pid_ = pid;
+    ::setpgid(pid_, pid_); // also from this side, so stop() never races the child's setpgid
 
     const auto deadline = std::chrono::steady_clock::now() + startup_timeout;
     while (std::chrono::steady_clock::now() < deadline) {
