@@ -544,5 +544,31 @@ TEST_F(RealRsyncTest, SecludedArgsPullIsRefusedWithAHint) {
     EXPECT_FALSE(fs::exists(base / "s/SHA256SUMS"));
 }
 
+TEST_F(RealRsyncTest, FilterMergeFileAboveTheRootIsNotRead) {
+    // A dir-merge rule travels inside the protocol; with an absolute name in a parent of the
+    // transfer dir, an unconfined rsync server reads that file as exclude patterns, and the
+    // client learns its lines from which of its names went missing.
+    write_file(base / "leak", "SHA256SUMS\n");
+    const std::string rule = "--filter=dir-merge,- " + (base / "leak").string();
+
+    // Control: a plain rsync server in the root (what a forced command without confinement
+    // would run) does read it, so the attack is real.
+    write_file(base / "plain-rsh",
+               "#!/bin/bash\nshift\ncd '" + root.string() + "' && eval \"exec $*\"\n",
+               fs::perms(0755));
+    CommandOptions options;
+    options.working_directory = base;
+    CommandResult plain = run_command({"rsync", "-e", (base / "plain-rsh").string(), "-a", rule,
+                                       "host:2026-11-22/", (base / "plain").string()},
+                                      options);
+    ASSERT_EQ(plain.exit_status, 0) << plain.err;
+    ASSERT_FALSE(fs::exists(base / "plain/SHA256SUMS")) << "control: the file was not read";
+
+    CommandResult confined = rsync({"-a", rule, "host:2026-11-22/", (base / "confined").string()});
+    EXPECT_EQ(confined.exit_status, 0) << confined.err;
+    EXPECT_TRUE(fs::exists(base / "confined/SHA256SUMS"))
+        << "the server read a filter file outside the staging root";
+}
+
 } // namespace
 } // namespace offstage::forced_shell
