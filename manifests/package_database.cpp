@@ -2,8 +2,10 @@
 
 #include "manifests/dpkg_query_parser.hpp"
 #include "platform/child_process.hpp"
+#include "platform/system_error.hpp"
 
 #include <algorithm>
+#include <sys/stat.h>
 
 namespace offstage::manifests {
 
@@ -120,6 +122,13 @@ private:
 
 PackageDatabase PackageDatabase::load(const DatabaseLocation& location,
                                       const UsrMergeAliases& aliases) {
+    // dpkg-query reads a missing database as an empty one: every file would become a
+    // non-package file. A database without its status file is an error, named.
+    std::filesystem::path status = location.admindir / "status";
+    struct stat info {};
+    if (::stat(status.c_str(), &info) != 0) {
+        platform::throw_errno("dpkg database " + status.string());
+    }
     PackageDatabase database;
     database.diversions_ = DiversionTable::load(location.admindir, aliases);
     DatabaseBuilder builder(aliases, database.diversions_, database.files_, database.conffiles_);

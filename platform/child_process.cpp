@@ -17,10 +17,23 @@ namespace {
 // Enough of stderr to say why; a child that floods it must not grow our memory.
 constexpr std::size_t stderr_limit = 4096;
 
+// The first line of a child's stderr; when it ends in ':' (as dpkg's "parsing file X near line
+// N:") the detail is on the next line, so that comes too.
 std::string first_line(const std::string& text) {
-    std::string line = text.substr(0, text.find('\n'));
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
-        line.pop_back();
+    auto trimmed = [](std::string line) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) {
+            line.pop_back();
+        }
+        std::size_t start = line.find_first_not_of(' ');
+        return start == std::string::npos ? std::string() : line.substr(start);
+    };
+    std::size_t end = text.find('\n');
+    std::string line = trimmed(text.substr(0, end));
+    if (!line.empty() && line.back() == ':' && end != std::string::npos) {
+        std::size_t next_end = text.find('\n', end + 1);
+        line +=
+            ' ' + trimmed(text.substr(end + 1, next_end == std::string::npos ? std::string::npos
+                                                                             : next_end - end - 1));
     }
     return line;
 }

@@ -1,0 +1,52 @@
+#include "manifests/conffile.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+namespace offstage::manifests {
+namespace {
+
+// md5("hello\n"), as dpkg records it.
+constexpr const char* hello_md5 = "b1946ac92492d2347c6235b4d2611184";
+
+Conffile make(const std::string& path, const std::string& md5) {
+    Conffile conffile;
+    conffile.path = path;
+    conffile.md5 = md5;
+    return conffile;
+}
+
+TEST(Conffile, StatesFromTheRecordedHash) {
+    test::TempDir root;
+    test::write_file(root / "etc/same.conf", "hello\n");
+    test::write_file(root / "etc/edited.conf", "hello, edited\n");
+    test::write_file(root / "etc/old.conf", "hello\n");
+    test::write_file(root / "etc/new.conf", "anything\n");
+    std::filesystem::create_symlink("same.conf", root / "etc/link.conf");
+    ::mkfifo((root / "etc/fifo.conf").c_str(), 0644);
+
+    Conffile same = make("/etc/same.conf", hello_md5);
+    Conffile edited = make("/etc/edited.conf", hello_md5);
+    Conffile gone = make("/etc/gone.conf", hello_md5);
+    Conffile old = make("/etc/old.conf", hello_md5);
+    old.obsolete = true;
+    Conffile fresh = make("/etc/new.conf", "newconffile");
+    Conffile link = make("/etc/link.conf", hello_md5);
+    Conffile fifo = make("/etc/fifo.conf", hello_md5);
+    for (Conffile* conffile : {&same, &edited, &gone, &old, &fresh, &link, &fifo}) {
+        conffile->assess(root.path());
+    }
+    EXPECT_EQ(same.state, ConffileState::unchanged);
+    EXPECT_EQ(edited.state, ConffileState::modified);
+    EXPECT_EQ(gone.state, ConffileState::missing);
+    EXPECT_EQ(old.state, ConffileState::obsolete);
+    EXPECT_EQ(fresh.state, ConffileState::fresh);
+    EXPECT_EQ(to_string(fresh.state), "new");
+    // A symlink where the file was is never followed (it could lead out of the root).
+    EXPECT_EQ(link.state, ConffileState::modified);
+    EXPECT_EQ(fifo.state, ConffileState::modified); // and a FIFO is never read
+}
+
+} // namespace
+} // namespace offstage::manifests

@@ -1,0 +1,198 @@
+// `offstage scan` and `offstage policy` driven as a user would, against the tiny dpkg root.
+#include "tests/selection/tiny_debian_root.hpp"
+#include "tests/support/run_command.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+
+namespace offstage::test {
+namespace {
+
+class SelectionCommands : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const TinyDebianRoot& tiny = TinyDebianRoot::shared();
+        config_ =
+            write_file(config_dir_ / "offstage.toml",
+                       "[staging]\nroot = \"/nonexistent/offstage-staging\"\n[scan]\n"
+                       "root = \"" +
+                           tiny.root().string() + "\"\nadmindir = \"" + tiny.admindir().string() +
+                           "\"\npolicy_dir = \"" + tiny.policy_dir().string() + "\"\n");
+    }
+
+    CommandResult offstage(std::vector<std::string> args) {
+        args.insert(args.begin(),
+                    {built_program("offstage").string(), "--config", config_.string()});
+        return run_command(args);
+    }
+
+    TempDir config_dir_;
+    std::filesystem::path config_;
+};
+
+// Splits --format null output into records of three fields.
+std::vector<std::vector<std::string>> records_of(const std::string& out) {
+    std::vector<std::string> fields;
+    std::size_t start = 0;
+    for (std::size_t at = out.find('\0'); at != std::string::npos; at = out.find('\0', start)) {
+        fields.push_back(out.substr(start, at - start));
+        start = at + 1;
+    }
+    EXPECT_EQ(start, out.size()) << "every field ends with a NUL";
+    EXPECT_EQ(fields.size() % 3, 0u);
+    std::vector<std::vector<std::string>> records;
+    for (std::size_t i = 0; i + 2 < fields.size(); i += 3) {
+        records.push_back({fields[i], fields[i + 1], fields[i + 2]});
+    }
+    return records;
+}
+
+TEST_F(SelectionCommands, ScanNullRecordsCarryTheExactSetAndConffileStates) {
+    CommandResult result = offstage({"scan", "--format", "null"});
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    std::vector<std::string> members, conffiles, specials;
+    for (const auto& record : records_of(result.out)) {
+        std::string line = record[1] + " " + record[2];
+        if (record[0] == "member") {
+            members.push_back(line);
+        } else if (record[0] == "conffile") {
+            conffiles.push_back(line);
+        } else if (record[0] == "special") {
+            specials.push_back(line);
+        } else {
+            ADD_FAILURE() << "unexpected record " << record[0] << " " << line;
+        }
+    }
+    EXPECT_EQ(members, TinyDebianRoot::expected_members());
+    EXPECT_EQ(conffiles, TinyDebianRoot::expected_conffiles());
+    EXPECT_EQ(specials, std::vector<std::string>{"fifo /srv/fifo"});
+}
+
+TEST_F(SelectionCommands, ScanJsonIsValidAndRoundTripsNonUtf8Paths) {
+    CommandResult result = offstage({"scan", "--format", "json"});
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    EXPECT_NE(result.out.find("\"/root/r\\udce9sum\\udce9\""), std::string::npos);
+    // Python reads it as JSON and os.fsencode() gives back the original bytes.
+    CommandOptions options;
+    options.stdin_data = result.out;
+    CommandResult python =
+        run_command({"python3", "-c",
+                     "import json, os, sys\n"
+                     "d = json.load(sys.stdin)\n"
+                     "out = [os.fsencode(p) for p in d['annoying']]\n"
+                     "out.append(str(d['counts']['backup_set']).encode())\n"
+                     "out += [(c['state'] + ' ' + c['path']).encode() for c in d['conffiles']]\n"
+                     "sys.stdout.buffer.write(b'\\n'.join(out))\n"},
+                    options);
+    ASSERT_EQ(python.exit_status, 0) << python.err;
+    EXPECT_EQ(python.out, "/etc/tiny/local-admin.conf\n/root/r\xe9sum\xe9\n/usr/share/tiny/local\n"
+                          "/var/lib/tiny/state\n10\nunchanged /etc/tiny-gone.conf\n"
+                          "modified /etc/tiny/a.conf\nmissing /etc/tiny/b.conf\n"
+                          "unchanged /etc/tiny/with space.conf");
+}
+
+TEST_F(SelectionCommands, ScanTextHasSectionsAndCounts) {
+    CommandResult result = offstage({"scan"});
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    EXPECT_NE(result.out.find("backup set: 10 (3 conffiles, 1 included, 2 expected, 4 annoying)"),
+              std::string::npos)
+        << result.out;
+    EXPECT_NE(result.out.find("annoying files: 4\n  /etc/tiny/local-admin.conf\n"
+                              "  /root/r\\xe9sum\\xe9\n"),
+              std::string::npos)
+        << result.out;
+    EXPECT_NE(result.out.find("conffiles: 4 (2 unchanged, 1 modified, 1 missing, 0 obsolete, "
+                              "0 new)"),
+              std::string::npos)
+        << result.out;
+    EXPECT_NE(result.out.find("  modified  /etc/tiny/a.conf  (tiny-conf)\n"), std::string::npos);
+}
+
+TEST_F(SelectionCommands, CommandLineOverridesTheConfig) {
+    TempDir empty_policies;
+    CommandResult result =
+        offstage({"scan", "--format", "null", "--policy-dir", empty_policies.path().string()});
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    // Without the policy's excludes, dpkg's own database files are annoying too.
+    EXPECT_NE(result.out.find(std::string("member\0annoying\0", 16) +
+                              TinyDebianRoot::shared().admindir().string().substr(
+                                  TinyDebianRoot::shared().root().string().size()) +
+                              "/status"),
+              std::string::npos);
+}
+
+TEST_F(SelectionCommands, BadPolicyOrConfigExitsWithConfigErrorNamingFileAndLine) {
+    TempDir bad;
+    write_file(bad / "20-bad.policy", "expect /srv/\nexclude\n");
+    CommandResult result = offstage({"scan", "--policy-dir", bad.path().string()});
+    EXPECT_EQ(result.exit_status, 3);
+    EXPECT_NE(result.err.find((bad / "20-bad.policy").string() + ":2:"), std::string::npos)
+        << result.err;
+
+    CommandResult check = offstage({"policy", "check", "--policy-dir", bad.path().string()});
+    EXPECT_EQ(check.exit_status, 3);
+    EXPECT_NE(check.err.find("20-bad.policy:2:"), std::string::npos) << check.err;
+
+    write_file(config_, "[scan]\npolicy_dir = \"/etc\"\nbogus = 1\n");
+    CommandResult config = offstage({"scan"});
+    EXPECT_EQ(config.exit_status, 3);
+    EXPECT_NE(config.err.find(config_.string() + ":3:"), std::string::npos) << config.err;
+    EXPECT_NE(config.err.find("[scan] unknown key 'bogus'"), std::string::npos) << config.err;
+}
+
+TEST_F(SelectionCommands, AMissingOrBrokenDatabaseFailsNamingTheFileOrCommand) {
+    // dpkg-query itself reads a missing database as an empty one: offstage must refuse.
+    TempDir empty;
+    CommandResult missing = offstage({"scan", "--admindir", (empty / "dpkg").string()});
+    EXPECT_EQ(missing.exit_status, 1);
+    EXPECT_NE(missing.err.find("dpkg database " + (empty / "dpkg/status").string() +
+                               ": No such file or directory"),
+              std::string::npos)
+        << missing.err;
+
+    write_file(empty / "dpkg/status", "this is not a control file\n");
+    CommandResult broken = offstage({"scan", "--admindir", (empty / "dpkg").string()});
+    EXPECT_EQ(broken.exit_status, 1);
+    EXPECT_NE(broken.err.find("dpkg-query --admindir=" + (empty / "dpkg").string()),
+              std::string::npos)
+        << broken.err;
+    EXPECT_NE(broken.err.find(": exit status 2: "), std::string::npos) << broken.err;
+}
+
+TEST_F(SelectionCommands, PolicyCheckAcceptsAGoodPolicy) {
+    CommandResult result = offstage({"policy", "check"});
+    EXPECT_EQ(result.exit_status, 0) << result.err;
+    EXPECT_NE(result.out.find("ok: 6 rules"), std::string::npos) << result.out;
+}
+
+TEST_F(SelectionCommands, PolicyExplainSaysWhy) {
+    CommandResult result = offstage(
+        {"policy", "explain", "/etc/tiny/a.conf", "/var/lib/tiny/state", "/usr/share/tiny/data"});
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    std::string policy = TinyDebianRoot::shared().policy_file().string();
+    EXPECT_EQ(result.out, "/etc/tiny/a.conf\n"
+                          "  owner:     tiny-conf\n"
+                          "  conffile:  modified\n"
+                          "  rule:      no rule\n"
+                          "  verdict:   conffile\n"
+                          "/var/lib/tiny/state\n"
+                          "  owner:     none (no package lists it)\n"
+                          "  conffile:  no\n"
+                          "  rule:      no rule\n"
+                          "  verdict:   annoying\n"
+                          "/usr/share/tiny/data\n"
+                          "  owner:     tiny-divert\n"
+                          "  diversion: diversion by tiny-divert: other packages' "
+                          "/usr/share/tiny/data is at /usr/share/tiny/data.distrib\n"
+                          "  conffile:  no\n"
+                          "  rule:      " +
+                              policy +
+                              ":7: include /usr/share/tiny/data\n"
+                              "  verdict:   included\n");
+
+    CommandResult relative = offstage({"policy", "explain", "etc/passwd"});
+    EXPECT_EQ(relative.exit_status, 2);
+}
+
+} // namespace
+} // namespace offstage::test
