@@ -83,6 +83,16 @@ protected:
         fs::permissions(site_->outside(), fs::perms(0700));
     }
 
+    // `offstage-shell --check` of this deployment, as docs/deployment.md section 5 runs it.
+    std::vector<std::string> check_argv() const {
+        return {(directory_->path() / "sbin" / "offstage-shell").string(),
+                "--check",
+                "--config",
+                site_->config_file().string(),
+                "--authorized-keys",
+                (directory_->path() / "sshd" / "authorized_keys").string()};
+    }
+
     void TearDown() override {
         if (HasFailure() && site_) {
             std::cerr << "--- sshd log:\n" << site_->sshd().log() << "---\n";
@@ -145,6 +155,18 @@ TEST_F(DeploymentWithAPullUser, ThePullUserRunsBackupAndItsDecisionsAreLogged) {
     EXPECT_NE(log.find("backup"), std::string::npos) << log;
     EXPECT_NE(log.find("cat /etc/shadow"), std::string::npos) << log;
     EXPECT_NE(as_user(user_, {"cat", site_->shell_log().string()}).exit_status, 0);
+}
+
+TEST_F(DeploymentWithAPullUser, TheShellsOwnCheckPassesAndCatchesAWritableRoot) {
+    const CommandResult as_pull_user = as_user(user_, check_argv());
+    EXPECT_EQ(as_pull_user.exit_status, 0) << describe(as_pull_user);
+    EXPECT_EQ(as_pull_user.out.find("FAIL"), std::string::npos) << describe(as_pull_user);
+    // A staging root the pull user could write is exactly what the check exists to catch.
+    fs::permissions(site_->staging_root(), fs::perms::group_write, fs::perm_options::add);
+    const CommandResult writable = as_user(user_, check_argv());
+    fs::permissions(site_->staging_root(), fs::perms::group_write, fs::perm_options::remove);
+    EXPECT_NE(writable.exit_status, 0) << describe(writable);
+    EXPECT_NE(writable.out.find("FAIL"), std::string::npos) << describe(writable);
 }
 
 } // namespace

@@ -272,6 +272,25 @@ TEST_F(ForcedShellEndToEnd, HiddenWorkDirIsRefused) {
     expect_refused(site().ssh(direct), direct);
 }
 
+TEST_F(ForcedShellEndToEnd, PullOfTheWholeRootLeavesOutTheWorkDir) {
+    for (const std::string& root : {std::string(""), std::string("/")}) {
+        SCOPED_TRACE("remote path '" + root + "'");
+        fs::remove_all(scratch("root"));
+        const CommandResult pull = site().rsync({"-a", site().remote(root), destination("root")});
+        ASSERT_EQ(pull.exit_status, 0) << describe(pull);
+        const TreeSnapshot copy = TreeSnapshot::of(scratch("root"));
+        EXPECT_TRUE(copy.contains(std::string(Tree::day) + "/" + Tree::large_artifact()));
+        for (const auto& [path, entry] : copy.entries()) {
+            EXPECT_EQ(path.find(".incoming"), std::string::npos) << path;
+        }
+        EXPECT_FALSE(holds_secret(scratch("root")));
+    }
+    const CommandResult listing = site().rsync({"--list-only", site().remote("")});
+    EXPECT_EQ(listing.exit_status, 0) << describe(listing);
+    EXPECT_NE(listing.out.find(Tree::day), std::string::npos) << describe(listing);
+    EXPECT_EQ(listing.out.find(".incoming"), std::string::npos) << describe(listing);
+}
+
 TEST_F(ForcedShellEndToEnd, SymlinkOutOfTheRootIsNotFollowed) {
     const std::string link = std::string(Tree::day) + "/" + Tree::link_out;
     // Through the link, by name: refused.
