@@ -408,8 +408,12 @@ TEST_F(OffstageShellTest, CheckReportsTheDeployment) {
                          config.string() +
                          "\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample provider\n");
     std::string program = offstage::test::built_program("offstage-shell").string();
+    // As the pull user would have it: the root readable, not writable (root can write
+    // anyway; --check then warns instead).
+    fs::permissions(root, fs::perms(0555));
     CommandResult good = run_command(
         {program, "--check", "--config", config.string(), "--authorized-keys", keys.string()});
+    fs::permissions(root, fs::perms(0755));
     EXPECT_EQ(good.exit_status, 0) << good.out;
     EXPECT_NE(good.out.find("ok    config"), std::string::npos) << good.out;
     EXPECT_NE(good.out.find("rsync  version 3.5.0"), std::string::npos) << good.out;
