@@ -48,7 +48,8 @@ ShellDeployment::ShellDeployment(const fs::path& directory, Options options)
     fs::create_directories(shell_log().parent_path());
     fs::create_directories(directory_ / "run");
     fs::create_directories(directory_ / "sshd");
-    write_config_and_script(options);
+    write_config({backup_script().string()});
+    write_script(options);
 
     SshdServer::Options sshd_options;
     sshd_options.directory = directory_ / "sshd";
@@ -60,26 +61,32 @@ ShellDeployment::ShellDeployment(const fs::path& directory, Options options)
 
 ShellDeployment::~ShellDeployment() = default;
 
-void ShellDeployment::write_config_and_script(const Options& options) const {
+void ShellDeployment::write_config(const std::vector<std::string>& backup_command) const {
+    std::string command_array;
+    for (const std::string& word : backup_command) {
+        command_array += (command_array.empty() ? "" : ", ") + toml_string(word);
+    }
     std::ostringstream config;
     config << "# offstage-shell configuration of an end-to-end test deployment\n"
            << "[staging]\n"
            << "root = " << toml_string(staging_root().string()) << "\n"
            << "\n[shell]\n"
            << "rsync = " << toml_string(rsync_program) << "\n"
-           << "backup_command = [" << toml_string(backup_script().string()) << "]\n"
+           << "backup_command = [" << command_array << "]\n"
            << "log_file = " << toml_string(shell_log().string()) << "\n"
            << "syslog = false\n"
            << "backup_lock = " << toml_string((directory_ / "run" / "backup.lock").string()) << "\n"
            << "backup_wait = false\n";
     test::write_file(config_file(), config.str());
+}
 
+void ShellDeployment::write_script(const Options& options) const {
     std::ostringstream script;
     script << "#!/bin/sh\n"
            << "# Stands in for `offstage run` behind the forced shell's `backup`.\n"
            << "echo \"backup: staged " << SampleStagingTree::day
            << " (stand-in for offstage run)\"\n"
-           << "echo \"backup: a note on stderr\" >&2\n"
+           << "echo \"backup: a note on stderr, from uid $(id -u), arguments: $*\" >&2\n"
            << "if [ -e " << shell_quoted(backup_hold().string()) << " ]; then\n"
            << "    : > " << shell_quoted(backup_started().string()) << "\n"
            << "    while [ ! -e " << shell_quoted(backup_release().string())

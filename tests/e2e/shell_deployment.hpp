@@ -42,6 +42,10 @@ public:
     std::filesystem::path backup_started() const { return directory_ / "backup.started"; }
     std::filesystem::path backup_release() const { return directory_ / "backup.release"; }
 
+    // Rewrites offstage.toml with another [shell] backup_command (argv); the shell reads its
+    // config at every login, so this takes effect for the next command.
+    void write_config(const std::vector<std::string>& backup_command) const;
+
     SshdServer& sshd() { return *sshd_; }
     const SshdServer& sshd() const { return *sshd_; }
     // "USER@127.0.0.1:PATH", an rsync remote path.
@@ -55,7 +59,7 @@ public:
     static constexpr const char* rsync_program = "/usr/bin/rsync";
 
 private:
-    void write_config_and_script(const Options& options) const;
+    void write_script(const Options& options) const;
 
     std::filesystem::path directory_;
     std::unique_ptr<SshdServer> sshd_;

@@ -98,6 +98,10 @@ protected:
             std::cerr << "--- sshd log:\n" << site_->sshd().log() << "---\n";
         }
         site_.reset();
+        if (!sudoers_file_.empty()) {
+            std::error_code ignored;
+            fs::remove(sudoers_file_, ignored);
+        }
         if (user_created_) {
             test::run_command({"userdel", user_});
         }
@@ -107,6 +111,7 @@ protected:
     std::string user_;
     fs::path home_;
     bool user_created_ = false;
+    fs::path sudoers_file_; // installed by a test; removed in TearDown
     std::unique_ptr<test::TempDir> directory_;
     std::unique_ptr<ShellDeployment> site_;
 };
@@ -167,6 +172,37 @@ TEST_F(DeploymentWithAPullUser, TheShellsOwnCheckPassesAndCatchesAWritableRoot) 
     fs::permissions(site_->staging_root(), fs::perms::group_write, fs::perm_options::remove);
     EXPECT_NE(writable.exit_status, 0) << describe(writable);
     EXPECT_NE(writable.out.find("FAIL"), std::string::npos) << describe(writable);
+}
+
+TEST_F(DeploymentWithAPullUser, BackupRunsAsRootThroughTheDocumentedSudoersRule) {
+    if (!fs::exists("/usr/bin/sudo")) {
+        GTEST_SKIP() << "sudo is not installed: the sudoers rule of docs/deployment.md "
+                        "section 3 cannot be checked";
+    }
+    // docs/deployment.md section 3, with this test's user and its stand-in for
+    // `/usr/sbin/offstage run`: the rule names one argument, so it allows only that one.
+    const std::string script = site_->backup_script().string();
+    const std::string rule = user_ + " ALL=(root) NOPASSWD: " + script + " run\n";
+    const fs::path draft =
+        test::write_file(directory_->path() / "sudoers-draft", rule, fs::perms(0440));
+    // A broken file in /etc/sudoers.d breaks sudo for the whole host: validate it first.
+    const CommandResult valid = test::run_command({"visudo", "-c", "-f", draft.string()});
+    ASSERT_EQ(valid.exit_status, 0) << describe(valid);
+    // sudo ignores names with a dot in /etc/sudoers.d.
+    sudoers_file_ = "/etc/sudoers.d/offstage-e2e-" + std::to_string(::getpid());
+    fs::copy_file(draft, sudoers_file_);
+    fs::permissions(sudoers_file_, fs::perms(0440));
+    site_->write_config({"/usr/bin/sudo", "-n", script, "run"});
+
+    const CommandResult backup = site_->ssh("backup");
+    EXPECT_EQ(backup.exit_status, 0) << describe(backup);
+    EXPECT_NE(backup.out.find("backup: staged"), std::string::npos) << describe(backup);
+    EXPECT_NE(backup.err.find("from uid 0, arguments: run"), std::string::npos) << describe(backup);
+
+    // Nothing else through that rule: not other arguments, not another command.
+    EXPECT_NE(as_user(user_, {"sudo", "-n", script, "run", "--now"}).exit_status, 0);
+    EXPECT_NE(as_user(user_, {"sudo", "-n", script}).exit_status, 0);
+    EXPECT_NE(as_user(user_, {"sudo", "-n", "/usr/bin/id"}).exit_status, 0);
 }
 
 } // namespace
