@@ -173,11 +173,12 @@ void SshdServer::write_keys_and_config() {
     generate_key(client_key_, "offstage-e2e provider key");
 
     const std::string public_key = trimmed(test::read_file(fs::path(client_key_) += ".pub"));
-    authorized_keys_line_ = options_.key_options;
-    if (!authorized_keys_line_.empty()) {
-        authorized_keys_line_ += ",";
+    std::string key_options = options_.key_options;
+    if (!options_.forced_command.empty()) {
+        key_options +=
+            (key_options.empty() ? "command=\"" : ",command=\"") + options_.forced_command + "\"";
     }
-    authorized_keys_line_ += "command=\"" + options_.forced_command + "\" " + public_key;
+    authorized_keys_line_ = key_options.empty() ? public_key : key_options + " " + public_key;
     test::write_file(dir / "authorized_keys", authorized_keys_line_ + "\n");
 
     // Running as root, sshd insists on its privilege separation directory (Debian creates
@@ -212,7 +213,9 @@ bool SshdServer::start_on_port() {
            << "X11Forwarding no\n"
            << "PrintMotd no\n"
            << "UseDNS no\n"
-           << "LogLevel VERBOSE\n";
+           << "LogLevel VERBOSE\n"
+           // Last: a Match block runs to the end of the file.
+           << options_.extra_config;
     test::write_file(config_file_, config.str(), fs::perms(0600));
 
     UniqueFd log_fd(::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));

@@ -19,12 +19,15 @@ public:
         // and be readable by `login_user` (sshd reads authorized_keys as that user).
         std::filesystem::path directory;
         // The command="..." of the only key: what every login runs, whatever the client asks.
+        // Empty: the key line has no command= (then extra_config should force one).
         std::string forced_command;
         // The other options of that key line, before command=.
         std::string key_options = "restrict";
         // The account the client logs in as; nullopt: the current user (root in CI). sshd can
         // only switch users when it runs as root; unprivileged it serves only its own user.
         std::optional<std::string> login_user;
+        // Appended to sshd_config as is (e.g. a Match block with ForceCommand).
+        std::string extra_config;
     };
 
     explicit SshdServer(Options options);

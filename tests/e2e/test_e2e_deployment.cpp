@@ -205,5 +205,44 @@ TEST_F(DeploymentWithAPullUser, BackupRunsAsRootThroughTheDocumentedSudoersRule)
     EXPECT_NE(as_user(user_, {"sudo", "-n", "/usr/bin/id"}).exit_status, 0);
 }
 
+TEST_F(DeploymentWithAPullUser, TheSshdMatchBlockForcesTheShellOnAKeyWithoutCommand) {
+    // docs/deployment.md section 2's optional sshd_config block, on its own: a key line with
+    // `restrict` but no command= must still land in offstage-shell, never in a shell.
+    const std::string shell = (directory_->path() / "sbin" / "offstage-shell").string();
+    test::TempDir sshd_directory("offstage-e2e-match");
+    fs::permissions(sshd_directory.path(), fs::perms(0755));
+    SshdServer::Options options;
+    options.directory = sshd_directory.path();
+    options.forced_command = "";
+    options.login_user = user_;
+    options.extra_config = "Match User " + user_ +
+                           "\n"
+                           "    AuthenticationMethods publickey\n"
+                           "    ForceCommand " +
+                           shell + " --config " + site_->config_file().string() +
+                           "\n"
+                           "    PermitTTY no\n"
+                           "    AllowTcpForwarding no\n"
+                           "    AllowAgentForwarding no\n"
+                           "    X11Forwarding no\n"
+                           "    PermitTunnel no\n"
+                           "    PermitUserRC no\n";
+    SshdServer sshd(options);
+    ASSERT_EQ(sshd.authorized_keys_line().find("command="), std::string::npos);
+
+    const auto ssh = [&](const std::string& command) {
+        std::vector<std::string> argv = sshd.ssh_argv();
+        argv.push_back(sshd.destination());
+        argv.push_back(command);
+        return test::run_command(argv);
+    };
+    const CommandResult refused = ssh("id");
+    EXPECT_EQ(refused.exit_status, 77) << describe(refused) << sshd.log();
+    EXPECT_EQ(refused.out, "") << describe(refused);
+    const CommandResult backup = ssh("backup");
+    EXPECT_EQ(backup.exit_status, 0) << describe(backup) << sshd.log();
+    EXPECT_NE(backup.out.find("backup: staged"), std::string::npos) << describe(backup);
+}
+
 } // namespace
 } // namespace offstage::e2e
