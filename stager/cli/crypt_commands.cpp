@@ -302,6 +302,9 @@ void run_decrypt(const GlobalOptions& global, const CryptArguments& arguments) {
     try {
         // The header (and the key) is checked before any output file is created.
         age::Decryptor decryptor(options, *input.source, input.name);
+        if (options.passphrase) { // the file key is unwrapped: the copy is not needed any more
+            OPENSSL_cleanse(options.passphrase->data(), options.passphrase->size());
+        }
         Output output;
         open_output(arguments.output, output);
         std::vector<std::byte> buffer(copy_block);

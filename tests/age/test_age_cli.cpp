@@ -197,6 +197,34 @@ TEST_F(AgeCli, FailedDecryptLeavesNoOutputFileAndSaysWhy) {
               std::vector<std::string>{});
 }
 
+// docs/encryption.md tells an admin how to decrypt with the stock age tool: run exactly that.
+TEST_F(AgeCli, TheDocumentedAgeCommandDecryptsWhatOffstageWrites) {
+    std::string doc = read_file(fs::path(OFFSTAGE_SOURCE_DIR) / "docs" / "encryption.md");
+    std::size_t begin = doc.find("<!-- begin decrypt commands");
+    std::size_t end = doc.find("<!-- end decrypt commands -->");
+    ASSERT_NE(begin, std::string::npos);
+    ASSERT_NE(end, std::string::npos);
+    std::string block = doc.substr(begin, end - begin);
+    std::size_t code = block.find("```sh\n");
+    ASSERT_NE(code, std::string::npos);
+    std::string commands = block.substr(code + 6, block.rfind("```") - code - 6);
+    ASSERT_FALSE(commands.empty());
+
+    std::string plaintext = random_string(200000);
+    auto input = write_file(dir / "plain", plaintext);
+    ASSERT_EQ(offstage({"encrypt", "-r", recipient, "-o", (dir / "artifact.age").string(),
+                        input.string()})
+                  .exit_status,
+              0);
+    CommandOptions options;
+    options.extra_environment = {{"IDENTITY", key.string()},
+                                 {"ARTIFACT", (dir / "artifact.age").string()},
+                                 {"OUTPUT", (dir / "restored").string()}};
+    auto result = run_command({"sh", "-e", "-c", commands}, options);
+    ASSERT_EQ(result.exit_status, 0) << commands << result.err;
+    EXPECT_TRUE(read_file(dir / "restored") == plaintext);
+}
+
 TEST_F(AgeCli, UsageErrors) {
     EXPECT_EQ(offstage({"decrypt", (dir / "x").string()}).exit_status, 2); // no -i, no -p
     auto bad = offstage({"encrypt", "-r", "age1notakey", "-o", (dir / "x.age").string()});
