@@ -163,7 +163,7 @@ bool GlobPattern::step(const std::uint64_t* current, std::uint64_t* next,
         while (bits != 0) {
             std::size_t state = word * 64 + static_cast<std::size_t>(__builtin_ctzll(bits));
             bits &= bits - 1;
-            if (state < states_.size() && states_[state].bytes.test(byte)) {
+            if (state < states_.size() && states_[state].bytes[byte]) {
                 add_closure(next, states_[state].loops ? state : state + 1);
                 any = true;
             }
@@ -178,6 +178,29 @@ bool GlobPattern::matches_rest(std::string_view rest, bool is_directory) const {
     }
     if (!required_literal_.empty() && rest.find(required_literal_) == std::string_view::npos) {
         return false;
+    }
+    if (words_ == 1) {
+        // Up to 63 states (every default pattern): the state set is one machine word.
+        const std::uint64_t accept = std::uint64_t{1} << states_.size();
+        std::uint64_t current = closure_[0];
+        for (char c : rest) {
+            if (tree_ && c == '/' && (current & accept) != 0) {
+                return true;
+            }
+            const auto byte = static_cast<unsigned char>(c);
+            std::uint64_t next = 0;
+            for (std::uint64_t bits = current & (accept - 1); bits != 0; bits &= bits - 1) {
+                auto state = static_cast<std::size_t>(__builtin_ctzll(bits));
+                if (states_[state].bytes[byte]) {
+                    next |= closure_[states_[state].loops ? state : state + 1];
+                }
+            }
+            if (next == 0) {
+                return false;
+            }
+            current = next;
+        }
+        return (current & accept) != 0 && (!tree_ || is_directory);
     }
     return with_state_sets(words_, [&](std::uint64_t* current, std::uint64_t* next) {
         add_closure(current, 0);
