@@ -84,7 +84,9 @@ TEST_F(DefaultPolicies, ExcludeRegenerableState) {
                              "/usr/share/info/dir",
                              "/var/lib/dpkg/lock-frontend",
                              "/usr/lib/modules/6.1.0-18-amd64/modules.dep",
-                             "/boot/initrd.img-6.1.0-18-amd64"}) {
+                             "/boot/initrd.img-6.1.0-18-amd64",
+                             "/usr/lib/x86_64-linux-gnu/gio/modules/giomodule.cache",
+                             "/usr/share/icons/hicolor/icon-theme.cache"}) {
         EXPECT_EQ(decide(path), "exclude") << path;
     }
     for (const char* directory : {"/proc", "/sys", "/dev", "/run", "/tmp", "/var/tmp", "/var/cache",
