@@ -7,10 +7,12 @@
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <memory>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -26,9 +28,23 @@ std::string describe(const CommandResult& result) {
            "\n--- stderr:\n" + result.err;
 }
 
+// Runs a command; useradd, usermod and userdel lock /etc/passwd and fail at once when another
+// test (ctest -j) holds the lock, so those are retried for a few seconds.
+CommandResult run_retrying_on_lock(const std::vector<std::string>& argv) {
+    CommandResult result;
+    for (int attempt = 0; attempt < 40; ++attempt) {
+        result = test::run_command(argv);
+        if (result.exit_status == 0 || result.err.find("lock") == std::string::npos) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return result;
+}
+
 // Runs one of the document's setup commands; any failure stops the test with its output.
 void setup_command(const std::vector<std::string>& argv) {
-    const CommandResult result = test::run_command(argv);
+    const CommandResult result = run_retrying_on_lock(argv);
     if (result.exit_status != 0) {
         throw std::runtime_error(::testing::PrintToString(argv) + ": " + describe(result));
     }
@@ -103,7 +119,8 @@ protected:
             fs::remove(sudoers_file_, ignored);
         }
         if (user_created_) {
-            test::run_command({"userdel", user_});
+            const CommandResult removed = run_retrying_on_lock({"userdel", user_});
+            EXPECT_EQ(removed.exit_status, 0) << "userdel " << user_ << ": " << removed.err;
         }
         directory_.reset();
     }
