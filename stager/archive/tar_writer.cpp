@@ -93,7 +93,8 @@ TarWriter::TarWriter(platform::ByteSink& out, platform::ProgressMeter* progress)
     if (archive_write_set_format_pax(writer_) != ARCHIVE_OK ||
         archive_write_set_format_option(writer_, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
         archive_write_add_filter_none(writer_) != ARCHIVE_OK ||
-        archive_read_disk_set_standard_lookup(disk_) != ARCHIVE_OK) {
+        archive_read_disk_set_standard_lookup(disk_) != ARCHIVE_OK ||
+        archive_read_disk_set_behavior(disk_, ARCHIVE_READDISK_NO_SPARSE) != ARCHIVE_OK) {
         std::string what = archive_error_string(writer_) ? archive_error_string(writer_) : "";
         archive_write_free(writer_);
         archive_read_free(disk_);
@@ -204,6 +205,9 @@ void TarWriter::add_entry(const std::string& path) {
     // libarchive reads symlink targets, xattrs and ACLs through the source path (or the fd).
     archive_entry_copy_sourcepath(entry.get(), path.c_str());
     int status = archive_read_disk_entry_from_file(disk_, entry.get(), fd.get(), &st);
+    if (S_ISREG(st.st_mode) && status != ARCHIVE_FAILED && status != ARCHIVE_FATAL) {
+        map_holes(entry.get(), fd.get(), st);
+    }
     if (status == ARCHIVE_WARN) {
         report(path, std::string("metadata incomplete: ") + archive_error_string(disk_));
     } else if (status != ARCHIVE_OK) {
@@ -215,15 +219,47 @@ void TarWriter::add_entry(const std::string& path) {
     archive_entry* spare = nullptr;
     archive_entry_linkify(links_, &linked, &spare);
     if (linked != nullptr) {
-        write_entry(linked, path, archive_entry_hardlink(linked) == nullptr ? fd.get() : -1);
+        write_entry(linked, path, archive_entry_hardlink(linked) == nullptr ? fd.get() : -1, &st);
     }
     if (spare != nullptr) { // not with the tar strategy; handled for completeness
-        write_entry(spare, path, -1);
+        write_entry(spare, path, -1, nullptr);
         archive_entry_free(spare);
     }
 }
 
-void TarWriter::write_entry(archive_entry* entry, const std::string& path, int fd) {
+void TarWriter::map_holes(archive_entry* entry, int fd, const struct stat& st) {
+    // A file with as many blocks as its size has no hole: skip the lseeks (libarchive's own
+    // detection, switched off in the constructor, would probe every file).
+    if (st.st_size == 0 || static_cast<std::int64_t>(st.st_blocks) * 512 >= st.st_size) {
+        return;
+    }
+    off_t data = 0;
+    bool any_data = false;
+    while (data < st.st_size) {
+        data = ::lseek(fd, data, SEEK_DATA);
+        if (data < 0) {
+            if (errno != ENXIO) { // no SEEK_DATA here: store the file whole
+                archive_entry_sparse_clear(entry);
+                return;
+            }
+            break; // only a hole remains
+        }
+        off_t hole = ::lseek(fd, data, SEEK_HOLE);
+        if (hole < 0 || hole > st.st_size) {
+            hole = st.st_size;
+        }
+        archive_entry_sparse_add_entry(entry, data, hole - data);
+        any_data = true;
+        data = hole;
+    }
+    if (!any_data) {
+        // All hole: an empty map still marks the entry as sparse (as libarchive does).
+        archive_entry_sparse_add_entry(entry, st.st_size, 0);
+    }
+}
+
+void TarWriter::write_entry(archive_entry* entry, const std::string& path, int fd,
+                            const struct stat* opened) {
     int status = archive_write_header(writer_, entry);
     if (status == ARCHIVE_FATAL) {
         fail_output("header of " + path);
@@ -244,8 +280,9 @@ void TarWriter::write_entry(archive_entry* entry, const std::string& path, int f
     if (progress_ != nullptr) {
         progress_->add_file();
     }
-    if (fd >= 0 && archive_entry_filetype(entry) == AE_IFREG && archive_entry_size(entry) > 0) {
-        copy_content(entry, path, fd);
+    if (fd >= 0 && opened != nullptr && archive_entry_filetype(entry) == AE_IFREG &&
+        archive_entry_size(entry) > 0) {
+        copy_content(entry, path, fd, *opened);
     }
     // Pads the entry with zeros up to the size in its header when the file gave less.
     if (archive_write_finish_entry(writer_) == ARCHIVE_FATAL) {
@@ -267,9 +304,8 @@ void TarWriter::write_data(const std::byte* data, std::size_t size) {
     }
 }
 
-void TarWriter::copy_content(archive_entry* entry, const std::string& path, int fd) {
-    struct stat before {};
-    ::fstat(fd, &before);
+void TarWriter::copy_content(archive_entry* entry, const std::string& path, int fd,
+                             const struct stat& before) {
     const std::int64_t size = archive_entry_size(entry);
 
     // The data regions, as libarchive found them (holes are not read: zeros stand for them
@@ -358,7 +394,7 @@ void TarWriter::finish() {
             break;
         }
         write_entry(entry, archive_entry_sourcepath(entry) ? archive_entry_sourcepath(entry) : "",
-                    -1);
+                    -1, nullptr);
     }
     if (archive_write_close(writer_) != ARCHIVE_OK) {
         fail_output("end of archive");

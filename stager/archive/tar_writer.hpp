@@ -17,6 +17,7 @@
 #include <vector>
 
 struct archive;
+struct stat;
 struct archive_entry;
 struct archive_entry_linkresolver;
 
@@ -59,8 +60,11 @@ public:
 private:
     struct Output;
     void add_entry(const std::string& path);
-    void write_entry(archive_entry* entry, const std::string& path, int fd);
-    void copy_content(archive_entry* entry, const std::string& path, int fd);
+    void map_holes(archive_entry* entry, int fd, const struct stat& st);
+    void write_entry(archive_entry* entry, const std::string& path, int fd,
+                     const struct stat* opened);
+    void copy_content(archive_entry* entry, const std::string& path, int fd,
+                      const struct stat& before);
     void write_data(const std::byte* data, std::size_t size);
     [[noreturn]] void fail_output(const std::string& what);
     void report(const std::string& path, std::string what);

@@ -8,6 +8,8 @@ namespace offstage::archive {
 
 namespace {
 
+constexpr int job_size = 4 << 20;
+
 void check(std::size_t result, const std::string& what) {
     if (ZSTD_isError(result) != 0) {
         throw std::runtime_error("zstd: " + what + ": " + ZSTD_getErrorName(result));
@@ -36,6 +38,11 @@ ZstdCompressor::ZstdCompressor(const ZstdSettings& settings, platform::ByteSink&
         if (settings.workers > 0) {
             check(ZSTD_CCtx_setParameter(context_, ZSTD_c_nbWorkers, settings.workers),
                   std::to_string(settings.workers) + " worker threads");
+            // libzstd keeps about (workers + 2) jobs in flight, each with an input and an
+            // output buffer of the job size; its default (4 windows: 8 MiB at level 3, 32 MiB
+            // at level 19) would put the peak near 100 MB. 4 MiB jobs keep the memory bound
+            // well under it at any level and still give each worker plenty to do.
+            check(ZSTD_CCtx_setParameter(context_, ZSTD_c_jobSize, job_size), "job size");
         }
     } catch (...) {
         ZSTD_freeCCtx(context_);
@@ -51,13 +58,30 @@ void ZstdCompressor::write(std::span<const std::byte> bytes) {
     if (finished_) {
         throw std::logic_error("zstd: write after finish");
     }
-    compress(bytes, ZSTD_e_continue);
+    // tar hands over 10 KiB records; each compressStream2 call in multithreaded mode takes
+    // locks and polls the workers, so feed libzstd in large pieces.
+    if (pending_.size() + bytes.size() > input_batch) {
+        flush_pending();
+    }
+    if (bytes.size() >= input_batch) {
+        compress(bytes, ZSTD_e_continue);
+    } else {
+        pending_.insert(pending_.end(), bytes.begin(), bytes.end());
+    }
+}
+
+void ZstdCompressor::flush_pending() {
+    if (!pending_.empty()) {
+        compress(pending_, ZSTD_e_continue);
+        pending_.clear();
+    }
 }
 
 void ZstdCompressor::finish() {
     if (finished_) {
         return;
     }
+    flush_pending();
     compress({}, ZSTD_e_end);
     finished_ = true;
     out_.finish();

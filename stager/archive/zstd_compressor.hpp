@@ -31,11 +31,14 @@ public:
     void finish() override;
 
 private:
+    static constexpr std::size_t input_batch = 1 << 20;
     void compress(std::span<const std::byte> bytes, int directive);
+    void flush_pending();
 
     ZSTD_CCtx_s* context_;
     platform::ByteSink& out_;
     std::vector<std::byte> buffer_;
+    std::vector<std::byte> pending_;
     bool finished_ = false;
 };
 
