@@ -1,6 +1,9 @@
-// toml++ without exceptions in this one translation unit: parse errors come back as values
-// and are turned into ConfigError with file, line and column.
+// toml++ header-only and without exceptions, in this one translation unit: parse errors come
+// back as values and become ConfigError with file, line and column. Not the shared
+// libtomlplusplus: Debian builds it with exceptions, whose ABI (toml::v3::ex) differs from the
+// noex one, and header-only keeps offstage-shell free of one more shared library.
 #define TOML_EXCEPTIONS 0
+#define TOML_HEADER_ONLY 1
 #include "platform/config_file.hpp"
 
 #include <toml++/toml.h>
