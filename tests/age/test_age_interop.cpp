@@ -109,6 +109,48 @@ TEST_F(AgeInterop, OffstageDecryptsWhatAgeEncrypts) {
     }
 }
 
+// age 1.1.1 reads passphrases only from a terminal: age_on_a_terminal.py gives it one.
+TEST_F(AgeInterop, PassphrasesBothWays) {
+    const std::string passphrase = "correct horse battery staple";
+    const std::string terminal =
+        std::string(OFFSTAGE_SOURCE_DIR) + "/tests/age/age_on_a_terminal.py";
+    test::CommandOptions with_passphrase;
+    with_passphrase.extra_environment["PASSPHRASE"] = passphrase;
+    std::string plaintext = test::random_string(64 * 1024 + 1);
+
+    // offstage -> age (a low work factor keeps the test fast; age accepts any up to 22).
+    EncryptOptions options;
+    options.passphrase = passphrase;
+    options.scrypt_work_factor = 12;
+    test::StringSink sink;
+    Encryptor encryptor(options, sink);
+    encryptor.write(std::as_bytes(std::span(plaintext)));
+    encryptor.finish();
+    auto ours = test::write_file(dir / "ours.age", sink.data);
+    auto decrypted = run_command(
+        {"python3", terminal, "age", "-d", "-o", (dir / "ours.out").string(), ours.string()},
+        with_passphrase);
+    ASSERT_EQ(decrypted.exit_status, 0) << decrypted.err;
+    EXPECT_TRUE(test::read_file(dir / "ours.out") == plaintext);
+
+    // age -> offstage, at age's own default work factor (18: 256 MiB of scrypt memory).
+    auto input = test::write_file(dir / "plain", plaintext);
+    auto encrypted = run_command(
+        {"python3", terminal, "age", "-p", "-o", (dir / "theirs.age").string(), input.string()},
+        with_passphrase);
+    ASSERT_EQ(encrypted.exit_status, 0) << encrypted.err;
+    DecryptOptions decrypt_options;
+    decrypt_options.passphrase = passphrase;
+    test::StringSource source(test::read_file(dir / "theirs.age"));
+    Decryptor decryptor(decrypt_options, source, "theirs.age");
+    std::string result;
+    std::vector<std::byte> buffer(1 << 20);
+    while (std::size_t got = decryptor.read(buffer)) {
+        result.append(reinterpret_cast<const char*>(buffer.data()), got);
+    }
+    EXPECT_TRUE(result == plaintext);
+}
+
 TEST_F(AgeInterop, AgeRejectsWhatOffstageWouldReject) {
     // The same truncated file fails in both tools: offstage is not more lenient than age.
     std::string plaintext = test::random_string(3 * 64 * 1024);
