@@ -19,7 +19,7 @@ enum class Verdict { exclude, expect, include };
 std::string_view to_string(Verdict);
 
 // A pattern matching exactly the literal `path` (wildcards, backslashes and whitespace escaped),
-// e.g. for the exclude of the staging root that the scan puts before all rules:
+// e.g. for an exclude of a path that comes from the configuration:
 // PolicySet::parse("exclude " + escape_pattern(root) + "/", config_file).
 std::string escape_pattern(std::string_view path);
 
