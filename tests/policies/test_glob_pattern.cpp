@@ -150,16 +150,21 @@ TEST(GlobPattern, RawBytesRoundTrip) {
 }
 
 TEST(GlobPattern, LongPatternsBeyondSixtyFourStates) {
-    std::string pattern = "/";
-    std::string path = "/";
-    for (int i = 0; i < 100; ++i) {
-        pattern += "?*";
-        path += "x";
+    // One machine word of states, a few words on the stack, and more than fit there.
+    for (int pairs : {20, 100, 300}) {
+        std::string pattern = "/";
+        std::string path = "/";
+        for (int i = 0; i < pairs; ++i) {
+            pattern += "?*";
+            path += "x";
+        }
+        pattern += "z";
+        path += "yz";
+        EXPECT_TRUE(matches(pattern, path)) << pairs;
+        EXPECT_TRUE(matches(pattern + "/", path + "/below")) << pairs;
+        EXPECT_FALSE(matches(pattern, path.substr(0, path.size() - 3) + "z")) << pairs;
+        EXPECT_FALSE(matches(pattern, path + "/below")) << pairs;
     }
-    pattern += "z";
-    path += "yz";
-    EXPECT_TRUE(matches(pattern, path));
-    EXPECT_FALSE(matches(pattern, path.substr(0, path.size() - 3) + "z"));
 }
 
 TEST(GlobPattern, NonAbsolutePathsNeverMatch) {
