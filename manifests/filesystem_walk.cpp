@@ -4,11 +4,16 @@
 #include "platform/unique_fd.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
+#include <exception>
 #include <fcntl.h>
+#include <memory>
+#include <mutex>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 #include <utility>
 
@@ -62,58 +67,45 @@ EntryType type_from_mode(mode_t mode) {
     return EntryType::unknown;
 }
 
+// What every walker of one run shares, read-only once the walk has started.
+struct WalkScope {
+    const WalkOptions& options;
+    std::vector<dev_t> devices;                   // filesystems to walk
+    std::vector<std::pair<dev_t, ino_t>> skipped; // directories never entered
+};
+
+struct WalkCounts {
+    std::size_t directories = 0;
+    std::size_t pruned = 0;
+    std::size_t other_filesystems = 0;
+};
+
+// A piece of the result in walk order: either entries the first phase found, or a subtree
+// (a directory two levels below the root) that a worker thread walks into its own tree.
+struct Piece {
+    WalkedTree tree;
+    std::string task; // the subtree's path; empty for a piece of the first phase
+    std::vector<WalkProblem> problems;
+    WalkCounts counts;
+};
+
 class Walker {
 public:
-    Walker(const WalkOptions& options, WalkResult& result)
-        : options_(options)
-        , result_(result) {}
-
-    void run() {
-        std::string root = options_.root.string();
-        platform::UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!fd) {
-            platform::throw_errno("open root directory " + root);
-        }
-        struct stat info {};
-        if (::fstat(fd.get(), &info) != 0) {
-            platform::throw_errno("stat root directory " + root);
-        }
-        devices_.push_back(info.st_dev);
-        for (const std::string& mount : options_.filesystems) {
-            std::string host =
-                (options_.root / std::filesystem::path(mount).relative_path()).string();
-            struct stat mount_info {};
-            if (::stat(host.c_str(), &mount_info) != 0) {
-                result_.problems.push_back({mount, errno, "stat configured filesystem"});
-                continue;
-            }
-            devices_.push_back(mount_info.st_dev);
-        }
-        for (const std::filesystem::path& skip : options_.skip_directories) {
-            struct stat skip_info {};
-            if (::stat(skip.c_str(), &skip_info) == 0) {
-                skipped_.emplace_back(skip_info.st_dev, skip_info.st_ino);
-            }
-        }
-        std::string path = "/";
-        std::uint32_t index = result_.tree.add_directory(path);
-        ++result_.directories;
-        walk(std::move(fd), path, index);
-    }
-
-private:
-    struct Child {
-        std::uint32_t offset; // into the names buffer
-        std::uint16_t length;
-        EntryType type;
-    };
+    // `split_depth`: directories at this depth are not entered but handed out as tasks
+    // (0: never split).
+    Walker(const WalkScope& scope, Piece* piece, std::vector<std::unique_ptr<Piece>>* pieces,
+           int split_depth)
+        : scope_(scope)
+        , piece_(piece)
+        , pieces_(pieces)
+        , split_depth_(split_depth) {}
 
     // `path` is the directory's path as seen from the root; restored before returning.
-    void walk(platform::UniqueFd fd, std::string& path, std::uint32_t index) {
+    void walk(platform::UniqueFd fd, std::string& path, std::uint32_t index, int depth) {
         int dir_fd = fd.get();
         DIR* dir = ::fdopendir(fd.release());
         if (dir == nullptr) {
-            result_.problems.push_back({path, errno, "read directory"});
+            problem(path, errno, "read directory");
             ::close(dir_fd);
             return;
         }
@@ -124,7 +116,7 @@ private:
             dirent* entry = ::readdir(dir);
             if (entry == nullptr) {
                 if (errno != 0) {
-                    result_.problems.push_back({path, errno, "read directory"});
+                    problem(path, errno, "read directory");
                 }
                 break;
             }
@@ -137,7 +129,7 @@ private:
                 // Some filesystems do not fill d_type: ask the inode, without following.
                 struct stat info {};
                 if (::fstatat(dir_fd, name, &info, AT_SYMLINK_NOFOLLOW) != 0) {
-                    result_.problems.push_back({join(path, name), errno, "stat"});
+                    problem(join(path, name), errno, "stat");
                     continue;
                 }
                 type = type_from_mode(info.st_mode);
@@ -157,7 +149,7 @@ private:
             if (c != 0) {
                 return c < 0;
             }
-            // One is a prefix of the other: the next byte decides, '/' for a dir.
+            // One is a prefix of the other: the next byte decides, '/' for a directory.
             auto next = [](std::string_view s, std::size_t at, const Child& child) {
                 return at < s.size()                        ? static_cast<unsigned char>(s[at])
                        : child.type == EntryType::directory ? '/'
@@ -167,74 +159,220 @@ private:
         });
 
         const std::size_t base_length = path.size();
+        Piece* piece = piece_;
         for (const Child& child : children) {
             std::string_view name(names.data() + child.offset, child.length);
+            if (piece != piece_) {
+                // A subtree was handed out: our entries continue in a fresh piece.
+                piece = piece_;
+                index = piece->tree.add_directory(path);
+            }
             if (child.type != EntryType::directory) {
-                result_.tree.add_entry(index, name, child.type);
+                piece->tree.add_entry(index, name, child.type);
                 continue;
             }
             if (base_length != 1) {
                 path += '/';
             }
             path.append(name);
-            descend(dir_fd, name, path);
+            descend(dir_fd, name, path, depth + 1);
             path.resize(base_length);
         }
         ::closedir(dir);
     }
 
-    void descend(int parent_fd, std::string_view name, std::string& path) {
+    // Enters the directory `name` of `parent_fd` (a subtree task when at the split depth).
+    void descend(int parent_fd, std::string_view name, std::string& path, int depth) {
         // The kernel's own trees, even under another root (a chroot being prepared has them).
         if (path == "/proc" || path == "/sys" || path == "/dev") {
-            ++result_.pruned;
+            ++piece_->counts.pruned;
             return;
         }
-        if (options_.prune && options_.prune(path)) {
-            ++result_.pruned;
+        if (scope_.options.prune && scope_.options.prune(path)) {
+            ++piece_->counts.pruned;
+            return;
+        }
+        if (depth == split_depth_) {
+            auto task = std::make_unique<Piece>();
+            task->task = path;
+            pieces_->push_back(std::move(task));
+            pieces_->push_back(std::make_unique<Piece>());
+            piece_ = pieces_->back().get();
             return;
         }
         std::string name_z(name);
-        platform::UniqueFd fd(
-            ::openat(parent_fd, name_z.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        enter(platform::UniqueFd(::openat(parent_fd, name_z.c_str(),
+                                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)),
+              path, depth);
+    }
+
+    // Walks an opened directory after checking its filesystem and the skip list.
+    void enter(platform::UniqueFd fd, std::string& path, int depth) {
         if (!fd) {
-            result_.problems.push_back({path, errno, "open directory"});
+            problem(path, errno, "open directory");
             return;
         }
         struct stat info {};
         if (::fstat(fd.get(), &info) != 0) {
-            result_.problems.push_back({path, errno, "stat directory"});
+            problem(path, errno, "stat directory");
             return;
         }
-        if (std::find(devices_.begin(), devices_.end(), info.st_dev) == devices_.end()) {
-            ++result_.other_filesystems;
+        if (std::find(scope_.devices.begin(), scope_.devices.end(), info.st_dev) ==
+            scope_.devices.end()) {
+            ++piece_->counts.other_filesystems;
             return;
         }
-        if (std::find(skipped_.begin(), skipped_.end(), std::pair(info.st_dev, info.st_ino)) !=
-            skipped_.end()) {
-            ++result_.pruned;
+        if (std::find(scope_.skipped.begin(), scope_.skipped.end(),
+                      std::pair(info.st_dev, info.st_ino)) != scope_.skipped.end()) {
+            ++piece_->counts.pruned;
             return;
         }
-        std::uint32_t index = result_.tree.add_directory(path);
-        ++result_.directories;
-        walk(std::move(fd), path, index);
+        std::uint32_t index = piece_->tree.add_directory(path);
+        ++piece_->counts.directories;
+        walk(std::move(fd), path, index, depth);
+    }
+
+private:
+    struct Child {
+        std::uint32_t offset; // into the names buffer
+        std::uint16_t length;
+        EntryType type;
+    };
+
+    void problem(const std::string& path, int error, const char* what) {
+        piece_->problems.push_back({path, error, what});
     }
 
     static std::string join(const std::string& directory, std::string_view name) {
         return directory == "/" ? "/" + std::string(name) : directory + "/" + std::string(name);
     }
 
-    const WalkOptions& options_;
-    WalkResult& result_;
-    std::vector<dev_t> devices_;
-    std::vector<std::pair<dev_t, ino_t>> skipped_;
+    const WalkScope& scope_;
+    Piece* piece_;
+    std::vector<std::unique_ptr<Piece>>* pieces_;
+    int split_depth_;
 };
+
+// Opens a subtree task's directory one component at a time from the root, never following a
+// symlink (a component swapped for one since the first phase fails with ELOOP or ENOTDIR).
+platform::UniqueFd open_below(int root_fd, const std::string& path) {
+    platform::UniqueFd current;
+    std::size_t start = 1;
+    while (start < path.size()) {
+        std::size_t end = path.find('/', start);
+        if (end == std::string::npos) {
+            end = path.size();
+        }
+        std::string component = path.substr(start, end - start);
+        int parent = current ? current.get() : root_fd;
+        platform::UniqueFd next(
+            ::openat(parent, component.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!next) {
+            return next;
+        }
+        current = std::move(next);
+        start = end + 1;
+    }
+    return current;
+}
 
 } // namespace
 
 WalkResult FilesystemWalk::run(const WalkOptions& options) {
+    WalkScope scope{options, {}, {}};
+    std::string root = options.root.string();
+    platform::UniqueFd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root_fd) {
+        platform::throw_errno("open root directory " + root);
+    }
+    struct stat info {};
+    if (::fstat(root_fd.get(), &info) != 0) {
+        platform::throw_errno("stat root directory " + root);
+    }
     WalkResult result;
-    Walker walker(options, result);
-    walker.run();
+    scope.devices.push_back(info.st_dev);
+    for (const std::string& mount : options.filesystems) {
+        std::string host = (options.root / std::filesystem::path(mount).relative_path()).string();
+        struct stat mount_info {};
+        if (::stat(host.c_str(), &mount_info) != 0) {
+            result.problems.push_back({mount, errno, "stat configured filesystem"});
+            continue;
+        }
+        scope.devices.push_back(mount_info.st_dev);
+    }
+    for (const std::filesystem::path& skip : options.skip_directories) {
+        struct stat skip_info {};
+        if (::stat(skip.c_str(), &skip_info) == 0) {
+            scope.skipped.emplace_back(skip_info.st_dev, skip_info.st_ino);
+        }
+    }
+
+    unsigned threads = options.threads;
+    if (threads == 0) {
+        threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    }
+    // First phase: the root and its children, handing out the directories below those.
+    std::vector<std::unique_ptr<Piece>> pieces;
+    pieces.push_back(std::make_unique<Piece>());
+    {
+        Walker walker(scope, pieces.back().get(), &pieces, threads > 1 ? 2 : 0);
+        std::string path = "/";
+        platform::UniqueFd fd(::dup(root_fd.get()));
+        if (!fd) {
+            platform::throw_errno("dup root directory " + root);
+        }
+        walker.enter(std::move(fd), path, 0);
+    }
+
+    // Second phase: the subtrees, shared out among the threads in order.
+    std::atomic<std::size_t> next{0};
+    auto work = [&]() {
+        for (std::size_t i = next++; i < pieces.size(); i = next++) {
+            Piece& piece = *pieces[i];
+            if (piece.task.empty()) {
+                continue;
+            }
+            Walker walker(scope, &piece, nullptr, 0);
+            std::string path = piece.task;
+            walker.enter(open_below(root_fd.get(), path), path, 2);
+        }
+    };
+    std::vector<std::thread> workers;
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    for (unsigned i = 1; i < threads; ++i) {
+        workers.emplace_back([&]() {
+            try {
+                work();
+            } catch (...) {
+                std::lock_guard lock(failure_mutex);
+                failure = std::current_exception();
+            }
+        });
+    }
+    try {
+        work();
+    } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        failure = std::current_exception();
+    }
+    for (std::thread& worker : workers) {
+        worker.join();
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+
+    // Join the pieces in order: their chunks move, nothing is copied.
+    for (std::unique_ptr<Piece>& piece : pieces) {
+        result.tree.append(std::move(piece->tree));
+        result.problems.insert(result.problems.end(), piece->problems.begin(),
+                               piece->problems.end());
+        result.directories += piece->counts.directories;
+        result.pruned += piece->counts.pruned;
+        result.other_filesystems += piece->counts.other_filesystems;
+        piece.reset();
+    }
     return result;
 }
 

@@ -2,7 +2,8 @@
 // types come from the directory entries, each directory is opened relative to its parent
 // (O_DIRECTORY|O_NOFOLLOW) and never through a symlink. It never enters ROOT/proc, ROOT/sys or
 // ROOT/dev, stays on the root's filesystem plus the listed ones, skips what the caller prunes,
-// and reports unreadable directories instead of stopping.
+// and reports unreadable directories instead of stopping. Subtrees are walked in parallel; the
+// result is in byte order of full paths whatever the number of threads.
 #pragma once
 
 #include "manifests/walked_tree.hpp"
@@ -28,8 +29,11 @@ struct WalkOptions {
     // Host paths of directories never to enter (the staging root), matched by device and inode.
     std::vector<std::filesystem::path> skip_directories;
     // Called with each directory's path (as seen from the root) before descending; true prunes
-    // the directory and all below it.
+    // the directory and all below it. Called from several threads at once when threads > 1.
     std::function<bool(std::string_view)> prune;
+    // Threads that walk subtrees in parallel (the directories two levels below the root are
+    // shared out); 0 means one per core, at most 4. The result is the same for any number.
+    unsigned threads = 0;
 };
 
 struct WalkResult {

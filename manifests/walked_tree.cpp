@@ -26,31 +26,83 @@ std::string_view to_string(EntryType type) {
     return "unknown";
 }
 
+WalkedTree::Chunk& WalkedTree::last() {
+    if (chunks_.empty()) {
+        chunks_.emplace_back();
+    }
+    return chunks_.back();
+}
+
 std::uint32_t WalkedTree::add_directory(std::string_view path) {
-    if (directories_.size() >= UINT32_MAX) {
+    Chunk& chunk = last();
+    if (chunk.directories.size() >= UINT32_MAX) {
         throw std::length_error("more than 2^32 directories in one walk");
     }
-    directories_.push_back({directory_paths_.size(), static_cast<std::uint32_t>(path.size())});
-    directory_paths_.append(path);
-    return static_cast<std::uint32_t>(directories_.size() - 1);
+    chunk.directories.push_back(
+        {chunk.directory_paths.size(), static_cast<std::uint32_t>(path.size())});
+    chunk.directory_paths.append(path);
+    return static_cast<std::uint32_t>(chunk.directories.size() - 1);
 }
 
 void WalkedTree::add_entry(std::uint32_t directory, std::string_view name, EntryType type) {
-    if (names_.size() + name.size() > UINT32_MAX || name.size() > UINT16_MAX) {
+    Chunk& chunk = last();
+    if (chunk.names.size() + name.size() > UINT32_MAX || name.size() > UINT16_MAX) {
         throw std::length_error("walked names larger than 4 GiB");
     }
-    entries_.push_back({directory, static_cast<std::uint32_t>(names_.size()),
-                        static_cast<std::uint16_t>(name.size()), type});
-    names_.append(name);
+    chunk.entries.push_back({directory, static_cast<std::uint32_t>(chunk.names.size()),
+                             static_cast<std::uint16_t>(name.size()), type});
+    chunk.names.append(name);
+    ++size_;
+}
+
+void WalkedTree::append(WalkedTree&& other) {
+    for (Chunk& chunk : other.chunks_) {
+        if (chunk.entries.empty()) {
+            continue; // directories alone name no entry: drop them
+        }
+        chunk.first = size_;
+        size_ += chunk.entries.size();
+        chunks_.push_back(std::move(chunk));
+    }
+    other.chunks_.clear();
+    other.size_ = 0;
+}
+
+std::pair<std::size_t, std::size_t> WalkedTree::locate(std::size_t entry) const {
+    // The last chunk whose first entry is at or before `entry`.
+    std::size_t low = 0;
+    std::size_t high = chunks_.size();
+    while (high - low > 1) {
+        std::size_t middle = (low + high) / 2;
+        if (chunks_[middle].first <= entry) {
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+    return {low, entry - chunks_[low].first};
 }
 
 void WalkedTree::path(std::size_t entry, std::string& out) const {
-    std::string_view directory = directory_path(entries_[entry].directory);
-    out.assign(directory);
+    auto [chunk_index, local] = locate(entry);
+    const Chunk& chunk = chunks_[chunk_index];
+    const Entry& item = chunk.entries[local];
+    const Span& directory = chunk.directories[item.directory];
+    out.assign(chunk.directory_paths, directory.offset, directory.length);
     if (out.size() != 1) { // the root "/" already ends with the separator
         out += '/';
     }
-    out.append(name(entry));
+    out.append(chunk.names, item.name_offset, item.name_length);
+}
+
+std::size_t WalkedTree::memory_bytes() const {
+    std::size_t bytes = chunks_.capacity() * sizeof(Chunk);
+    for (const Chunk& chunk : chunks_) {
+        bytes += chunk.names.capacity() + chunk.directory_paths.capacity() +
+                 chunk.entries.capacity() * sizeof(Entry) +
+                 chunk.directories.capacity() * sizeof(Span);
+    }
+    return bytes;
 }
 
 } // namespace offstage::manifests

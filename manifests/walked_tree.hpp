@@ -1,6 +1,7 @@
-// The non-directory entries one filesystem walk found, stored compactly (a directory table and
-// one name arena; 12 bytes of index per entry) in byte order of their full paths, so that
-// hundreds of thousands of paths cost a few MB and need no sorting afterwards.
+// The non-directory entries one filesystem walk found, stored compactly (per chunk a directory
+// table and one name arena; 12 bytes of index per entry) in byte order of their full paths, so
+// that hundreds of thousands of paths cost a few MB and need no sorting afterwards. A parallel
+// walk's pieces are joined by moving their chunks, never by copying them.
 #pragma once
 
 #include <cstdint>
@@ -26,21 +27,18 @@ std::string_view to_string(EntryType type);
 
 class WalkedTree {
 public:
-    // Records a directory by its full path; returns its index for add_entry().
+    // Records a directory by its full path; returns its index for add_entry() (valid until the
+    // next append()).
     std::uint32_t add_directory(std::string_view path);
     void add_entry(std::uint32_t directory, std::string_view name, EntryType type);
+    // Moves every directory and entry of `other` after ours.
+    void append(WalkedTree&& other);
 
-    std::size_t size() const { return entries_.size(); }
-    EntryType type(std::size_t entry) const { return entries_[entry].type; }
-    std::string_view name(std::size_t entry) const {
-        return {names_.data() + entries_[entry].name_offset, entries_[entry].name_length};
+    std::size_t size() const { return size_; }
+    EntryType type(std::size_t entry) const {
+        auto [chunk, local] = locate(entry);
+        return chunks_[chunk].entries[local].type;
     }
-    std::string_view directory_path(std::uint32_t directory) const {
-        return {directory_paths_.data() + directories_[directory].offset,
-                directories_[directory].length};
-    }
-    std::uint32_t directory_of(std::size_t entry) const { return entries_[entry].directory; }
-    std::size_t directory_count() const { return directories_.size(); }
     // Writes the full path of `entry` into `out` (replacing its content).
     void path(std::size_t entry, std::string& out) const;
     std::string path(std::size_t entry) const {
@@ -48,14 +46,11 @@ public:
         path(entry, out);
         return out;
     }
-    std::size_t memory_bytes() const {
-        return names_.capacity() + directory_paths_.capacity() +
-               entries_.capacity() * sizeof(Entry) + directories_.capacity() * sizeof(Span);
-    }
+    std::size_t memory_bytes() const;
 
 private:
     struct Entry {
-        std::uint32_t directory;
+        std::uint32_t directory; // in the same chunk
         std::uint32_t name_offset;
         std::uint16_t name_length; // NAME_MAX is 255
         EntryType type;
@@ -64,10 +59,18 @@ private:
         std::uint64_t offset;
         std::uint32_t length;
     };
-    std::string names_;
-    std::string directory_paths_;
-    std::vector<Entry> entries_;
-    std::vector<Span> directories_;
+    struct Chunk {
+        std::size_t first = 0; // global index of entries[0]
+        std::string names;
+        std::string directory_paths;
+        std::vector<Entry> entries;
+        std::vector<Span> directories;
+    };
+    std::pair<std::size_t, std::size_t> locate(std::size_t entry) const;
+    Chunk& last();
+
+    std::vector<Chunk> chunks_;
+    std::size_t size_ = 0;
 };
 
 } // namespace offstage::manifests

@@ -153,3 +153,42 @@ TEST(FilesystemWalk, StaysOnTheRootFilesystem) {
 
 } // namespace
 } // namespace offstage::manifests
+
+namespace offstage::manifests {
+namespace {
+
+TEST(FilesystemWalk, AParallelWalkGivesExactlyTheSequentialResult) {
+    test::TempDir root;
+    // Files at every depth around the split (subtrees two levels down go to worker threads),
+    // names that sort around '/', an excluded subtree and an empty one.
+    for (const char* file :
+         {"top", "a/f", "a/b/f", "a/b/c/d/f", "a/b-x", "a/b.y", "a/b/z", "a/c/1", "a/c/2/3",
+          "b/x/y", "b/x-y/z", "c/cache/x/big", "c/keep/x", "d/e/f/g/h/i"}) {
+        test::write_file(root / file, "");
+    }
+    std::filesystem::create_directories(root / "e/empty/below");
+    std::filesystem::create_symlink("a", root / "a-link");
+    auto walk = [&root](unsigned threads) {
+        WalkOptions options;
+        options.root = root.path();
+        options.threads = threads;
+        options.prune = [](std::string_view directory) { return directory == "/c/cache"; };
+        return FilesystemWalk::run(options);
+    };
+    WalkResult sequential = walk(1);
+    std::vector<std::string> expected = paths_in_walk_order(sequential);
+    std::vector<std::string> sorted = expected;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(expected, sorted);
+    EXPECT_EQ(expected.size(), 14u); // 13 files (one pruned away) and the symlink
+    for (unsigned threads : {2u, 3u, 8u}) {
+        WalkResult parallel = walk(threads);
+        EXPECT_EQ(paths_in_walk_order(parallel), expected) << threads << " threads";
+        EXPECT_EQ(entries_of(parallel), entries_of(sequential));
+        EXPECT_EQ(parallel.directories, sequential.directories);
+        EXPECT_EQ(parallel.pruned, sequential.pruned);
+    }
+}
+
+} // namespace
+} // namespace offstage::manifests

@@ -5,24 +5,32 @@
 namespace offstage::manifests {
 namespace {
 
-TEST(PackageFileSet, SortsInByteOrderAndDropsDuplicates) {
+TEST(PackageFileSet, MatchesExactBytesAndDropsDuplicates) {
     PackageFileSet set;
     for (const char* path : {"/usr/b", "/usr/\xe9t\xe9", "/usr/a b", "/usr/b", "/usr/a", "/"}) {
         set.add(path);
     }
     set.seal();
     ASSERT_EQ(set.size(), 5u);
-    // Bytes >= 0x80 sort after ASCII: unsigned comparison, not the locale's collation.
-    EXPECT_EQ(set[0], "/");
-    EXPECT_EQ(set[1], "/usr/a");
-    EXPECT_EQ(set[2], "/usr/a b");
-    EXPECT_EQ(set[3], "/usr/b");
-    EXPECT_EQ(set[4], "/usr/\xe9t\xe9");
+    EXPECT_EQ(set[0], "/usr/b");
+    EXPECT_EQ(set[1], "/usr/\xe9t\xe9");
+    EXPECT_EQ(set[4], "/");
     EXPECT_TRUE(set.contains("/usr/\xe9t\xe9"));
+    EXPECT_FALSE(set.contains("/usr/\xc3\xa9t\xc3\xa9")); // the same name in UTF-8 is not it
     EXPECT_TRUE(set.contains("/usr/a b"));
+    EXPECT_TRUE(set.contains("/"));
     EXPECT_FALSE(set.contains("/usr/a c"));
     EXPECT_FALSE(set.contains("/usr"));
+    EXPECT_FALSE(set.contains("/usr/b/"));
     EXPECT_FALSE(set.contains(""));
+}
+
+TEST(PackageFileSet, AnEmptySetContainsNothing) {
+    PackageFileSet set;
+    EXPECT_FALSE(set.contains("/"));
+    set.seal();
+    EXPECT_FALSE(set.contains("/"));
+    EXPECT_EQ(set.size(), 0u);
 }
 
 TEST(PackageFileSet, StoresPathsCompactly) {
@@ -34,9 +42,14 @@ TEST(PackageFileSet, StoresPathsCompactly) {
         set.add(path);
     }
     set.seal();
-    EXPECT_TRUE(set.contains("/usr/share/doc/package-99999/copyright"));
-    // The paths themselves plus 8 bytes of index each, with some slack for growth.
-    EXPECT_LT(set.memory_bytes(), bytes * 2 + 100000 * 8);
+    EXPECT_EQ(set.size(), 100000u);
+    for (int i = 0; i < 100000; i += 997) {
+        EXPECT_TRUE(set.contains("/usr/share/doc/package-" + std::to_string(i) + "/copyright"));
+        EXPECT_FALSE(set.contains("/usr/share/doc/package-" + std::to_string(i) + "/copyrigh"));
+    }
+    // The paths themselves plus 8 bytes of entry and at most 16 of hash table each, with
+    // slack for the arena's growth.
+    EXPECT_LT(set.memory_bytes(), bytes * 2 + 100000 * (8 + 16));
 }
 
 } // namespace

@@ -62,6 +62,10 @@ protected:
         return result;
     }
 
+    static void check_sample_is_unknown_to_dpkg();
+    static void check_no_package_file_is_reported();
+    static void check_members_are_sane();
+
     static CommandOptions long_timeout() {
         CommandOptions options;
         options.timeout = std::chrono::seconds(240);
@@ -90,7 +94,23 @@ bool plain_pattern(const std::string& path) {
     return true;
 }
 
-TEST_F(OwnRoot, ASampleOfReportedNonPackageFilesIsUnknownToDpkg) {
+// One test, so that the scan runs once per CI run (ctest runs each test in its own process).
+TEST_F(OwnRoot, ScanAgreesWithDpkg) {
+    {
+        SCOPED_TRACE("conffiles and the kernel's trees");
+        check_members_are_sane();
+    }
+    {
+        SCOPED_TRACE("a sample of reported non-package files is unknown to dpkg-query -S");
+        check_sample_is_unknown_to_dpkg();
+    }
+    {
+        SCOPED_TRACE("no file an installed package lists is reported as non-package");
+        check_no_package_file_is_reported();
+    }
+}
+
+void OwnRoot::check_sample_is_unknown_to_dpkg() {
     std::vector<Member> candidates = non_package_members();
     std::vector<Member> plain;
     for (const Member& member : candidates) {
@@ -99,7 +119,7 @@ TEST_F(OwnRoot, ASampleOfReportedNonPackageFilesIsUnknownToDpkg) {
         }
     }
     if (plain.empty()) {
-        GTEST_SKIP() << "the scan reports no non-package files on this machine";
+        return; // the scan reports no non-package files on this machine: nothing to sample
     }
     manifests::UsrMergeAliases aliases = manifests::UsrMergeAliases::detect("/");
     std::vector<std::string> argv = {"dpkg-query", "-S"};
@@ -127,7 +147,7 @@ TEST_F(OwnRoot, ASampleOfReportedNonPackageFilesIsUnknownToDpkg) {
     }
 }
 
-TEST_F(OwnRoot, NoFileAnInstalledPackageListsIsReportedAsNonPackage) {
+void OwnRoot::check_no_package_file_is_reported() {
     // Every path of every package, under its listed name and its usrmerge alias.
     CommandResult files = run_command({"dpkg-query", "-W", "-f=${db-fsys:Files}"}, c_locale());
     ASSERT_EQ(files.exit_status, 0) << files.err;
@@ -166,7 +186,7 @@ TEST_F(OwnRoot, NoFileAnInstalledPackageListsIsReportedAsNonPackage) {
     }
 }
 
-TEST_F(OwnRoot, ConffilesAndTheSetAreReported) {
+void OwnRoot::check_members_are_sane() {
     std::size_t conffiles = 0;
     for (const Member& member : members_) {
         conffiles += member.reason == "conffile" ? 1 : 0;
