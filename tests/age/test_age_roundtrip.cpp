@@ -183,6 +183,46 @@ TEST(AgeRoundTrip, RejectsInvalidOptionsAndMisuse) {
     EXPECT_THROW(Decryptor({}, source, "x.age"), AgeError); // nothing to decrypt with
 }
 
+// Bounded memory both ways: the encryptor holds back at most one chunk plus one output block
+// (about 1 MiB), the decryptor reads ahead at most its 64 KiB buffer plus one sealed chunk.
+TEST(AgeRoundTrip, BuffersAtMostAboutOneMebibyteEachWay) {
+    auto identity = X25519Identity::generate();
+    std::string piece = test::random_string(100 * 1000);
+    test::StringSink sink;
+    Encryptor encryptor(to(identity), sink);
+    std::size_t written = 0;
+    for (int i = 0; i < 100; ++i) {
+        encryptor.write(std::as_bytes(std::span(piece)));
+        written += piece.size();
+        ASSERT_GE(sink.data.size() + 17 * (chunk + 16), written) << "after " << written;
+    }
+    encryptor.finish();
+
+    class CountingSource : public platform::ByteSource {
+    public:
+        explicit CountingSource(const std::string& data)
+            : inner_(data) {}
+        std::size_t read(std::span<std::byte> buffer) override {
+            std::size_t got = inner_.read(buffer);
+            consumed += got;
+            return got;
+        }
+        std::size_t consumed = 0;
+
+    private:
+        test::StringSource inner_;
+    };
+    CountingSource source(sink.data);
+    Decryptor decryptor(with(identity), source, "bounded.age");
+    std::vector<std::byte> buffer(4096);
+    std::size_t released = 0;
+    while (std::size_t got = decryptor.read(buffer)) {
+        released += got;
+        ASSERT_LE(source.consumed, released + 2 * (chunk + 16) + 64 * 1024) << "after " << released;
+    }
+    EXPECT_EQ(released, written);
+}
+
 TEST(AgeRoundTrip, EachFileHasAFreshFileKeyAndNonce) {
     auto identity = X25519Identity::generate();
     std::string plaintext(1000, 'a');
