@@ -22,7 +22,10 @@ EncryptedArchiveWriter::EncryptedArchiveWriter(const std::filesystem::path& outp
                                                const CompressionSettings& compression,
                                                platform::ProgressMeter* progress)
     : file_(output) {
-    encryptor_ = std::make_unique<age::Encryptor>(keys, file_);
+    // Writing (a copy into the page cache, or a wait on the disk) gets a thread of its own, so
+    // that the encrypting thread only encrypts.
+    file_pipeline_ = std::make_unique<PipelinedSink>(file_);
+    encryptor_ = std::make_unique<age::Encryptor>(keys, *file_pipeline_);
     pipeline_ = std::make_unique<PipelinedSink>(*encryptor_);
     platform::ByteSink* tar_output = pipeline_.get();
     if (compression.zstd) {
@@ -39,6 +42,7 @@ EncryptedArchiveWriter::~EncryptedArchiveWriter() {
     compressor_.reset();
     pipeline_.reset();
     encryptor_.reset();
+    file_pipeline_.reset();
 }
 
 void EncryptedArchiveWriter::commit() {

@@ -1,8 +1,8 @@
 // An offstage archive artifact in the making: pax tar -> zstd (or nothing) -> age -> a file that
 // appears under its name only once commit() has written and synced all of it. One pass, bounded
 // memory, no plaintext on disk. The work is spread over threads: this thread reads files and
-// writes tar, libzstd's workers compress, and one more thread encrypts and writes, with a
-// bounded queue in between (PipelinedSink).
+// writes tar, libzstd's workers compress, one thread encrypts and one writes the file, with
+// bounded queues in between (PipelinedSink).
 #pragma once
 
 #include "platform/progress_meter.hpp"
@@ -45,6 +45,7 @@ public:
 
 private:
     AtomicOutputFile file_;
+    std::unique_ptr<PipelinedSink> file_pipeline_;
     std::unique_ptr<age::Encryptor> encryptor_;
     std::unique_ptr<PipelinedSink> pipeline_;
     std::unique_ptr<ZstdCompressor> compressor_;
