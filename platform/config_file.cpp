@@ -6,12 +6,11 @@
 #define TOML_HEADER_ONLY 1
 #include "platform/config_file.hpp"
 
-#include <toml++/toml.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <toml++/toml.h>
 
 namespace offstage::platform {
 
@@ -30,7 +29,8 @@ const toml::node* find_node(const toml::table& table, std::string_view section,
 } // namespace
 
 ConfigFile::ConfigFile(std::shared_ptr<const Document> document, std::string source_name)
-    : document_(std::move(document)), source_name_(std::move(source_name)) {}
+    : document_(std::move(document))
+    , source_name_(std::move(source_name)) {}
 
 ConfigFile ConfigFile::load(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -93,7 +93,8 @@ void ConfigFile::fail(std::string_view section, std::string_view key, std::strin
     throw ConfigError(message.str());
 }
 
-std::optional<std::string> ConfigFile::string(std::string_view section, std::string_view key) const {
+std::optional<std::string> ConfigFile::string(std::string_view section,
+                                              std::string_view key) const {
     check_section(section);
     const toml::node* node = find_node(document_->table, section, key);
     if (node == nullptr) {

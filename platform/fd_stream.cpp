@@ -1,10 +1,9 @@
 #include "platform/fd_stream.hpp"
 
-#include <unistd.h>
+#include "platform/system_error.hpp"
 
 #include <cerrno>
-
-#include "platform/system_error.hpp"
+#include <unistd.h>
 
 namespace offstage::platform {
 

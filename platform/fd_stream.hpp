@@ -2,15 +2,17 @@
 // own the descriptor. Errors name the stream (e.g. "write /srv/x.age: No space left on device").
 #pragma once
 
-#include <string>
-
 #include "platform/byte_stream.hpp"
+
+#include <string>
 
 namespace offstage::platform {
 
 class FdSink : public ByteSink {
 public:
-    FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+    FdSink(int fd, std::string name)
+        : fd_(fd)
+        , name_(std::move(name)) {}
     void write(std::span<const std::byte> bytes) override; // writes all of it, retrying EINTR
     void finish() override {}
     const std::string& name() const { return name_; }
@@ -22,7 +24,9 @@ private:
 
 class FdSource : public ByteSource {
 public:
-    FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+    FdSource(int fd, std::string name)
+        : fd_(fd)
+        , name_(std::move(name)) {}
     std::size_t read(std::span<std::byte> buffer) override; // one read(2), retrying EINTR
     const std::string& name() const { return name_; }
 

@@ -9,19 +9,20 @@ namespace offstage::cli {
 
 enum ExitStatus : int {
     success = 0,
-    failure = 1,          // an operation failed (I/O, a child command); the message says which
-    usage_error = 2,      // the command line is wrong
-    config_error = 3,     // offstage.toml or a policy file is invalid (file:line in the message)
-    integrity_error = 4,  // decryption or verification failed: wrong key, tampered or truncated
-    partial = 5,          // done, but some inputs were reported (vanished, changed, unreadable)
-    busy = 75,            // another run holds the lock (EX_TEMPFAIL)
+    failure = 1,         // an operation failed (I/O, a child command); the message says which
+    usage_error = 2,     // the command line is wrong
+    config_error = 3,    // offstage.toml or a policy file is invalid (file:line in the message)
+    integrity_error = 4, // decryption or verification failed: wrong key, tampered or truncated
+    partial = 5,         // done, but some inputs were reported (vanished, changed, unreadable)
+    busy = 75,           // another run holds the lock (EX_TEMPFAIL)
 };
 
 // Thrown by a command to end with `status` after printing `message` (if non-empty) on stderr.
 class CommandFailure : public std::runtime_error {
 public:
     CommandFailure(ExitStatus status, const std::string& message)
-        : std::runtime_error(message), status_(status) {}
+        : std::runtime_error(message)
+        , status_(status) {}
     ExitStatus status() const { return status_; }
 
 private:

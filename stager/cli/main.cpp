@@ -1,13 +1,13 @@
 // offstage: the stager's command line. Thin: parse, dispatch, turn errors into a message
 // naming what failed and a documented exit status (exit_status.hpp).
+#include "platform/config_file.hpp"
+#include "stager/cli/commands.hpp"
+#include "stager/cli/exit_status.hpp"
+
 #include <clocale>
 #include <cstdio>
 #include <iostream>
 #include <system_error>
-
-#include "platform/config_file.hpp"
-#include "stager/cli/commands.hpp"
-#include "stager/cli/exit_status.hpp"
 
 int main(int argc, char** argv) {
     using namespace offstage::cli;
@@ -21,8 +21,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", "offstage 0.1.0");
     GlobalOptions global;
-    app.add_option("--config", global.config_path, "configuration file")
-        ->capture_default_str();
+    app.add_option("--config", global.config_path, "configuration file")->capture_default_str();
     app.add_flag("-q,--quiet", global.quiet, "no progress display");
 
     add_scan_command(app, global);

@@ -1,19 +1,18 @@
 #include "tests/support/run_command.hpp"
 
+#include "platform/system_error.hpp"
+#include "platform/unique_fd.hpp"
+
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <stdexcept>
+#include <sys/wait.h>
 #include <system_error>
-
-#include "platform/system_error.hpp"
-#include "platform/unique_fd.hpp"
+#include <unistd.h>
 
 extern char** environ;
 
@@ -91,11 +90,10 @@ CommandResult run_command(const std::vector<std::string>& argv, const CommandOpt
     envp.push_back(nullptr);
 
     pid_t pid = 0;
-    int rc = argv[0].find('/') == std::string::npos
-                 ? ::posix_spawnp(&pid, argv[0].c_str(), &actions, &attributes, args.data(),
-                                  envp.data())
-                 : ::posix_spawn(&pid, argv[0].c_str(), &actions, &attributes, args.data(),
-                                 envp.data());
+    int rc =
+        argv[0].find('/') == std::string::npos
+            ? ::posix_spawnp(&pid, argv[0].c_str(), &actions, &attributes, args.data(), envp.data())
+            : ::posix_spawn(&pid, argv[0].c_str(), &actions, &attributes, args.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (rc != 0) {

@@ -12,7 +12,7 @@
 namespace offstage::test {
 
 struct CommandResult {
-    int exit_status = -1;  // the exit code, or 128+signal when killed by a signal
+    int exit_status = -1; // the exit code, or 128+signal when killed by a signal
     std::string out;
     std::string err;
 };

@@ -1,13 +1,13 @@
 #include "tests/support/temp_dir.hpp"
 
+#include "platform/system_error.hpp"
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
 #include <vector>
-
-#include "platform/system_error.hpp"
 
 namespace offstage::test {
 
