@@ -95,6 +95,11 @@ void explain(const GlobalOptions& global, const selection::ScanSettings::Overrid
             out += "no";
         }
         out += '\n';
+        if (!explanation.ucf.empty()) {
+            out += "  ucf:       ";
+            selection::append_text_escaped(out, explanation.ucf);
+            out += '\n';
+        }
         out += "  rule:      ";
         if (explanation.rule) {
             out += explanation.rule->file + ":" + std::to_string(explanation.rule->line) + ": " +
@@ -104,7 +109,14 @@ void explain(const GlobalOptions& global, const selection::ScanSettings::Overrid
             out += "no rule";
         }
         out += '\n';
-        out += "  verdict:   " + explanation.verdict + "\n";
+        if (!explanation.generated.empty()) {
+            out += "  generated: ";
+            selection::append_text_escaped(out, explanation.generated);
+            out += '\n';
+        }
+        out += "  verdict:   ";
+        selection::append_text_escaped(out, explanation.verdict);
+        out += '\n';
     }
     std::cout << out;
 }

@@ -70,6 +70,10 @@ void print_text(const BackupSelection& result, const selection::ScanSettings& se
            " conffiles, " + std::to_string(counts.included) + " included, " +
            std::to_string(counts.expected) + " expected, " + std::to_string(counts.annoying) +
            " annoying)\n";
+    if (counts.expected_generated != 0) {
+        out += "  of the expected, " + std::to_string(counts.expected_generated) +
+               " by the alternatives database and ucf's registry (no rule matches them)\n";
+    }
     std::string path;
     for (const BackupSelection::Member& member : result.members()) {
         result.path(member, path);
@@ -80,6 +84,9 @@ void print_text(const BackupSelection& result, const selection::ScanSettings& se
         selection::append_text_escaped(out, path);
         if (member.rule != nullptr && member.reason != Reason::conffile) {
             out += "  (" + rule_location(*member.rule) + ")";
+        } else if (member.expected_by != nullptr) {
+            out += "  ";
+            selection::append_text_escaped(out, *member.expected_by);
         }
         out += '\n';
         output.maybe_flush();
@@ -163,6 +170,7 @@ void print_json(const BackupSelection& result, const selection::ScanSettings& se
            ",\"conffiles\":" + std::to_string(counts.conffiles) +
            ",\"included\":" + std::to_string(counts.included) +
            ",\"expected\":" + std::to_string(counts.expected) +
+           ",\"expected_generated\":" + std::to_string(counts.expected_generated) +
            ",\"annoying\":" + std::to_string(counts.annoying) +
            ",\"special_files\":" + std::to_string(result.special_files().size()) +
            ",\"problems\":" + std::to_string(result.problems().size()) + "}";
@@ -180,6 +188,12 @@ void print_json(const BackupSelection& result, const selection::ScanSettings& se
         out += "\",\"rule\":";
         if (member.rule != nullptr) {
             selection::append_json_string(out, rule_location(*member.rule));
+        } else {
+            out += "null";
+        }
+        out += ",\"expected_by\":";
+        if (member.expected_by != nullptr) {
+            selection::append_json_string(out, *member.expected_by);
         } else {
             out += "null";
         }

@@ -42,11 +42,13 @@ BackupSelection BackupSelection::compute(const SelectionInput& input,
     // dpkg-query and the md5 of the conffiles take a fraction of the walk's time: on a second
     // core they cost no wall time at all.
     manifests::PackageDatabase database;
+    GeneratedState generated;
     std::exception_ptr database_error;
     std::thread reader([&]() {
         try {
             database = manifests::PackageDatabase::load(input.database, aliases);
             database.assess_conffiles(root);
+            generated = GeneratedState::load(root, input.database.admindir, aliases);
         } catch (...) {
             database_error = std::current_exception();
         }
@@ -71,16 +73,18 @@ BackupSelection BackupSelection::compute(const SelectionInput& input,
     if (database_error) {
         std::rethrow_exception(database_error);
     }
-    return classify(std::move(walk), std::move(database), aliases, policies);
+    return classify(std::move(walk), std::move(database), std::move(generated), aliases, policies);
 }
 
 BackupSelection BackupSelection::classify(manifests::WalkResult walk,
                                           manifests::PackageDatabase database,
+                                          GeneratedState generated,
                                           const manifests::UsrMergeAliases& aliases,
                                           const policies::PolicySet& policies) {
     BackupSelection selection;
     selection.walk_ = std::move(walk);
     selection.database_ = std::move(database);
+    selection.generated_ = std::move(generated);
     selection.aliases_ = aliases;
     const manifests::WalkedTree& tree = selection.walk_.tree;
     const manifests::PackageFileSet& package_files = selection.database_.files();
@@ -98,7 +102,8 @@ BackupSelection BackupSelection::classify(manifests::WalkResult walk,
                 continue; // reported among the conffile states; nothing to back up
             }
             selection.members_.push_back({static_cast<std::uint32_t>(next_conffile), true,
-                                          Reason::conffile, policies.match(conffile.path, false)});
+                                          Reason::conffile, policies.match(conffile.path, false),
+                                          nullptr});
             ++counts.conffiles;
         }
     };
@@ -126,17 +131,22 @@ BackupSelection BackupSelection::classify(manifests::WalkResult walk,
             continue;
         }
         if (rule != nullptr && verdict == Verdict::include) {
-            selection.members_.push_back({index, false, Reason::included, rule});
+            selection.members_.push_back({index, false, Reason::included, rule, nullptr});
             ++counts.included;
         } else if (rule != nullptr && verdict == Verdict::exclude) {
             ++counts.excluded;
         } else if (package_files.contains(path)) {
             ++counts.package_files;
         } else if (rule != nullptr) { // expect
-            selection.members_.push_back({index, false, Reason::expected, rule});
+            selection.members_.push_back({index, false, Reason::expected, rule, nullptr});
             ++counts.expected;
+        } else if (const std::string* by = selection.generated_.expected_by(path)) {
+            // Only where no rule decides: an admin's rule about such a path still wins.
+            selection.members_.push_back({index, false, Reason::expected, nullptr, by});
+            ++counts.expected;
+            ++counts.expected_generated;
         } else {
-            selection.members_.push_back({index, false, Reason::annoying, nullptr});
+            selection.members_.push_back({index, false, Reason::annoying, nullptr, nullptr});
             ++counts.annoying;
         }
     }

@@ -1,6 +1,7 @@
 // What a Debian host needs backed up:
 //   backup set = (all files - package files - excluded) u conffiles u included
-//   annoying   = the non-package files of the set that no rule expects (or includes)
+//   annoying   = the non-package files of the set that no rule expects (or includes) and no
+//                database of Debian's own tools (alternatives, ucf) names
 // computed from one dpkg-query run and one walk (run in parallel), with the reason and the
 // deciding rule for every member. Paths are raw bytes; every list is in byte order.
 #pragma once
@@ -9,6 +10,7 @@
 #include "manifests/package_database.hpp"
 #include "manifests/usr_merge_aliases.hpp"
 #include "policies/policy_set.hpp"
+#include "stager/selection/generated_state.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -22,7 +24,8 @@ namespace offstage::selection {
 enum class Reason : std::uint8_t {
     conffile,     // a conffile of a package: always backed up, with its state
     included,     // an include rule matches (even a package file)
-    expected,     // a non-package file an expect rule matches
+    expected,     // a non-package file an expect rule matches, or (no rule matching) a link
+                  // of the alternatives database or a file of ucf's registry
     annoying,     // a non-package file no rule matches: backed up, and reported to the admins
     excluded,     // an exclude rule matches: not backed up
     package_file, // dpkg installs it: not backed up
@@ -46,6 +49,9 @@ public:
         bool from_conffiles;
         Reason reason;
         const policies::Rule* rule; // the first matching rule, or nullptr
+        // For an expected member no rule matches: which generated-state record expects it
+        // ("alternatives link (FILE)", "ucf-managed (FILE:LINE)"); otherwise nullptr.
+        const std::string* expected_by;
     };
     struct SpecialFile {
         std::uint32_t index; // into the walked tree
@@ -56,14 +62,17 @@ public:
         std::size_t package_files = 0; // walked entries dpkg installs (not in the set)
         std::size_t excluded = 0;      // walked entries an exclude rule removes
         std::size_t conffiles = 0, included = 0, expected = 0, annoying = 0; // set members
+        std::size_t expected_generated = 0; // of `expected`: by the alternatives or ucf records
     };
 
-    // Runs dpkg-query (and the conffile checks) on a second thread while this one walks, then
-    // classifies. `policies` must outlive the result (members point at its rules).
+    // Runs dpkg-query (and the conffile checks, and reads the alternatives and ucf records) on a
+    // second thread while this one walks, then classifies. `policies` must outlive the result
+    // (members point at its rules).
     static BackupSelection compute(const SelectionInput& input,
                                    const policies::PolicySet& policies);
     // The classification alone, from parts already computed (conffiles already assessed).
     static BackupSelection classify(manifests::WalkResult walk, manifests::PackageDatabase database,
+                                    GeneratedState generated,
                                     const manifests::UsrMergeAliases& aliases,
                                     const policies::PolicySet& policies);
 
@@ -81,12 +90,14 @@ public:
     const std::vector<manifests::WalkProblem>& problems() const { return walk_.problems; }
     const Counts& counts() const { return counts_; }
     const manifests::PackageDatabase& database() const { return database_; }
+    const GeneratedState& generated() const { return generated_; }
     const manifests::WalkResult& walk() const { return walk_; }
     const manifests::UsrMergeAliases& aliases() const { return aliases_; }
 
 private:
     manifests::WalkResult walk_;
     manifests::PackageDatabase database_;
+    GeneratedState generated_;
     manifests::UsrMergeAliases aliases_;
     std::vector<Member> members_;
     std::vector<SpecialFile> specials_;

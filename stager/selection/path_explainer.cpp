@@ -107,6 +107,7 @@ std::vector<Explanation> PathExplainer::explain(const SelectionInput& input,
     const std::filesystem::path& root = input.database.root;
     manifests::UsrMergeAliases aliases = manifests::UsrMergeAliases::detect(root);
     manifests::PackageDatabase database = manifests::PackageDatabase::load(input.database, aliases);
+    GeneratedState generated = GeneratedState::load(root, input.database.admindir, aliases);
 
     std::vector<Explanation> explanations;
     std::set<std::string> wanted;
@@ -144,6 +145,20 @@ std::vector<Explanation> PathExplainer::explain(const SelectionInput& input,
             explanation.conffile = *conffile;
             explanation.conffile->assess(root);
         }
+        if (const std::string* by = generated.expected_by(path)) {
+            explanation.generated = *by;
+        }
+        if (const manifests::UcfFile* ucf = generated.ucf().find(path)) {
+            // ucf's hashfile is its record of the pristine file: compared like a conffile's.
+            manifests::Conffile probe;
+            probe.path = path;
+            probe.md5 = ucf->md5.empty() ? "newconffile" : ucf->md5;
+            probe.assess(root);
+            explanation.ucf =
+                "registered by " + ucf->package + ", " +
+                std::string(manifests::to_string(probe.state)) +
+                (ucf->md5.empty() ? " (no hash in ucf's hashfile)" : " against ucf's hashfile");
+        }
         bool is_directory = explanation.exists && explanation.type == EntryType::directory;
         const policies::Rule* rule = policies.match(path, is_directory);
         if (rule != nullptr) {
@@ -177,6 +192,9 @@ std::vector<Explanation> PathExplainer::explain(const SelectionInput& input,
             explanation.verdict = std::string(to_string(Reason::package_file));
         } else if (rule != nullptr) {
             explanation.verdict = std::string(to_string(Reason::expected));
+        } else if (!explanation.generated.empty()) {
+            explanation.verdict =
+                std::string(to_string(Reason::expected)) + ": " + explanation.generated;
         } else {
             explanation.verdict = std::string(to_string(Reason::annoying));
         }

@@ -24,9 +24,16 @@ struct Explanation {
     std::string diversion;                       // "diverted from X by P" / "diverts X to Y"
     std::optional<manifests::Conffile> conffile; // with its state
     std::optional<policies::Rule> rule;          // the first matching rule
-    std::string verdict; // "conffile", "included", "expected", "annoying", "excluded",
-                         // "package file", "not in the set: ..." (directories, specials,
-                         // paths the walk never enters, missing paths)
+    // Which generated-state record names it: "alternatives link (ADMINDIR/alternatives/NAME)"
+    // or "ucf-managed (ROOT/var/lib/ucf/registry:LINE)"; empty when none does.
+    std::string generated;
+    // For a ucf-managed file: its package and its state against ucf's hashfile, as for a
+    // conffile ("unchanged", "modified", "missing", or "new" when no hash is recorded).
+    std::string ucf;
+    std::string verdict; // "conffile", "included", "expected", "expected: alternatives link
+                         // (FILE)", "expected: ucf-managed (FILE:LINE)", "annoying",
+                         // "excluded", "package file", "not in the set: ..." (directories,
+                         // specials, paths the walk never enters, missing paths)
 };
 
 class PathExplainer {
