@@ -1,6 +1,7 @@
 #include "stager/selection/backup_selection.hpp"
 #include "stager/selection/path_explainer.hpp"
 #include "tests/selection/tiny_debian_root.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <algorithm>
 #include <gtest/gtest.h>
@@ -80,9 +81,71 @@ TEST(BackupSelection, ResolvesUsrMergeDiversionsAndMultiArchInThePackageSet) {
     const BackupSelection::Counts& counts = selection.counts();
     EXPECT_EQ(counts.conffiles, 3u);
     EXPECT_EQ(counts.included, 1u);
-    EXPECT_EQ(counts.expected, 2u);
+    EXPECT_EQ(counts.expected, 7u);
+    EXPECT_EQ(counts.expected_generated, 3u);
     EXPECT_EQ(counts.annoying, 4u);
     EXPECT_EQ(counts.excluded, 0u); // /var/cache and dpkg's files are pruned, never walked
+}
+
+TEST(BackupSelection, ExpectsAlternativesLinksAndUcfFilesNoRuleDecides) {
+    const TinyDebianRoot& tiny = TinyDebianRoot::shared();
+    policies::PolicySet policy = policies::PolicySet::load_directory(tiny.policy_dir());
+    BackupSelection selection = BackupSelection::compute(input_for(tiny), policy);
+    std::string alternatives = (tiny.admindir() / "alternatives/tinyedit").string();
+    std::string registry = (tiny.root() / "var/lib/ucf/registry").string();
+    std::map<std::string, std::string> expected_by;
+    for (const BackupSelection::Member& member : selection.members()) {
+        if (member.expected_by != nullptr) {
+            EXPECT_EQ(member.reason, Reason::expected);
+            EXPECT_EQ(member.rule, nullptr);
+            expected_by[selection.path(member)] = *member.expected_by;
+        }
+    }
+    EXPECT_EQ(expected_by, (std::map<std::string, std::string>{
+                               {"/etc/tiny/ucf.conf", "ucf-managed (" + registry + ":1)"},
+                               {"/usr/bin/tinyedit", "alternatives link (" + alternatives + ")"},
+                               {"/usr/share/man/man1/tinyedit.1.gz",
+                                "alternatives link (" + alternatives + ")"}}));
+    // The link in the alternatives directory stays under the policy's rule.
+    for (const BackupSelection::Member& member : selection.members()) {
+        if (selection.path(member) == "/etc/alternatives/tinyedit") {
+            ASSERT_NE(member.rule, nullptr);
+            EXPECT_EQ(member.rule->line, 8u);
+        }
+    }
+
+    // A rule decides before the databases do: an admin can exclude a generated link.
+    test::TempDir policy_dir;
+    test::write_file(policy_dir.path() / "10.policy", "exclude /usr/share/man/\n"
+                                                      "exclude /var/cache/\n");
+    policies::PolicySet excluding = policies::PolicySet::load_directory(policy_dir.path());
+    BackupSelection excluded = BackupSelection::compute(input_for(tiny), excluding);
+    std::vector<std::string> members = members_of(excluded);
+    EXPECT_EQ(
+        std::count(members.begin(), members.end(), "expected /usr/share/man/man1/tinyedit.1.gz"),
+        0);
+    EXPECT_EQ(std::count(members.begin(), members.end(), "expected /usr/bin/tinyedit"), 1);
+    EXPECT_EQ(std::count(members.begin(), members.end(), "annoying /etc/alternatives/tinyedit"), 1);
+}
+
+TEST(BackupSelection, ACorruptAlternativesFileFailsTheScanNamingFileAndLine) {
+    const TinyDebianRoot& tiny = TinyDebianRoot::shared();
+    // A copy of the database with one corrupt link group, the root as it is.
+    test::TempDir admindir;
+    std::filesystem::copy(tiny.admindir(), admindir.path(),
+                          std::filesystem::copy_options::recursive);
+    test::write_file(admindir.path() / "alternatives/broken", "auto\n/usr/bin/broken\nslave\n");
+    SelectionInput input = input_for(tiny);
+    input.database.admindir = admindir.path();
+    policies::PolicySet none;
+    try {
+        BackupSelection::compute(input, none);
+        ADD_FAILURE() << "a corrupt alternatives file was accepted";
+    } catch (const std::runtime_error& error) {
+        EXPECT_EQ(std::string(error.what()),
+                  (admindir.path() / "alternatives/broken").string() +
+                      ":4: unexpected end of file while reading the slave link");
+    }
 }
 
 TEST(BackupSelection, PrunesExcludedDirectoriesInsteadOfFilteringTheirFiles) {
@@ -169,6 +232,26 @@ TEST(PathExplainer, NamesOwnersConffileStateRuleAndVerdict) {
     EXPECT_EQ(e["/srv/fifo"].verdict, "not in the set: a fifo is never archived");
     EXPECT_NE(e["/etc/tiny/"].verdict.find("directory"), std::string::npos);
     EXPECT_EQ(e["/no/such/file"].verdict, "not in the set: no such file under the root");
+}
+
+TEST(PathExplainer, NamesTheAlternativesOrUcfRecordThatExpectsAPath) {
+    const TinyDebianRoot& tiny = TinyDebianRoot::shared();
+    std::string alternatives = (tiny.admindir() / "alternatives/tinyedit").string();
+    std::string registry = (tiny.root() / "var/lib/ucf/registry").string();
+    auto e = explain({"/bin/tinyedit", "/usr/share/man/man1/tinyedit.1.gz", "/etc/tiny/ucf.conf",
+                      "/etc/alternatives/tinyedit", "/var/lib/tiny/state"});
+    EXPECT_EQ(e["/bin/tinyedit"].canonical, "/usr/bin/tinyedit");
+    EXPECT_EQ(e["/bin/tinyedit"].generated, "alternatives link (" + alternatives + ")");
+    EXPECT_EQ(e["/bin/tinyedit"].verdict, "expected: alternatives link (" + alternatives + ")");
+    EXPECT_EQ(e["/usr/share/man/man1/tinyedit.1.gz"].verdict,
+              "expected: alternatives link (" + alternatives + ")");
+    EXPECT_EQ(e["/etc/tiny/ucf.conf"].verdict, "expected: ucf-managed (" + registry + ":1)");
+    EXPECT_EQ(e["/etc/tiny/ucf.conf"].ucf,
+              "registered by tiny-conf, modified against ucf's hashfile");
+    // Decided by its rule, not by the database.
+    EXPECT_EQ(e["/etc/alternatives/tinyedit"].verdict, "expected");
+    EXPECT_TRUE(e["/var/lib/tiny/state"].generated.empty());
+    EXPECT_TRUE(e["/var/lib/tiny/state"].ucf.empty());
 }
 
 } // namespace

@@ -81,20 +81,37 @@ TEST_F(SelectionCommands, ScanJsonIsValidAndRoundTripsNonUtf8Paths) {
                      "d = json.load(sys.stdin)\n"
                      "out = [os.fsencode(p) for p in d['annoying']]\n"
                      "out.append(str(d['counts']['backup_set']).encode())\n"
+                     "out += [(m['path'] + ' ' + m['expected_by']).encode() for m in "
+                     "d['backup_set'] if m['expected_by']]\n"
                      "out += [(c['state'] + ' ' + c['path']).encode() for c in d['conffiles']]\n"
                      "sys.stdout.buffer.write(b'\\n'.join(out))\n"},
                     options);
     ASSERT_EQ(python.exit_status, 0) << python.err;
+    const TinyDebianRoot& tiny = TinyDebianRoot::shared();
+    std::string ucf_registry = (tiny.root() / "var/lib/ucf/registry").string();
+    std::string alternatives = (tiny.admindir() / "alternatives/tinyedit").string();
     EXPECT_EQ(python.out, "/etc/tiny/local-admin.conf\n/root/r\xe9sum\xe9\n/usr/share/tiny/local\n"
-                          "/var/lib/tiny/state\n10\nunchanged /etc/tiny-gone.conf\n"
-                          "modified /etc/tiny/a.conf\nmissing /etc/tiny/b.conf\n"
-                          "unchanged /etc/tiny/with space.conf");
+                          "/var/lib/tiny/state\n15\n"
+                          "/etc/tiny/ucf.conf ucf-managed (" +
+                              ucf_registry +
+                              ":1)\n"
+                              "/usr/bin/tinyedit alternatives link (" +
+                              alternatives +
+                              ")\n"
+                              "/usr/share/man/man1/tinyedit.1.gz alternatives link (" +
+                              alternatives +
+                              ")\n"
+                              "unchanged /etc/tiny-gone.conf\n"
+                              "modified /etc/tiny/a.conf\nmissing /etc/tiny/b.conf\n"
+                              "unchanged /etc/tiny/with space.conf");
 }
 
 TEST_F(SelectionCommands, ScanTextHasSectionsAndCounts) {
     CommandResult result = offstage({"scan"});
     ASSERT_EQ(result.exit_status, 0) << result.err;
-    EXPECT_NE(result.out.find("backup set: 10 (3 conffiles, 1 included, 2 expected, 4 annoying)"),
+    EXPECT_NE(result.out.find("backup set: 15 (3 conffiles, 1 included, 7 expected, 4 annoying)\n"
+                              "  of the expected, 3 by the alternatives database and ucf's "
+                              "registry (no rule matches them)\n"),
               std::string::npos)
         << result.out;
     EXPECT_NE(result.out.find("annoying files: 4\n  /etc/tiny/local-admin.conf\n"
@@ -106,6 +123,12 @@ TEST_F(SelectionCommands, ScanTextHasSectionsAndCounts) {
               std::string::npos)
         << result.out;
     EXPECT_NE(result.out.find("  modified  /etc/tiny/a.conf  (tiny-conf)\n"), std::string::npos);
+    std::string alternatives =
+        (TinyDebianRoot::shared().admindir() / "alternatives/tinyedit").string();
+    EXPECT_NE(result.out.find("  expected  /usr/bin/tinyedit  alternatives link (" + alternatives +
+                              ")\n"),
+              std::string::npos)
+        << result.out;
 }
 
 TEST_F(SelectionCommands, CommandLineOverridesTheConfig) {
@@ -162,7 +185,7 @@ TEST_F(SelectionCommands, AMissingOrBrokenDatabaseFailsNamingTheFileOrCommand) {
 TEST_F(SelectionCommands, PolicyCheckAcceptsAGoodPolicy) {
     CommandResult result = offstage({"policy", "check"});
     EXPECT_EQ(result.exit_status, 0) << result.err;
-    EXPECT_NE(result.out.find("ok: 6 rules"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("ok: 8 rules"), std::string::npos) << result.out;
 }
 
 TEST_F(SelectionCommands, PolicyExplainSaysWhy) {
@@ -189,6 +212,35 @@ TEST_F(SelectionCommands, PolicyExplainSaysWhy) {
                               policy +
                               ":7: include /usr/share/tiny/data\n"
                               "  verdict:   included\n");
+
+    const TinyDebianRoot& tiny = TinyDebianRoot::shared();
+    std::string alternatives = (tiny.admindir() / "alternatives/tinyedit").string();
+    std::string registry = (tiny.root() / "var/lib/ucf/registry").string();
+    CommandResult generated =
+        offstage({"policy", "explain", "/bin/tinyedit", "/etc/tiny/ucf.conf"});
+    ASSERT_EQ(generated.exit_status, 0) << generated.err;
+    EXPECT_EQ(generated.out, "/bin/tinyedit\n"
+                             "  path:      /usr/bin/tinyedit (usrmerge alias)\n"
+                             "  owner:     none (no package lists it)\n"
+                             "  conffile:  no\n"
+                             "  rule:      no rule\n"
+                             "  generated: alternatives link (" +
+                                 alternatives +
+                                 ")\n"
+                                 "  verdict:   expected: alternatives link (" +
+                                 alternatives +
+                                 ")\n"
+                                 "/etc/tiny/ucf.conf\n"
+                                 "  owner:     none (no package lists it)\n"
+                                 "  conffile:  no\n"
+                                 "  ucf:       registered by tiny-conf, modified against ucf's "
+                                 "hashfile\n"
+                                 "  rule:      no rule\n"
+                                 "  generated: ucf-managed (" +
+                                 registry +
+                                 ":1)\n"
+                                 "  verdict:   expected: ucf-managed (" +
+                                 registry + ":1)\n");
 
     CommandResult relative = offstage({"policy", "explain", "etc/passwd"});
     EXPECT_EQ(relative.exit_status, 2);

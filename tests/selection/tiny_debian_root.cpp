@@ -13,7 +13,8 @@ namespace {
 
 void run(std::vector<std::string> argv) {
     // dpkg refuses to work as non-root unless forced, and cannot chown without fakeroot.
-    if (::geteuid() != 0 && (argv[0] == "dpkg" || argv[0] == "dpkg-divert")) {
+    // ucfr refuses to run as non-root.
+    if (::geteuid() != 0 && (argv[0] == "dpkg" || argv[0] == "dpkg-divert" || argv[0] == "ucfr")) {
         argv.insert(argv.begin(), "fakeroot");
     }
     CommandResult result = run_command(argv);
@@ -148,7 +149,24 @@ TinyDebianRoot::TinyDebianRoot() {
     run({"dpkg-divert", "--root=" + root.string(), "--local", "--rename", "--divert",
          "/usr/share/tiny/local.orig", "--add", "/usr/share/tiny/local"});
 
+    // An alternative registered by the real update-alternatives (as a postinst would), its
+    // master link named through the /bin alias, with a slave link; and a file registered with
+    // ucf by the real ucfr, with the hash ucf records (ucf itself cannot be pointed at another
+    // root: it writes the hashfile line as `md5sum NEW | sed s|NEW|DEST|`, done here the same way).
+    std::filesystem::create_directories(admindir() / "alternatives");
+    std::filesystem::create_directories(root / "usr/share/man/man1");
+    run({"update-alternatives", "--root", root.string(), "--install", "/bin/tinyedit", "tinyedit",
+         "/usr/bin/tinytool", "50", "--slave", "/usr/share/man/man1/tinyedit.1.gz", "tinyedit.1.gz",
+         "/usr/share/tiny/data.distrib"});
+    std::filesystem::create_directories(root / "var/lib/ucf");
+    write_file(root / "etc/tiny/ucf.conf", "as ucf installed it\n");
+    run({"ucfr", "--state-dir", (root / "var/lib/ucf").string(), "tiny-conf",
+         "/etc/tiny/ucf.conf"});
+    std::string hash = output_of({"md5sum", (root / "etc/tiny/ucf.conf").string()});
+    write_file(root / "var/lib/ucf/hashfile", hash.substr(0, 32) + "  /etc/tiny/ucf.conf\n");
+
     // The admin's changes.
+    write_file(root / "etc/tiny/ucf.conf", "as ucf installed it, edited by the admin\n");
     write_file(root / "usr/share/tiny/local", "the admin's own local\n");
     write_file(root / "etc/tiny/a.conf", "a, edited by the admin\n");
     std::filesystem::remove(root / "etc/tiny/b.conf");
@@ -167,21 +185,29 @@ TinyDebianRoot::TinyDebianRoot() {
                               "exclude /var/log/\n"
                               "expect /srv/\n"
                               "expect /home/**\n"
-                              "include /usr/share/tiny/data\n");
+                              "include /usr/share/tiny/data\n"
+                              "expect /etc/alternatives/\n"
+                              // ucf's own state: read by the scan, not walked (pruned).
+                              "exclude /var/lib/ucf/\n");
 }
 
 std::vector<std::string> TinyDebianRoot::expected_members() {
     return {
-        "conffile /etc/tiny-gone.conf",        // owned by a package in config-files state
-        "conffile /etc/tiny/a.conf",           // modified
-        "annoying /etc/tiny/local-admin.conf", // no package, no rule
-        "conffile /etc/tiny/with space.conf",  // unchanged, still backed up
-        "expected /home/u/my file",            // expect /home/**
-        "annoying /root/r\xe9sum\xe9",         // no rule
-        "expected /srv/site/index.html",       // expect /srv/
-        "included /usr/share/tiny/data",       // a package file, but included by rule
-        "annoying /usr/share/tiny/local",      // the admin's file behind a local diversion
-        "annoying /var/lib/tiny/state",        // made by a postinst: no package lists it
+        "expected /etc/alternatives/tinyedit",      // expect /etc/alternatives/
+        "expected /etc/alternatives/tinyedit.1.gz", // expect /etc/alternatives/
+        "conffile /etc/tiny-gone.conf",             // owned by a package in config-files state
+        "conffile /etc/tiny/a.conf",                // modified
+        "annoying /etc/tiny/local-admin.conf",      // no package, no rule
+        "expected /etc/tiny/ucf.conf",              // ucf's registry names it
+        "conffile /etc/tiny/with space.conf",       // unchanged, still backed up
+        "expected /home/u/my file",                 // expect /home/**
+        "annoying /root/r\xe9sum\xe9",              // no rule
+        "expected /srv/site/index.html",            // expect /srv/
+        "expected /usr/bin/tinyedit", // the alternative's master link (as /bin/tinyedit)
+        "expected /usr/share/man/man1/tinyedit.1.gz", // its slave link
+        "included /usr/share/tiny/data",              // a package file, but included by rule
+        "annoying /usr/share/tiny/local",             // the admin's file behind a local diversion
+        "annoying /var/lib/tiny/state",               // made by a postinst: no package lists it
     };
 }
 

@@ -1,7 +1,8 @@
 // A temp root with a real dpkg database: tiny .deb packages built with dpkg-deb and installed
 // with dpkg (conffiles, one with a space; a diversion made by a preinst; a file made by a
 // postinst; a Multi-Arch: same library for two architectures; a package removed but not
-// purged; a local diversion), then an admin's changes (a modified conffile, a deleted one, files
+// purged; a local diversion), an alternative (update-alternatives) and a ucf-registered file
+// (ucfr), then an admin's changes (a modified conffile, a deleted one, files
 // no package ships), and a policy directory. Built once per test program.
 #pragma once
 
