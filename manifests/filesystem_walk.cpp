@@ -42,31 +42,6 @@ EntryType type_from_dirent(unsigned char d_type) {
     }
 }
 
-EntryType type_from_mode(mode_t mode) {
-    if (S_ISREG(mode)) {
-        return EntryType::regular;
-    }
-    if (S_ISLNK(mode)) {
-        return EntryType::symlink;
-    }
-    if (S_ISDIR(mode)) {
-        return EntryType::directory;
-    }
-    if (S_ISFIFO(mode)) {
-        return EntryType::fifo;
-    }
-    if (S_ISSOCK(mode)) {
-        return EntryType::socket;
-    }
-    if (S_ISCHR(mode)) {
-        return EntryType::char_device;
-    }
-    if (S_ISBLK(mode)) {
-        return EntryType::block_device;
-    }
-    return EntryType::unknown;
-}
-
 // What every walker of one run shares, read-only once the walk has started.
 struct WalkScope {
     const WalkOptions& options;

@@ -1,6 +1,7 @@
 #include "manifests/walked_tree.hpp"
 
 #include <stdexcept>
+#include <sys/stat.h>
 
 namespace offstage::manifests {
 
@@ -24,6 +25,31 @@ std::string_view to_string(EntryType type) {
         break;
     }
     return "unknown";
+}
+
+EntryType type_from_mode(unsigned int mode) {
+    if (S_ISREG(mode)) {
+        return EntryType::regular;
+    }
+    if (S_ISLNK(mode)) {
+        return EntryType::symlink;
+    }
+    if (S_ISDIR(mode)) {
+        return EntryType::directory;
+    }
+    if (S_ISFIFO(mode)) {
+        return EntryType::fifo;
+    }
+    if (S_ISSOCK(mode)) {
+        return EntryType::socket;
+    }
+    if (S_ISCHR(mode)) {
+        return EntryType::char_device;
+    }
+    if (S_ISBLK(mode)) {
+        return EntryType::block_device;
+    }
+    return EntryType::unknown;
 }
 
 WalkedTree::Chunk& WalkedTree::last() {

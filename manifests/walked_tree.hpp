@@ -24,6 +24,8 @@ enum class EntryType : std::uint8_t {
 
 // "file" | "symlink" | "directory" | "fifo" | "socket" | "char-device" | "block-device" | ...
 std::string_view to_string(EntryType type);
+// The type of an st_mode from lstat/fstatat.
+EntryType type_from_mode(unsigned int st_mode);
 
 class WalkedTree {
 public:

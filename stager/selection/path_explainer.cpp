@@ -10,31 +10,6 @@ using policies::Verdict;
 
 namespace {
 
-EntryType type_of(mode_t mode) {
-    if (S_ISREG(mode)) {
-        return EntryType::regular;
-    }
-    if (S_ISLNK(mode)) {
-        return EntryType::symlink;
-    }
-    if (S_ISDIR(mode)) {
-        return EntryType::directory;
-    }
-    if (S_ISFIFO(mode)) {
-        return EntryType::fifo;
-    }
-    if (S_ISSOCK(mode)) {
-        return EntryType::socket;
-    }
-    if (S_ISCHR(mode)) {
-        return EntryType::char_device;
-    }
-    if (S_ISBLK(mode)) {
-        return EntryType::block_device;
-    }
-    return EntryType::unknown;
-}
-
 std::string normalise(std::string path) {
     while (path.size() > 1 && path.back() == '/') {
         path.pop_back();
@@ -126,7 +101,7 @@ std::vector<Explanation> PathExplainer::explain(const SelectionInput& input,
         std::string host = host_path(root, path);
         explanation.exists = ::lstat(host.c_str(), &info) == 0;
         if (explanation.exists) {
-            explanation.type = type_of(info.st_mode);
+            explanation.type = manifests::type_from_mode(info.st_mode);
         }
         if (auto it = owners.find(path); it != owners.end()) {
             explanation.owners = it->second;
