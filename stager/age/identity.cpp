@@ -2,24 +2,15 @@
 
 #include "stager/age/age_error.hpp"
 #include "stager/age/bech32.hpp"
+#include "stager/age/key_file.hpp"
 #include "stager/age/primitives.hpp"
 
-#include <fstream>
 #include <openssl/crypto.h>
 
 namespace offstage::age {
 namespace {
 
 constexpr std::string_view hrp = "AGE-SECRET-KEY-";
-
-std::string_view trim(std::string_view text) {
-    constexpr std::string_view space = " \t\r\n\v\f";
-    auto begin = text.find_first_not_of(space);
-    if (begin == std::string_view::npos) {
-        return {};
-    }
-    return text.substr(begin, text.find_last_not_of(space) - begin + 1);
-}
 
 } // namespace
 
@@ -74,32 +65,10 @@ std::string X25519Identity::to_string() const {
 }
 
 std::vector<X25519Identity> load_identities_file(const std::filesystem::path& path) {
-    std::ifstream file(path);
-    if (!file) {
-        throw AgeError("cannot open identity file " + path.string());
-    }
     std::vector<X25519Identity> identities;
-    std::string line;
-    for (std::size_t number = 1; std::getline(file, line); ++number) {
-        std::string_view text = trim(line);
-        if (text.empty() || text.starts_with('#')) {
-            OPENSSL_cleanse(line.data(), line.size());
-            continue;
-        }
-        try {
-            identities.push_back(X25519Identity::parse(text));
-            OPENSSL_cleanse(line.data(), line.size());
-        } catch (const AgeError& error) {
-            OPENSSL_cleanse(line.data(), line.size());
-            throw AgeError(path.string() + ":" + std::to_string(number) + ": " + error.what());
-        }
-    }
-    if (file.bad()) {
-        throw AgeError("reading identity file " + path.string() + " failed");
-    }
-    if (identities.empty()) {
-        throw AgeError(path.string() + ": no identity in the file");
-    }
+    read_key_file(path, "identity", [&identities](std::string_view text) {
+        identities.push_back(X25519Identity::parse(text));
+    });
     return identities;
 }
 

@@ -2,8 +2,8 @@
 
 #include "stager/age/age_error.hpp"
 #include "stager/age/bech32.hpp"
+#include "stager/age/key_file.hpp"
 
-#include <fstream>
 
 namespace offstage::age {
 namespace {
@@ -13,15 +13,6 @@ constexpr std::string_view hrp = "age";
 // Error messages quote at most the start of what they reject: enough to recognise it.
 std::string prefix_of(std::string_view text) {
     return std::string(text.substr(0, 12)) + (text.size() > 12 ? "..." : "");
-}
-
-std::string_view trim(std::string_view text) {
-    constexpr std::string_view space = " \t\r\n\v\f";
-    auto begin = text.find_first_not_of(space);
-    if (begin == std::string_view::npos) {
-        return {};
-    }
-    return text.substr(begin, text.find_last_not_of(space) - begin + 1);
 }
 
 } // namespace
@@ -49,29 +40,10 @@ std::string X25519Recipient::to_string() const {
 }
 
 std::vector<X25519Recipient> load_recipients_file(const std::filesystem::path& path) {
-    std::ifstream file(path);
-    if (!file) {
-        throw AgeError("cannot open recipients file " + path.string());
-    }
     std::vector<X25519Recipient> recipients;
-    std::string line;
-    for (std::size_t number = 1; std::getline(file, line); ++number) {
-        std::string_view text = trim(line);
-        if (text.empty() || text.starts_with('#')) {
-            continue;
-        }
-        try {
-            recipients.push_back(X25519Recipient::parse(text));
-        } catch (const AgeError& error) {
-            throw AgeError(path.string() + ":" + std::to_string(number) + ": " + error.what());
-        }
-    }
-    if (file.bad()) {
-        throw AgeError("reading recipients file " + path.string() + " failed");
-    }
-    if (recipients.empty()) {
-        throw AgeError(path.string() + ": no recipient in the file");
-    }
+    read_key_file(path, "recipient", [&recipients](std::string_view text) {
+        recipients.push_back(X25519Recipient::parse(text));
+    });
     return recipients;
 }
 
