@@ -51,6 +51,23 @@ int fail(DecisionLog& log, Decision decision, int status) {
     return status;
 }
 
+// Logs the allowed command, runs it, logs how it ended and passes its exit status on.
+int run_allowed(const std::vector<std::string>& argv, const ChildProcess::Options& options,
+                DecisionLog& log, Decision decision) {
+    decision.event = "allowed";
+    log.record(decision);
+    try {
+        int status = ChildProcess::run(argv, options);
+        decision.event = "finished";
+        decision.status = status;
+        log.record(decision);
+        return status;
+    } catch (const std::system_error& error) {
+        decision.reason = error.what();
+        return fail(log, decision, ExitStatus::os_error);
+    }
+}
+
 int run_backup(const ShellConfig& config, DecisionLog& log, Decision decision) {
     std::optional<BackupLock> lock;
     try {
@@ -68,19 +85,8 @@ int run_backup(const ShellConfig& config, DecisionLog& log, Decision decision) {
     options.environment = backup_environment;
     // The backup has nothing to read from the provider.
     options.stdin_fd = null_in.get();
-    decision.event = "allowed";
     decision.reason = "backup: " + config.backup_command.front();
-    log.record(decision);
-    try {
-        int status = ChildProcess::run(config.backup_command, options);
-        decision.event = "finished";
-        decision.status = status;
-        log.record(decision);
-        return status;
-    } catch (const std::system_error& error) {
-        decision.reason = error.what();
-        return fail(log, decision, ExitStatus::os_error);
-    }
+    return run_allowed(config.backup_command, options, log, decision);
 }
 
 int run_rsync(const ShellConfig& config, const ShellCommand& command, DecisionLog& log,
@@ -101,20 +107,9 @@ int run_rsync(const ShellConfig& config, const ShellCommand& command, DecisionLo
     options.environment = rsync_environment;
     options.inherit = root->pinned_descriptors();
     options.working_directory_fd = root->descriptor();
-    decision.event = "allowed";
     decision.reason = "rsync pull of " + std::to_string(command.rsync().paths().size()) + " path" +
                       (command.rsync().paths().size() == 1 ? "" : "s");
-    log.record(decision);
-    try {
-        int status = ChildProcess::run(argv, options);
-        decision.event = "finished";
-        decision.status = status;
-        log.record(decision);
-        return status;
-    } catch (const std::system_error& error) {
-        decision.reason = error.what();
-        return fail(log, decision, ExitStatus::os_error);
-    }
+    return run_allowed(argv, options, log, decision);
 }
 
 } // namespace
