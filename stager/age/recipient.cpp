@@ -4,7 +4,6 @@
 #include "stager/age/bech32.hpp"
 #include "stager/age/key_file.hpp"
 
-
 namespace offstage::age {
 namespace {
 
