@@ -17,32 +17,36 @@ int zstd_workers_for(int threads) {
     return cores == 0 ? 1 : static_cast<int>(cores);
 }
 
-EncryptedArchiveWriter::EncryptedArchiveWriter(const std::filesystem::path& output,
+EncryptedArchiveWriter::EncryptedArchiveWriter(platform::ByteSink& output,
                                                const age::EncryptOptions& keys,
                                                const CompressionSettings& compression,
-                                               platform::ProgressMeter* progress)
-    : file_(output) {
-    // Writing (a copy into the page cache, or a wait on the disk) gets a thread of its own, so
-    // that the encrypting thread only encrypts.
-    file_pipeline_ = std::make_unique<PipelinedSink>(file_);
-    encryptor_ = std::make_unique<age::Encryptor>(keys, *file_pipeline_);
-    pipeline_ = std::make_unique<PipelinedSink>(*encryptor_);
-    platform::ByteSink* tar_output = pipeline_.get();
+                                               platform::ProgressMeter* progress) {
+    // The encryptor writes straight to the output: a copy into the page cache (or a wait on
+    // the disk) costs less CPU than handing every sealed block to another thread.
+    encryptor_ = std::make_unique<age::Encryptor>(keys, output);
+    platform::ByteSink* tar_output = nullptr;
     if (compression.zstd) {
+        // libzstd's workers compress on threads of their own while this thread reads files;
+        // the compressed stream is small enough to encrypt here, between two feeds, which
+        // costs less CPU than a queue to yet another thread. With both cores busy compressing,
+        // CPU time is what decides the wall time.
         compressor_ = std::make_unique<ZstdCompressor>(
-            ZstdSettings{compression.level, zstd_workers_for(compression.threads)}, *pipeline_);
+            ZstdSettings{compression.level, zstd_workers_for(compression.threads)}, *encryptor_);
         tar_output = compressor_.get();
+    } else {
+        // Uncompressed, reading and encrypting cost about the same: one thread each.
+        pipeline_ = std::make_unique<PipelinedSink>(*encryptor_);
+        tar_output = pipeline_.get();
     }
     tar_ = std::make_unique<TarWriter>(*tar_output, progress);
 }
 
 EncryptedArchiveWriter::~EncryptedArchiveWriter() {
-    // Stop the producers before the consumer thread, the consumer before the file.
+    // Stop the producers before the consumer thread.
     tar_.reset();
     compressor_.reset();
     pipeline_.reset();
     encryptor_.reset();
-    file_pipeline_.reset();
 }
 
 void EncryptedArchiveWriter::commit() {

@@ -1,18 +1,19 @@
-// An offstage archive artifact in the making: pax tar -> zstd (or nothing) -> age -> a file that
-// appears under its name only once commit() has written and synced all of it. One pass, bounded
-// memory, no plaintext on disk. The work is spread over threads: this thread reads files and
-// writes tar, libzstd's workers compress, one thread encrypts and one writes the file, with
-// bounded queues in between (PipelinedSink).
+// An offstage archive artifact in the making: pax tar -> zstd (or nothing) -> age -> an output
+// sink, in one pass with bounded memory and no plaintext on disk. The output is usually an
+// AtomicOutputFile, which appears under its name only once commit() has written and synced all
+// of it. The work is spread over threads: this thread reads files and writes tar; with zstd,
+// libzstd's workers compress while this thread also encrypts and writes the (smaller)
+// compressed stream; without, one more thread encrypts and writes, behind a bounded queue
+// (PipelinedSink).
 #pragma once
 
+#include "platform/byte_stream.hpp"
 #include "platform/progress_meter.hpp"
 #include "stager/age/encryptor.hpp"
-#include "stager/archive/atomic_output_file.hpp"
 #include "stager/archive/pipelined_sink.hpp"
 #include "stager/archive/tar_writer.hpp"
 #include "stager/archive/zstd_compressor.hpp"
 
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,8 +28,9 @@ struct CompressionSettings {
 
 class EncryptedArchiveWriter {
 public:
-    // Creates the temporary file beside `output`; throws on a bad setting or I/O error.
-    EncryptedArchiveWriter(const std::filesystem::path& output, const age::EncryptOptions& keys,
+    // Writes the age header to `output` at once; throws on a bad setting or I/O error.
+    // `output` must outlive the writer; commit() finishes it.
+    EncryptedArchiveWriter(platform::ByteSink& output, const age::EncryptOptions& keys,
                            const CompressionSettings& compression,
                            platform::ProgressMeter* progress = nullptr);
     ~EncryptedArchiveWriter();
@@ -36,16 +38,15 @@ public:
     EncryptedArchiveWriter& operator=(const EncryptedArchiveWriter&) = delete;
 
     void add(const std::string& path) { tar_->add(path); }
-    // Ends the tar, the zstd frame and the age stream, fsyncs and renames into place. Without
-    // it (an exception), the destructor leaves nothing behind.
+    // Ends the tar, the zstd frame and the age stream, then finishes the output (an
+    // AtomicOutputFile fsyncs and renames into place). Without it (an exception), the age
+    // stream never gets its final chunk, so no reader takes what was written for complete.
     void commit();
 
     TarWriter& tar() { return *tar_; }
     const std::vector<FileProblem>& problems() const { return tar_->problems(); }
 
 private:
-    AtomicOutputFile file_;
-    std::unique_ptr<PipelinedSink> file_pipeline_;
     std::unique_ptr<age::Encryptor> encryptor_;
     std::unique_ptr<PipelinedSink> pipeline_;
     std::unique_ptr<ZstdCompressor> compressor_;

@@ -13,6 +13,7 @@
 #include "stager/age/identity.hpp"
 #include "stager/age/recipient.hpp"
 #include "stager/archive/archive_extractor.hpp"
+#include "stager/archive/atomic_output_file.hpp"
 #include "stager/archive/encrypted_archive_writer.hpp"
 #include "stager/archive/nul_separated_list.hpp"
 #include "stager/cli/commands.hpp"
@@ -23,6 +24,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -149,8 +151,25 @@ void run_archive(const GlobalOptions& global, const ArchiveArguments& arguments)
     age::EncryptOptions keys;
     keys.recipients = recipients(config, arguments);
 
+    // A file appears only once complete (AtomicOutputFile). Standard output cannot be taken
+    // back: a failed run leaves a stream without age's final chunk, which no reader accepts.
+    const bool to_stdout = arguments.output == "-";
+    if (to_stdout && ::isatty(STDOUT_FILENO) == 1) {
+        throw CommandFailure(usage_error, "archive: refusing to write an encrypted archive to a "
+                                          "terminal: give -o FILE or redirect standard output");
+    }
+    const std::string output_name = to_stdout ? "standard output" : arguments.output;
+    std::optional<archive::AtomicOutputFile> file;
+    std::optional<platform::FdSink> standard_output;
+    platform::ByteSink* output = nullptr;
+    if (to_stdout) {
+        output = &standard_output.emplace(STDOUT_FILENO, output_name);
+    } else {
+        output = &file.emplace(arguments.output);
+    }
+
     platform::ProgressMeter progress("archive", !global.quiet);
-    archive::EncryptedArchiveWriter writer(arguments.output, keys, compression, &progress);
+    archive::EncryptedArchiveWriter writer(*output, keys, compression, &progress);
     for (const std::string& path : arguments.paths) {
         writer.add(path);
     }
@@ -181,11 +200,11 @@ void run_archive(const GlobalOptions& global, const ArchiveArguments& arguments)
         std::cerr << "offstage: archived " << writer.tar().counts().entries << " entries ("
                   << platform::ProgressMeter::format_bytes(
                          static_cast<double>(writer.tar().counts().bytes_read))
-                  << " of file content) into " << arguments.output << '\n';
+                  << " of file content) into " << output_name << '\n';
     }
     if (!problems.empty()) {
         throw CommandFailure(partial, "archive: " + std::to_string(problems.size()) +
-                                          " input(s) reported above; " + arguments.output +
+                                          " input(s) reported above; " + output_name +
                                           " holds everything else");
     }
 }
@@ -259,7 +278,9 @@ void add_archive_commands(CLI::App& app, const GlobalOptions& global) {
         ->check(CLI::Range(0, 256));
     archive_command->add_option("--from0", archive_arguments->list,
                                 "NUL-separated list of paths to archive, - for standard input");
-    archive_command->add_option("-o,--output", archive_arguments->output, "the artifact to write")
+    archive_command
+        ->add_option("-o,--output", archive_arguments->output,
+                     "the artifact to write, - for standard output")
         ->required();
     archive_command->add_option("paths", archive_arguments->paths, "paths to archive");
     archive_command->callback(

@@ -131,6 +131,39 @@ TEST_F(ArchiveCommands, WithoutCompressionTheTarIsDirectlyInsideAge) {
     tree.expect_restored_at(temp_ / "restored", ::geteuid() == 0);
 }
 
+TEST_F(ArchiveCommands, DashStreamsTheArtifactToStandardOutput) {
+    SampleTree tree(temp_ / "input");
+    CommandOptions options;
+    options.stdin_data = tree.nul_list();
+    options.working_directory = temp_.path();
+    CommandResult made =
+        run_command({offstage(), "archive", "-r", recipient_, "--from0", "-", "-o", "-"}, options);
+    ASSERT_EQ(made.exit_status, 0) << made.err;
+    EXPECT_EQ(made.out.rfind("age-encryption.org/v1\n", 0), 0u);
+    EXPECT_FALSE(fs::exists(temp_ / "-")) << "- is standard output, not a file named -";
+    for (const auto& entry : fs::directory_iterator(temp_.path())) {
+        EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos)
+            << "no temporary file for a stream: " << entry.path();
+    }
+    const fs::path artifact = write_file(temp_ / "streamed.tar.zst.age", made.out);
+    CommandResult restored = extract(artifact, temp_ / "restored");
+    ASSERT_EQ(restored.exit_status, 0) << restored.err;
+    tree.expect_restored_at(temp_ / "restored", ::geteuid() == 0);
+}
+
+TEST_F(ArchiveCommands, DashRefusesATerminal) {
+    fs::path present = write_file(temp_ / "in" / "present", "x");
+    // script(1) gives the command a pseudo-terminal as standard output.
+    CommandResult made = run_command(
+        {"script", "--quiet", "--return", "--command",
+         offstage() + " archive -r " + recipient_ + " -o - " + present.string(), "/dev/null"});
+    EXPECT_EQ(made.exit_status, exit_usage) << made.out << made.err;
+    EXPECT_NE(made.out.find("refusing to write an encrypted archive to a terminal"),
+              std::string::npos)
+        << made.out;
+    EXPECT_EQ(made.out.find("age-encryption.org"), std::string::npos) << "nothing was written";
+}
+
 TEST_F(ArchiveCommands, ReportedInputsGivePartialStatusAndAValidArtifact) {
     fs::path present = write_file(temp_ / "in" / "present", "here\n");
     const fs::path artifact = temp_ / "out.tar.zst.age";
