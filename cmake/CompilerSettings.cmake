@@ -14,3 +14,11 @@ if(OFFSTAGE_SANITIZE)
     add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
     add_link_options(-fsanitize=address,undefined)
 endif()
+
+if(OFFSTAGE_FUZZ)
+    # Coverage counters in every library a fuzz target links, not only in the target itself:
+    # without them libFuzzer cannot see which inputs reach new code in what it is fuzzing.
+    add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                        -fno-sanitize-recover=undefined)
+    add_link_options(-fsanitize=address,undefined)
+endif()

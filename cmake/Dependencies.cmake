@@ -2,11 +2,11 @@
 find_package(PkgConfig REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(Threads REQUIRED)
+find_package(OpenSSL 3.0 REQUIRED) # the age format, fuzzed too
 
 if(NOT OFFSTAGE_FUZZ)
     find_package(CLI11 REQUIRED)
     find_package(fmt REQUIRED)
-    find_package(OpenSSL 3.0 REQUIRED)
     find_package(LibArchive REQUIRED)
     find_package(SQLite3 REQUIRED)
     find_package(Boost 1.74 REQUIRED COMPONENTS filesystem)

@@ -4,7 +4,7 @@
 // `backup`, or the argv handed to rsync has every option in the allow-list table with a value
 // matching its pattern, and every path inside the staging root, never in a .incoming* dir.
 // Built as a libFuzzer binary with OFFSTAGE_FUZZ=ON, and otherwise as a replay of the seed
-// corpus (main() below) so that normal test runs exercise the same property.
+// corpus (replay_main.cpp) so that normal test runs exercise the same property.
 #include "forced-shell/refusal.hpp"
 #include "forced-shell/rsync_option_table.hpp"
 #include "forced-shell/shell_command.hpp"
@@ -19,6 +19,7 @@
 #include <string>
 #include <system_error>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -205,32 +206,3 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return 0;
 }
-
-#ifndef OFFSTAGE_LIBFUZZER
-// The replay driver: every file named on the command line (or in the directories named) is
-// one input.
-int main(int argc, char** argv) {
-    LLVMFuzzerInitialize(&argc, &argv);
-    std::size_t inputs = 0;
-    for (int i = 1; i < argc; ++i) {
-        std::vector<fs::path> files;
-        if (fs::is_directory(argv[i])) {
-            for (const auto& entry : fs::directory_iterator(argv[i])) {
-                files.push_back(entry.path());
-            }
-        } else {
-            files.push_back(argv[i]);
-        }
-        for (const fs::path& file : files) {
-            std::ifstream in(file, std::ios::binary);
-            std::string content((std::istreambuf_iterator<char>(in)),
-                                std::istreambuf_iterator<char>());
-            LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(content.data()),
-                                   content.size());
-            ++inputs;
-        }
-    }
-    std::printf("replayed %zu inputs, property held\n", inputs);
-    return inputs == 0 ? 1 : 0;
-}
-#endif
