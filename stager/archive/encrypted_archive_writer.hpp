@@ -15,7 +15,6 @@
 #include "stager/archive/zstd_compressor.hpp"
 
 #include <memory>
-#include <optional>
 #include <string>
 
 namespace offstage::archive {

@@ -58,8 +58,9 @@ void ZstdCompressor::write(std::span<const std::byte> bytes) {
     if (finished_) {
         throw std::logic_error("zstd: write after finish");
     }
-    // tar hands over 10 KiB records; each compressStream2 call in multithreaded mode takes
-    // locks and polls the workers, so feed libzstd in large pieces.
+    // tar hands over headers, padding and small files in pieces of 512 bytes to a few KiB;
+    // each compressStream2 call in multithreaded mode takes locks and polls the workers, so
+    // gather those into large pieces (big files come through whole, without the copy).
     if (pending_.size() + bytes.size() > input_batch) {
         flush_pending();
     }
