@@ -15,6 +15,16 @@ public:
     virtual ~ByteSink() = default;
     virtual void write(std::span<const std::byte> bytes) = 0;
     virtual void finish() = 0;
+
+    // Optional, to spare a copy: up to `size` bytes of space at the sink's write position, for a
+    // producer that can fill memory in place (read(2) straight into it). The producer then
+    // passes exactly the bytes it filled, from the start of that space, to write(), which takes
+    // them without copying; until then nothing else may be written. Empty when the sink has no
+    // such space: the producer writes from a buffer of its own.
+    virtual std::span<std::byte> reserve(std::size_t size) {
+        static_cast<void>(size);
+        return {};
+    }
 };
 
 // Yields bytes in order. read() fills at most `buffer.size()` bytes and returns how many;

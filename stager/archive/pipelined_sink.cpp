@@ -1,7 +1,9 @@
 #include "stager/archive/pipelined_sink.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace offstage::archive {
 
@@ -9,8 +11,8 @@ PipelinedSink::PipelinedSink(platform::ByteSink& out, std::size_t batch_size,
                              std::size_t queue_depth)
     : out_(out)
     , batch_size_(std::max<std::size_t>(batch_size, 1))
-    , queue_depth_(std::max<std::size_t>(queue_depth, 1)) {
-    batch_.reserve(batch_size_);
+    , queue_depth_(std::max<std::size_t>(queue_depth, 1))
+    , batch_(new_batch()) {
     worker_ = std::thread([this] { run(); });
 }
 
@@ -33,18 +35,51 @@ void PipelinedSink::rethrow_failure() {
     }
 }
 
+PipelinedSink::Batch PipelinedSink::new_batch() {
+    return Batch{std::make_unique_for_overwrite<std::byte[]>(batch_size_), 0};
+}
+
 void PipelinedSink::write(std::span<const std::byte> bytes) {
     if (finished_) {
         throw std::logic_error("pipelined sink: write after finish");
     }
+    if (!reserved_.empty()) {
+        // Only the bytes filled in place may follow a reserve(): anything else would land on
+        // them before they are taken.
+        std::span<std::byte> reserved = std::exchange(reserved_, {});
+        if (!bytes.empty() && (bytes.data() != reserved.data() || bytes.size() > reserved.size())) {
+            throw std::logic_error("pipelined sink: a write between reserve() and the write of "
+                                   "the reserved bytes");
+        }
+    }
     while (!bytes.empty()) {
-        std::size_t take = std::min(bytes.size(), batch_size_ - batch_.size());
-        batch_.insert(batch_.end(), bytes.begin(), bytes.begin() + static_cast<long>(take));
+        std::byte* tail = batch_.bytes.get() + batch_.size;
+        std::size_t take = std::min(bytes.size(), batch_size_ - batch_.size);
+        // Bytes filled in place through reserve() are already where they belong.
+        if (bytes.data() != tail) {
+            std::memcpy(tail, bytes.data(), take);
+        }
+        batch_.size += take;
         bytes = bytes.subspan(take);
-        if (batch_.size() == batch_size_) {
+        if (batch_.size == batch_size_) {
             push_batch();
         }
     }
+}
+
+std::span<std::byte> PipelinedSink::reserve(std::size_t size) {
+    if (finished_) {
+        throw std::logic_error("pipelined sink: reserve after finish");
+    }
+    // A nearly full batch goes now, rather than leaving the producer a sliver to read into.
+    constexpr std::size_t least_worth_reading = 64 << 10;
+    std::size_t free = batch_size_ - batch_.size;
+    if (free < std::min(size, least_worth_reading) && batch_.size > 0) {
+        push_batch();
+        free = batch_size_;
+    }
+    reserved_ = {batch_.bytes.get() + batch_.size, std::min(size, free)};
+    return reserved_;
 }
 
 void PipelinedSink::push_batch() {
@@ -53,8 +88,7 @@ void PipelinedSink::push_batch() {
     rethrow_failure();
     queue_.push_back(std::move(batch_));
     if (free_batches_.empty()) {
-        batch_ = std::vector<std::byte>();
-        batch_.reserve(batch_size_);
+        batch_ = new_batch();
     } else {
         batch_ = std::move(free_batches_.back());
         free_batches_.pop_back();
@@ -67,7 +101,7 @@ void PipelinedSink::finish() {
     if (finished_) {
         return;
     }
-    if (!batch_.empty()) {
+    if (batch_.size > 0) {
         push_batch();
     }
     {
@@ -97,19 +131,19 @@ void PipelinedSink::run() {
             }
             return;
         }
-        std::vector<std::byte> batch = std::move(queue_.front());
+        Batch batch = std::move(queue_.front());
         queue_.pop_front();
         lock.unlock();
         changed_.notify_all();
         try {
-            out_.write(batch);
+            out_.write(std::span<const std::byte>(batch.bytes.get(), batch.size));
         } catch (...) {
             lock.lock();
             failure_ = std::current_exception();
             changed_.notify_all();
             return;
         }
-        batch.clear();
+        batch.size = 0;
         lock.lock();
         free_batches_.push_back(std::move(batch));
     }

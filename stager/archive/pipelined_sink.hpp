@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -31,10 +32,22 @@ public:
     PipelinedSink& operator=(const PipelinedSink&) = delete;
 
     void write(std::span<const std::byte> bytes) override;
+    // The free tail of the batch being filled (a fresh batch when little is left), so that a
+    // producer can read into the memory the consumer will get. The next write() must be of
+    // those bytes (or none of them): any other throws std::logic_error rather than overwrite
+    // them.
+    std::span<std::byte> reserve(std::size_t size) override;
     // Flushes the queue, calls out.finish() in the worker and waits for it.
     void finish() override;
 
 private:
+    // Fixed capacity (batch_size_), filled from the front; no zeroing on allocation or reuse.
+    struct Batch {
+        std::unique_ptr<std::byte[]> bytes;
+        std::size_t size = 0;
+    };
+
+    Batch new_batch();
     void push_batch();
     void run();
     void rethrow_failure();
@@ -42,14 +55,15 @@ private:
     platform::ByteSink& out_;
     std::size_t batch_size_;
     std::size_t queue_depth_;
-    std::vector<std::byte> batch_;
+    Batch batch_;
+    std::span<std::byte> reserved_; // handed out by reserve(), not written yet
 
     std::mutex mutex_;
     std::condition_variable changed_;
-    std::deque<std::vector<std::byte>> queue_;
-    std::vector<std::vector<std::byte>> free_batches_; // recycled so steady state allocates nothing
-    bool closing_ = false;   // no more batches will come: finish out and stop
-    bool abandoned_ = false; // stop without finishing out
+    std::deque<Batch> queue_;
+    std::vector<Batch> free_batches_; // recycled so steady state allocates nothing
+    bool closing_ = false;            // no more batches will come: finish out and stop
+    bool abandoned_ = false;          // stop without finishing out
     bool finished_ = false;
     std::exception_ptr failure_;
     std::thread worker_;

@@ -321,6 +321,9 @@ void TarWriter::copy_content(archive_entry* entry, const std::string& path, int 
         archive_entry_sparse_next(entry, &offset, &length);
         regions.emplace_back(offset, length);
     }
+    // The pax writer puts a sparse entry's map in front of its first data, so only a dense
+    // entry's data reaches the sink as we pass it: only then may we read into the sink's memory.
+    const bool read_in_place = regions.empty();
     if (regions.empty()) {
         regions.emplace_back(0, size);
     }
@@ -344,13 +347,28 @@ void TarWriter::copy_content(archive_entry* entry, const std::string& path, int 
         while (position < end) {
             auto want = static_cast<std::size_t>(
                 std::min<std::int64_t>(end - position, static_cast<std::int64_t>(buffer_.size())));
-            ssize_t got = ::pread(fd, buffer_.data(), want, position);
-            if (got < 0 && errno == EINTR) {
+            // Straight into the sink's memory when it offers some (libarchive passes a dense
+            // entry's data through unchanged): one copy fewer than reading into our buffer.
+            std::byte* target = buffer_.data();
+            bool reserved = false;
+            if (read_in_place) {
+                if (std::span<std::byte> space = output_->sink.reserve(want); !space.empty()) {
+                    target = space.data();
+                    want = space.size();
+                    reserved = true;
+                }
+            }
+            ssize_t got = ::pread(fd, target, want, position);
+            const int error = got < 0 ? errno : 0;
+            if (got <= 0 && reserved) {
+                output_->sink.write({}); // nothing read: the reserved space goes back unused
+            }
+            if (error == EINTR) {
                 continue;
             }
             if (got < 0) {
                 report(path, "read error at offset " + std::to_string(position) + ": " +
-                                 errno_text(errno) + "; the rest of its entry is zeros");
+                                 errno_text(error) + "; the rest of its entry is zeros");
                 return;
             }
             if (got == 0) {
@@ -359,7 +377,7 @@ void TarWriter::copy_content(archive_entry* entry, const std::string& path, int 
                                  " bytes while read; the rest of its entry is zeros");
                 return;
             }
-            write_data(buffer_.data(), static_cast<std::size_t>(got));
+            write_data(target, static_cast<std::size_t>(got));
             position += got;
             counts_.bytes_read += static_cast<std::uint64_t>(got);
             if (progress_ != nullptr) {

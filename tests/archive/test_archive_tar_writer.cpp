@@ -21,6 +21,7 @@
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <stdexcept>
+#include <string_view>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,8 +114,12 @@ TEST(TarWriter, StoresNamesAsPaxWithBinaryCharsetAndSchilyXattrs) {
 }
 
 // Each case changes the file at the moment its header is written and its content is not yet
-// read: no timing, no sleeps.
-TEST(TarWriter, ReportsFilesChangedWhileReadAndStaysValid) {
+// read: no timing, no sleeps. Uncompressed, file data is read straight into the pipeline's
+// memory (PipelinedSink::reserve); compressed, through TarWriter's own buffer.
+class TarWriterChanges : public ::testing::TestWithParam<bool> {};
+
+TEST_P(TarWriterChanges, ReportsFilesChangedWhileReadAndStaysValid) {
+    const bool zstd = GetParam();
     TempDir temp("offstage-archive");
     const fs::path dir = temp / "in";
     const std::string original(300000, 'o');
@@ -139,8 +144,8 @@ TEST(TarWriter, ReportsFilesChangedWhileReadAndStaysValid) {
             ASSERT_EQ(::pwrite(fd.get(), "XYZ", 3, 10), 3);
         }
     };
-    const fs::path output = temp / "out.tar.zst";
-    std::vector<FileProblem> problems = write_archive(output, paths, true, hook);
+    const fs::path output = temp / (zstd ? "out.tar.zst" : "out.tar");
+    std::vector<FileProblem> problems = write_archive(output, paths, zstd, hook);
     ASSERT_EQ(problems.size(), 5u) << describe(problems);
     EXPECT_EQ(problems[0].path, paths[0]);
     EXPECT_NE(problems[0].what.find("vanished"), std::string::npos) << problems[0].what;
@@ -166,10 +171,13 @@ TEST(TarWriter, ReportsFilesChangedWhileReadAndStaysValid) {
     EXPECT_EQ(test::read_file(copy / "deleted"), original);
     EXPECT_EQ(test::read_file(copy / "steady"), original);
     // GNU tar agrees that the stream is a valid archive.
-    test::CommandResult listing =
-        test::run_command({"sh", "-c", "zstd -dc \"$0\" | tar -tvf - >/dev/null", output.string()});
+    test::CommandResult listing = test::run_command(
+        {"sh", "-c", "zstd -dcf \"$0\" | tar -tvf - >/dev/null", output.string()});
     EXPECT_EQ(listing.exit_status, 0) << listing.err;
 }
+
+INSTANTIATE_TEST_SUITE_P(Compression, TarWriterChanges, ::testing::Values(false, true),
+                         [](const auto& param_info) { return param_info.param ? "zstd" : "none"; });
 
 // Runs `body` in a child process that has dropped root for nobody (65534), and returns its
 // exit status: root reads any file, so a permission error can only be seen without root.
@@ -323,6 +331,61 @@ TEST(PipelinedSink, PassesTheConsumersErrorToTheProducer) {
     } catch (const std::runtime_error& error) {
         EXPECT_STREQ(error.what(), "write /full/disk: No space left on device");
     }
+}
+
+// Collects what reaches it, for checking what a PipelinedSink delivered.
+class CollectingSink : public platform::ByteSink {
+public:
+    void write(std::span<const std::byte> bytes) override {
+        data.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    }
+    void finish() override { finished = true; }
+    std::string data;
+    bool finished = false;
+};
+
+std::span<const std::byte> bytes_of(std::string_view text) {
+    return std::as_bytes(std::span(text.data(), text.size()));
+}
+
+TEST(PipelinedSink, BytesFilledInPlaceArriveInOrderWithTheOthers) {
+    CollectingSink collected;
+    PipelinedSink pipeline(collected, 8, 2);
+    pipeline.write(bytes_of("head:"));
+    std::span<std::byte> space = pipeline.reserve(3);
+    ASSERT_EQ(space.size(), 3u) << "the rest of the 8-byte batch";
+    std::memcpy(space.data(), "abc", 3);
+    pipeline.write(space.first(3));
+    space = pipeline.reserve(100);
+    ASSERT_EQ(space.size(), 8u) << "a whole new batch";
+    std::memcpy(space.data(), "defghijk", 8);
+    pipeline.write(space.first(2)); // filled 8, passes on 2: the rest is overwritten below
+    pipeline.write(bytes_of(":tail"));
+    space = pipeline.reserve(100);
+    EXPECT_EQ(space.size(), 8u) << "not the 1-byte sliver left in the batch";
+    pipeline.write({});
+    pipeline.finish();
+    EXPECT_EQ(collected.data, "head:abcde:tail");
+    EXPECT_TRUE(collected.finished);
+}
+
+TEST(PipelinedSink, AnEmptyWriteGivesReservedSpaceBack) {
+    CollectingSink collected;
+    PipelinedSink pipeline(collected, 64, 2);
+    std::span<std::byte> space = pipeline.reserve(10);
+    std::memcpy(space.data(), "unused....", 10);
+    pipeline.write({}); // nothing was read after all
+    pipeline.write(bytes_of("next"));
+    pipeline.finish();
+    EXPECT_EQ(collected.data, "next");
+}
+
+TEST(PipelinedSink, RefusesOtherBytesOntoReservedSpace) {
+    CollectingSink collected;
+    PipelinedSink pipeline(collected, 64, 2);
+    std::span<std::byte> space = pipeline.reserve(10);
+    std::memcpy(space.data(), "filled....", 10);
+    EXPECT_THROW(pipeline.write(bytes_of("intruder")), std::logic_error);
 }
 
 TEST(AtomicOutputFile, LeavesNothingBehindWithoutFinish) {
