@@ -9,6 +9,7 @@
 #include "stager/archive/tar_writer.hpp"
 #include "stager/archive/zstd_compressor.hpp"
 #include "tests/archive/sample_tree.hpp"
+#include "tests/support/as_nobody.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -17,13 +18,10 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
-#include <functional>
-#include <grp.h>
 #include <gtest/gtest.h>
 #include <stdexcept>
 #include <string_view>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace offstage::archive {
@@ -179,28 +177,6 @@ TEST_P(TarWriterChanges, ReportsFilesChangedWhileReadAndStaysValid) {
 INSTANTIATE_TEST_SUITE_P(Compression, TarWriterChanges, ::testing::Values(false, true),
                          [](const auto& param_info) { return param_info.param ? "zstd" : "none"; });
 
-// Runs `body` in a child process that has dropped root for nobody (65534), and returns its
-// exit status: root reads any file, so a permission error can only be seen without root.
-int run_as_nobody(const std::function<int()>& body) {
-    pid_t child = ::fork();
-    if (child == 0) {
-        int status = 3;
-        if (::setgroups(0, nullptr) == 0 && ::setresgid(65534, 65534, 65534) == 0 &&
-            ::setresuid(65534, 65534, 65534) == 0) {
-            try {
-                status = body();
-            } catch (const std::exception& error) {
-                std::fprintf(stderr, "as nobody: %s\n", error.what());
-                status = 4;
-            }
-        }
-        ::_exit(status);
-    }
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 TEST(TarWriter, ReportsUnreadableFiles) {
     TempDir temp("offstage-archive");
     fs::path secret = test::write_file(temp / "secret", "x", fs::perms::none);
@@ -220,7 +196,7 @@ TEST(TarWriter, ReportsUnreadableFiles) {
     }
     // nobody must reach the file and write the archive beside it.
     fs::permissions(temp.path(), fs::perms::all | fs::perms::sticky_bit);
-    EXPECT_EQ(run_as_nobody(archive_the_secret), 0)
+    EXPECT_EQ(test::run_as_nobody(archive_the_secret), 0)
         << "1: not reported as asked (see stderr); 3: could not drop root; 4: threw";
 }
 

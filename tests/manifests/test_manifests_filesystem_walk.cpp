@@ -1,11 +1,14 @@
 #include "manifests/filesystem_walk.hpp"
 #include "platform/unique_fd.hpp"
+#include "tests/support/as_nobody.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <gtest/gtest.h>
 #include <map>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -113,21 +116,40 @@ TEST(FilesystemWalk, PrunesDirectoriesBeforeDescendingAndSkipsTheStagingRoot) {
 }
 
 TEST(FilesystemWalk, ReportsUnreadableDirectoriesWithErrnoAndGoesOn) {
-    if (::geteuid() == 0) {
-        GTEST_SKIP() << "root reads every directory: permissions cannot make one unreadable";
-    }
     test::TempDir root;
     test::write_file(root / "locked/inside", "");
     test::write_file(root / "open/file", "");
     std::filesystem::permissions(root / "locked", std::filesystem::perms::none);
-    WalkOptions options;
-    options.root = root.path();
-    WalkResult result = FilesystemWalk::run(options);
+    auto walk = [&] {
+        WalkOptions options;
+        options.root = root.path();
+        WalkResult result = FilesystemWalk::run(options);
+        bool as_expected = paths_in_walk_order(result) == std::vector<std::string>{"/open/file"} &&
+                           result.problems.size() == 1 && result.problems[0].path == "/locked" &&
+                           result.problems[0].error == EACCES;
+        if (!as_expected) {
+            for (const WalkProblem& problem : result.problems) {
+                std::fprintf(stderr, "problem: %s: %s\n", problem.path.c_str(),
+                             std::strerror(problem.error));
+            }
+        }
+        return as_expected ? 0 : 1;
+    };
+    int status = 0;
+    if (::geteuid() == 0) {
+        // Root enters every directory: the walk runs as nobody, who must reach the root.
+        std::filesystem::permissions(root.path(), std::filesystem::perms::owner_all |
+                                                      std::filesystem::perms::group_read |
+                                                      std::filesystem::perms::group_exec |
+                                                      std::filesystem::perms::others_read |
+                                                      std::filesystem::perms::others_exec);
+        status = test::run_as_nobody(walk);
+    } else {
+        status = walk();
+    }
     std::filesystem::permissions(root / "locked", std::filesystem::perms::owner_all);
-    EXPECT_EQ(paths_in_walk_order(result), std::vector<std::string>{"/open/file"});
-    ASSERT_EQ(result.problems.size(), 1u);
-    EXPECT_EQ(result.problems[0].path, "/locked");
-    EXPECT_EQ(result.problems[0].error, EACCES);
+    EXPECT_EQ(status, 0)
+        << "1: not reported as expected (see stderr); 3: could not drop root; 4: threw";
 }
 
 TEST(FilesystemWalk, StaysOnTheRootFilesystem) {
@@ -149,6 +171,59 @@ TEST(FilesystemWalk, StaysOnTheRootFilesystem) {
         ASSERT_NE(result.tree.path(i).rfind("/shm/", 0), 0u) << result.tree.path(i);
     }
     EXPECT_GE(result.other_filesystems, 1u);
+}
+
+// A tmpfs mounted for the length of a test, detached again even when the test fails.
+class ScopedTmpfs {
+public:
+    explicit ScopedTmpfs(const std::filesystem::path& where)
+        : where_(where) {
+        if (::mount("offstage-test", where.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m") !=
+            0) {
+            error_ = errno;
+        }
+    }
+    ~ScopedTmpfs() {
+        if (error_ == 0) {
+            ::umount2(where_.c_str(), MNT_DETACH);
+        }
+    }
+    ScopedTmpfs(const ScopedTmpfs&) = delete;
+    ScopedTmpfs& operator=(const ScopedTmpfs&) = delete;
+    int error() const { return error_; }
+
+private:
+    std::filesystem::path where_;
+    int error_ = 0;
+};
+
+// [scan] filesystems: the walk enters the mounts it names and no other, on real mounts.
+TEST(FilesystemWalk, WalksTheConfiguredFilesystemsAndNoOther) {
+    test::TempDir root;
+    std::filesystem::create_directories(root / "home");
+    std::filesystem::create_directories(root / "srv");
+    ScopedTmpfs home(root / "home");
+    if (home.error() != 0) {
+        GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << std::strerror(home.error());
+    }
+    ScopedTmpfs srv(root / "srv");
+    ASSERT_EQ(srv.error(), 0) << std::strerror(srv.error());
+    test::write_file(root / "top", "");
+    test::write_file(root / "home/alice/notes", "");
+    test::write_file(root / "srv/data/db", "");
+
+    WalkOptions options;
+    options.root = root.path();
+    options.filesystems = {"/home"};
+    options.prune = [](std::string_view) { return false; };
+    WalkResult result = FilesystemWalk::run(options);
+    std::vector<std::string> paths;
+    for (std::size_t i = 0; i < result.tree.size(); ++i) {
+        paths.emplace_back(result.tree.path(i));
+    }
+    EXPECT_EQ(paths, (std::vector<std::string>{"/home/alice/notes", "/top"}));
+    EXPECT_EQ(result.other_filesystems, 1u) << "/srv, seen and not entered";
+    EXPECT_TRUE(result.problems.empty());
 }
 
 } // namespace
