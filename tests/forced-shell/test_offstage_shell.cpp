@@ -3,16 +3,22 @@
 // directory and descriptors it receives), a backup script, and the real rsync on both ends.
 #include "forced-shell/invocation.hpp"
 #include "forced-shell/refusal.hpp"
+#include "platform/unique_fd.hpp"
 #include "tests/forced-shell/corpus.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <chrono>
+#include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <regex>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <syslog.h>
 #include <thread>
 #include <unistd.h>
 
@@ -226,6 +232,57 @@ TEST_F(OffstageShellTest, LogEscapesAndCapsTheCommand) {
     EXPECT_NE(lines[0].find("aaa...\""), std::string::npos);
     EXPECT_NE(lines[1].find("command=\"backup\\x1b[2J\""), std::string::npos) << lines[1];
     EXPECT_NE(lines[2].find("command=\"\\x22quoted\\x22 \\x5c\""), std::string::npos) << lines[2];
+}
+
+// What reaches syslog. The shell runs in a mount namespace of its own whose /dev holds a
+// datagram socket this test reads as /dev/log: the machine's syslog (which need not exist) is
+// left alone.
+TEST_F(OffstageShellTest, DecisionsReachSyslogUnderTheAuthFacility) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "a private /dev for the shell needs root (unshare --mount)";
+    }
+    std::string text = read_file(config);
+    text.replace(text.find("syslog = false"), 14, "syslog = true");
+    write_file(config, text);
+    const fs::path dev = base / "dev";
+    write_file(dev / "null", "");
+    platform::UniqueFd receiver(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ASSERT_TRUE(receiver);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    const std::string socket_path = (dev / "log").string();
+    ASSERT_LT(socket_path.size(), sizeof address.sun_path);
+    std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
+    ASSERT_EQ(::bind(receiver.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0)
+        << std::strerror(errno);
+    timeval five_seconds{5, 0};
+    ::setsockopt(receiver.get(), SOL_SOCKET, SO_RCVTIMEO, &five_seconds, sizeof five_seconds);
+
+    CommandOptions options;
+    options.environment =
+        std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin:/usr/sbin:/sbin"},
+                                           {"SSH_ORIGINAL_COMMAND", "cat /etc/passwd"},
+                                           {"SSH_CONNECTION", "10.1.2.3 50000 10.9.9.9 22"}};
+    options.timeout = std::chrono::seconds(30);
+    CommandResult result = run_command(
+        {"unshare", "--mount", "--propagation", "private", "sh", "-c",
+         "mount --bind /dev/null \"$0/null\" && mount --rbind \"$0\" /dev && exec \"$@\"",
+         dev.string(), offstage::test::built_program("offstage-shell").string(), "--config",
+         config.string()},
+        options);
+    EXPECT_EQ(result.exit_status, 77) << result.err;
+
+    char message[2048];
+    ssize_t size = ::recv(receiver.get(), message, sizeof message, 0);
+    ASSERT_GT(size, 0) << "nothing reached /dev/log: " << std::strerror(errno);
+    std::string line(message, static_cast<std::size_t>(size));
+    const std::string auth_notice = "<" + std::to_string(LOG_AUTH | LOG_NOTICE) + ">";
+    EXPECT_EQ(line.rfind(auth_notice, 0), 0u) << line;
+    EXPECT_NE(line.find(" offstage-shell["), std::string::npos) << line;
+    EXPECT_NE(line.find("refused client=10.1.2.3 status=77 reason=\"unknown command"),
+              std::string::npos)
+        << line;
+    EXPECT_NE(line.find("command=\"cat /etc/passwd\""), std::string::npos) << line;
 }
 
 TEST_F(OffstageShellTest, ALogFailureNeitherBlocksNorPassesSilently) {
