@@ -55,9 +55,10 @@ void PipelinedSink::write(std::span<const std::byte> bytes) {
     while (!bytes.empty()) {
         std::byte* tail = batch_.bytes.get() + batch_.size;
         std::size_t take = std::min(bytes.size(), batch_size_ - batch_.size);
-        // Bytes filled in place through reserve() are already where they belong.
+        // Bytes filled in place through reserve() are already where they belong. memmove:
+        // a misbehaving producer could pass bytes from our own free tail.
         if (bytes.data() != tail) {
-            std::memcpy(tail, bytes.data(), take);
+            std::memmove(tail, bytes.data(), take);
         }
         batch_.size += take;
         bytes = bytes.subspan(take);
