@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace offstage::staging {
@@ -24,12 +23,6 @@ namespace {
 
 [[noreturn]] void fail_errno(const std::string& what) {
     throw StagingError(what + ": " + std::strerror(errno));
-}
-
-int renameat2_call(int old_dir, const char* old_name, int new_dir, const char* new_name,
-                   unsigned flags) {
-    // glibc 2.36 has renameat2(), but through syscall() the flags' meaning is the kernel's own.
-    return static_cast<int>(::syscall(SYS_renameat2, old_dir, old_name, new_dir, new_name, flags));
 }
 
 void fsync_path(const std::filesystem::path& path, int flags) {
@@ -199,13 +192,13 @@ PublishResult StagingTree::publish(WorkDir& work, const PullAccess& access) cons
 
     PublishResult result;
     std::filesystem::path target = served_root_ / work.day();
-    if (renameat2_call(AT_FDCWD, work.path().c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) ==
+    if (::renameat2(AT_FDCWD, work.path().c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) ==
         0) {
         work.published_ = true;
     } else if (errno == EEXIST) {
         // A second run on the same day: the old tree stays servable up to the exchange.
-        if (renameat2_call(AT_FDCWD, work.path().c_str(), AT_FDCWD, target.c_str(),
-                           RENAME_EXCHANGE) != 0) {
+        if (::renameat2(AT_FDCWD, work.path().c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) !=
+            0) {
             fail_errno("publish " + work.day() + ": exchange with the existing tree");
         }
         work.published_ = true;

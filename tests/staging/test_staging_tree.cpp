@@ -1,5 +1,7 @@
 #include "platform/staging_layout.hpp"
+#include "stager/staging/day_file.hpp"
 #include "stager/staging/staging_tree.hpp"
+#include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -198,4 +200,39 @@ TEST(StagingTree, RootsOnTwoFilesystemsAreRefused) {
         EXPECT_NE(std::string(error.what()).find("different filesystems"), std::string::npos);
     }
     ::umount2((dir / "mnt").c_str(), MNT_DETACH);
+}
+
+TEST(DayFile, AppearsUnderItsNameOnlyWhenFinishedWithTheDigestOfWhatWasWritten) {
+    Roots roots;
+    StagingTree tree(roots.served, roots.work);
+    WorkDir work = tree.begin("2026-11-22");
+    {
+        offstage::staging::DayFile file(work, "db/mariadb/sales.sql.zst.age");
+        file.write(std::as_bytes(std::span("half", 4)));
+        EXPECT_FALSE(fs::exists(work.path() / "db/mariadb/sales.sql.zst.age"));
+        // Destroyed unfinished (a failed dump): nothing of it stays.
+    }
+    EXPECT_TRUE(names_in(work.path() / "db/mariadb").empty());
+    offstage::staging::DayFile file(work, "files.tar.zst.age");
+    std::string content(200000, 'x');
+    file.write(std::as_bytes(std::span(content.data(), content.size())));
+    file.finish();
+    EXPECT_EQ(file.size(), content.size());
+    EXPECT_EQ(read_file(work.path() / "files.tar.zst.age"), content);
+    // The SHA-256 of 200000 'x' bytes, from sha256sum.
+    write_file(roots.dir / "plain", content);
+    auto sums = offstage::staging::format_sha256sums({{"plain", file.sha256()}});
+    write_file(roots.dir / "SUMS", sums);
+    auto check = offstage::test::run_command(
+        {"sha256sum", "--check", "--strict", "--quiet", (roots.dir / "SUMS").string()}, [&] {
+            offstage::test::CommandOptions options;
+            options.working_directory = roots.dir.path();
+            return options;
+        }());
+    EXPECT_EQ(check.exit_status, 0) << check.out << check.err;
+    // Never over an existing file, and only names of the grammar.
+    EXPECT_THROW(offstage::staging::write_day_file(work, "files.tar.zst.age", "again"),
+                 std::system_error);
+    EXPECT_THROW(offstage::staging::DayFile(work, "../escape.age"), StagingError);
+    EXPECT_THROW(offstage::staging::DayFile(work, "notes.txt"), StagingError);
 }
