@@ -1,3 +1,5 @@
+#include "stager/staging/day_file.hpp"
+#include "stager/staging/day_seal.hpp"
 #include "stager/staging/minisign.hpp"
 #include "stager/staging/sha256_sums.hpp"
 #include "tests/support/run_command.hpp"
@@ -154,4 +156,30 @@ TEST(Minisign, EveryAlterationIsCaught) {
     EXPECT_THROW(SigningKey::create(dir / "signing.key"), std::system_error);
     fs::permissions(dir / "signing.key", fs::perms(0640));
     EXPECT_THROW(SigningKey::load(dir / "signing.key"), SignatureError);
+}
+
+TEST(DaySeal, APublishedDayChecksWithSha256sumAndMinisignAlone) {
+    TempDir dir;
+    fs::create_directories(dir / "srv/offstage");
+    StagingTree tree(dir / "srv/offstage", dir / "srv/offstage.work");
+    SigningKey key = SigningKey::create(dir / "signing.key");
+    write_file(dir / "signing.pub", key.public_key().to_file_text());
+    WorkDir work = tree.begin("2026-11-22");
+    Sha256Sums files;
+    files["files.tar.zst.age"] = write_day_file(work, "files.tar.zst.age", "encrypted bytes");
+    files["spool-mail.tar.zst.age"] = write_day_file(work, "spool-mail.tar.zst.age", "spool");
+    files["report.json"] = write_day_file(work, "report.json", "{}\n");
+    seal_day(work, files, key, "host.example", 1795400000);
+    tree.publish(work, PullAccess{::getegid()});
+
+    fs::path day = dir / "srv/offstage/2026-11-22";
+    auto sums = run_command({"sha256sum", "--check", "--strict", "SHA256SUMS"}, in_directory(day));
+    EXPECT_EQ(sums.exit_status, 0) << sums.out << sums.err;
+    EXPECT_EQ(std::count(sums.out.begin(), sums.out.end(), '\n'), 3);
+    auto signature = run_command({"minisign", "-V", "-p", (dir / "signing.pub").string(), "-m",
+                                  (day / "SHA256SUMS").string()});
+    EXPECT_EQ(signature.exit_status, 0) << signature.out << signature.err;
+    EXPECT_NE(signature.out.find("offstage day=2026-11-22 host=host.example timestamp=1795400000"),
+              std::string::npos);
+    EXPECT_THROW(trusted_comment_for("2026-11-22", "two words", 0), StagingError);
 }
