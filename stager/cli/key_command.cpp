@@ -1,13 +1,16 @@
 // `offstage key generate [-o FILE]` and `offstage key recipient [FILE]`: age identities in
 // age-keygen's format ("# created:", "# public key:", then AGE-SECRET-KEY-1...), so a key made
-// here works with `age -d -i` and one made by age-keygen works here. See docs/offstage-key.8.
+// here works with `age -d -i` and one made by age-keygen works here. `offstage key signing`:
+// the host's signing key for SHA256SUMS (docs/staging-tree.md). See docs/offstage-key.8.
 #include "platform/fd_stream.hpp"
+#include "platform/staging_layout.hpp"
 #include "platform/system_error.hpp"
 #include "platform/unique_fd.hpp"
 #include "stager/age/age_error.hpp"
 #include "stager/age/identity.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
+#include "stager/staging/minisign.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -26,6 +29,8 @@ namespace {
 struct KeyArguments {
     std::string output;   // generate: the identity file ("" = standard output)
     std::string identity; // recipient: the identity file ("" or "-" = standard input)
+    std::string signing_key{platform::staging_layout::default_signing_key};
+    bool create_signing_key = false;
 };
 
 std::string utc_timestamp() {
@@ -103,6 +108,28 @@ void run_recipient(const KeyArguments& arguments) {
     }
 }
 
+// Prints the signing key's public half in minisign's format, creating the key first when asked
+// and missing. The restorer keeps that output off the host (docs/staging-tree.md).
+void run_signing(const KeyArguments& arguments) {
+    struct stat info {};
+    bool exists = ::lstat(arguments.signing_key.c_str(), &info) == 0;
+    if (!exists && errno != ENOENT) {
+        platform::throw_errno("signing key " + arguments.signing_key);
+    }
+    try {
+        if (!exists && !arguments.create_signing_key) {
+            throw CommandFailure(failure, "key signing: " + arguments.signing_key +
+                                              " does not exist (--create makes it; the first "
+                                              "`offstage run` does too)");
+        }
+        staging::SigningKey key = exists ? staging::SigningKey::load(arguments.signing_key)
+                                         : staging::SigningKey::create(arguments.signing_key);
+        std::cout << key.public_key().to_file_text();
+    } catch (const staging::SignatureError& error) {
+        throw CommandFailure(failure, std::string("key signing: ") + error.what());
+    }
+}
+
 } // namespace
 
 void add_key_command(CLI::App& app, const GlobalOptions&) {
@@ -121,6 +148,14 @@ void add_key_command(CLI::App& app, const GlobalOptions&) {
         "recipient", "print the recipient (public key) of each identity in a file");
     recipient->add_option("file", arguments->identity, "identity file (default: standard input)");
     recipient->callback([arguments] { run_recipient(*arguments); });
+
+    CLI::App* signing = key->add_subcommand(
+        "signing", "print the public key that verifies SHA256SUMS.minisig (minisign format)");
+    signing->add_option("--key", arguments->signing_key, "the signing key file")
+        ->capture_default_str();
+    signing->add_flag("--create", arguments->create_signing_key,
+                      "create the key (0600, never overwritten) when it does not exist");
+    signing->callback([arguments] { run_signing(*arguments); });
 }
 
 } // namespace offstage::cli
