@@ -164,6 +164,25 @@ TEST_F(OffstageShellTest, EveryCorpusCommandReachesRsyncCheckedAndConfined) {
     }
 }
 
+// The client's backup dir is its own path: rsync gets it as one --backup-dir=VALUE word, so
+// even a value spelled like an option is only a value, and the shell's own --confine-root
+// stays the only one.
+TEST_F(OffstageShellTest, BackupDirReachesRsyncAsOneWord) {
+    CommandResult result = shell("rsync --server --sender -blogDtpre.iLsfxCIvu --backup-dir "
+                                 "--confine-root=/ --suffix=.old . 2026-11-22/");
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    std::vector<std::string> argv = lines_of(read_file(record / "argv"));
+    ASSERT_GE(argv.size(), 6u);
+    EXPECT_EQ(std::vector<std::string>(argv.begin(), argv.begin() + 6),
+              (std::vector<std::string>{"--server", "--sender", "-blogDtpre.iLsfxCIvu",
+                                        "--backup-dir=--confine-root=/", "--suffix=.old",
+                                        "--confine-root=" + root.string()}));
+    EXPECT_EQ(std::count_if(
+                  argv.begin(), argv.end(),
+                  [](const std::string& word) { return word.rfind("--confine-root=", 0) == 0; }),
+              1);
+}
+
 TEST_F(OffstageShellTest, RsyncGetsAFreshMinimalEnvironment) {
     CommandResult result = shell("rsync --server --sender -logDtpre.iLsfxCIvu . 2026-11-22/",
                                  {{"LD_LIBRARY_PATH", "/tmp/evil"},
@@ -587,6 +606,39 @@ TEST_F(RealRsyncTest, SymlinkOutOfTheTreeIsSentAsALinkNotFollowed) {
     EXPECT_EQ(tree(base / "all").count("escape/secret"), 0u);
     EXPECT_NE(rsync({"-aL", "host:/", (base / "followed").string()}).exit_status, 0);
     EXPECT_FALSE(fs::exists(base / "followed/escape/secret"));
+}
+
+// A provider that keeps its old copies: rsync -b with --backup-dir or --suffix. The client,
+// as receiver, makes the backups; the server, as sender, never touches the backup dir.
+TEST_F(RealRsyncTest, PullsThatKeepOldCopiesWork) {
+    const auto before = tree(root);
+    const fs::path pulled = base / "pulled";
+    ASSERT_EQ(rsync({"-a", "host:2026-11-22/", pulled.string()}).exit_status, 0);
+
+    write_file(pulled / "SHA256SUMS", "edited once\n");
+    CommandResult kept_in_dir =
+        rsync({"-a", "--backup", "--backup-dir=old", "host:2026-11-22/", pulled.string()});
+    ASSERT_EQ(kept_in_dir.exit_status, 0) << kept_in_dir.err;
+    EXPECT_EQ(read_file(pulled / "SHA256SUMS"), "sums\n");
+    EXPECT_EQ(read_file(pulled / "old/SHA256SUMS"), "edited once\n");
+
+    write_file(pulled / "SHA256SUMS", "edited twice\n");
+    CommandResult suffix =
+        rsync({"-a", "-b", "--suffix=.old", "host:2026-11-22/", pulled.string()});
+    ASSERT_EQ(suffix.exit_status, 0) << suffix.err;
+    EXPECT_EQ(read_file(pulled / "SHA256SUMS"), "sums\n");
+    EXPECT_EQ(read_file(pulled / "SHA256SUMS.old"), "edited twice\n");
+
+    // A fresh destination needs no backup, so the client creates no backup dir; nor does the
+    // server, even for a name that would resolve on its side.
+    for (const fs::path& planted : {base / "planted", root / "planted"}) {
+        CommandResult fresh = rsync({"-a", "--backup-dir=" + planted.string(), "--suffix=.x",
+                                     "host:2026-11-22/", (base / "fresh").string()});
+        EXPECT_EQ(fresh.exit_status, 0) << fresh.err;
+        EXPECT_FALSE(fs::exists(planted)) << planted;
+    }
+    EXPECT_FALSE(fs::exists(root / "old"));
+    EXPECT_EQ(tree(root), before);
 }
 
 TEST_F(RealRsyncTest, UploadIsRefusedAndWritesNothing) {
