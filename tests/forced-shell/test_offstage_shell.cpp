@@ -304,6 +304,50 @@ TEST_F(OffstageShellTest, DecisionsReachSyslogUnderTheAuthFacility) {
     EXPECT_NE(line.find("command=\"cat /etc/passwd\""), std::string::npos) << line;
 }
 
+// The backup reads nothing from the provider: its stdin is /dev/null. When /dev/null cannot be
+// opened (or is not the null device) the shell must not start the backup with the SSH
+// channel as its stdin. The shell runs in a mount namespace of its own whose /dev has no
+// usable null; the machine's /dev is left alone.
+TEST_F(OffstageShellTest, NoDevNullMeansNoBackup) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "a private /dev for the shell needs root (unshare --mount)";
+    }
+    for (const std::string kind : {"dangling-symlink", "regular-file"}) {
+        SCOPED_TRACE(kind);
+        const fs::path dev = base / ("dev-" + kind);
+        fs::create_directories(dev);
+        if (kind == "dangling-symlink") {
+            fs::create_symlink("/nonexistent/null", dev / "null");
+        } else {
+            write_file(dev / "null", "not the null device\n");
+        }
+        CommandOptions options;
+        options.environment =
+            std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin:/usr/sbin:/sbin"},
+                                               {"SSH_ORIGINAL_COMMAND", "backup"},
+                                               {"SSH_CONNECTION", "10.1.2.3 50000 10.9.9.9 22"}};
+        options.stdin_data = "what the provider typed\n";
+        options.timeout = std::chrono::seconds(30);
+        CommandResult result = run_command(
+            {"unshare", "--mount", "--propagation", "private", "sh", "-c",
+             "mount --rbind \"$0\" /dev && exec \"$@\"", dev.string(),
+             offstage::test::built_program("offstage-shell").string(), "--config", config.string()},
+            options);
+        EXPECT_EQ(result.exit_status, 71) << result.err;
+        EXPECT_EQ(result.out, "");
+        std::vector<std::string> lines = lines_of(result.err);
+        ASSERT_EQ(lines.size(), 1u) << result.err;
+        EXPECT_NE(lines[0].find("/dev/null"), std::string::npos) << lines[0];
+        EXPECT_NE(lines[0].find("backup"), std::string::npos) << lines[0];
+        EXPECT_FALSE(fs::exists(record / "backup-environ")) << "the backup ran";
+        EXPECT_NE(log().find("]: error client=10.1.2.3 status=71 reason=\"open /dev/null as the "
+                             "standard input of "),
+                  std::string::npos)
+            << log();
+        fs::remove(base / "shell.log");
+    }
+}
+
 TEST_F(OffstageShellTest, ALogFailureNeitherBlocksNorPassesSilently) {
     write_config("");
     std::string text = read_file(config);
