@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdexcept>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,6 +118,23 @@ pid_t start(const std::vector<std::string>& argv, const ChildProcess::Options& o
 
 } // namespace
 
+platform::UniqueFd ChildProcess::open_null_input(const std::string& program) {
+    const std::string what = "open /dev/null as the standard input of " + program;
+    platform::UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!null_in) {
+        platform::throw_errno(what);
+    }
+    struct stat status {};
+    if (::fstat(null_in.get(), &status) != 0) {
+        platform::throw_errno(what);
+    }
+    if (!S_ISCHR(status.st_mode)) {
+        // ENODEV: "No such device", which is what a /dev/null that is not one amounts to.
+        platform::throw_errno(ENODEV, what + " (not a character device)");
+    }
+    return null_in;
+}
+
 int ChildProcess::run(const std::vector<std::string>& argv, const Options& options) {
     pid_t pid = start(argv, options, -1);
     return wait_for(pid, argv[0]);
@@ -130,10 +148,7 @@ ChildProcess::Output ChildProcess::capture(const std::vector<std::string>& argv,
     }
     platform::UniqueFd out_read(out_pipe[0]);
     platform::UniqueFd out_write(out_pipe[1]);
-    platform::UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!null_in) {
-        platform::throw_errno("open /dev/null");
-    }
+    platform::UniqueFd null_in = open_null_input(argv.at(0));
     Options with_null = options;
     with_null.stdin_fd = null_in.get();
     pid_t pid = start(argv, with_null, out_write.get());

@@ -3,6 +3,8 @@
 // the shell opened (config, log, lock) leaks into the child.
 #pragma once
 
+#include "platform/unique_fd.hpp"
+
 #include <span>
 #include <string>
 #include <vector>
@@ -23,6 +25,12 @@ public:
     // when it cannot be started (fork failed, or execve failed in the child: the errno comes
     // back over a close-on-exec pipe).
     static int run(const std::vector<std::string>& argv, const Options& options);
+
+    // Opens /dev/null for a child's stdin (close-on-exec). Throws std::system_error when it
+    // cannot be opened or is not a character device: a child meant to read nothing must never
+    // fall back to our stdin, which for the forced shell is the provider's SSH channel.
+    // `program` names the child in the error.
+    static platform::UniqueFd open_null_input(const std::string& program);
 
     // Runs argv with stdin from /dev/null and returns what it printed on stdout (at most
     // `limit` bytes) and its status; for --check's look at the rsync binary.

@@ -2,6 +2,7 @@
 
 #include "forced-shell/child_process.hpp"
 #include "forced-shell/exit_status.hpp"
+#include "forced-shell/shell_command.hpp"
 #include "forced-shell/shell_config.hpp"
 #include "platform/config_file.hpp"
 
@@ -123,8 +124,9 @@ int DeploymentCheck::run(std::ostream& out) {
             if (help.out.find("--confine-root") != std::string::npos) {
                 ok(out, "rsync supports --confine-root (offstage-shell always passes it)");
             } else {
-                fail(out, "rsync lacks --confine-root (rsync 3.5.0 or later is needed): every "
-                          "pull would fail");
+                fail(out, "rsync lacks --confine-root (rsync " +
+                              std::string(ShellCommand::minimum_rsync_version) +
+                              " or later is needed): every pull would fail");
             }
         } catch (const std::system_error& error) {
             fail(out, std::string("rsync: ") + error.what());

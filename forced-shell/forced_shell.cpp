@@ -14,7 +14,6 @@
 #include "platform/unique_fd.hpp"
 
 #include <cstdlib>
-#include <fcntl.h>
 #include <iostream>
 #include <string>
 #include <unistd.h>
@@ -70,7 +69,11 @@ int run_allowed(const std::vector<std::string>& argv, const ChildProcess::Option
 
 int run_backup(const ShellConfig& config, DecisionLog& log, Decision decision) {
     std::optional<BackupLock> lock;
+    platform::UniqueFd null_in;
     try {
+        // The backup has nothing to read from the provider. Without /dev/null it would
+        // inherit our stdin, the SSH channel: fail closed instead, before taking the lock.
+        null_in = ChildProcess::open_null_input(config.backup_command.front());
         lock = BackupLock::acquire(config.backup_lock, config.backup_wait);
     } catch (const std::system_error& error) {
         decision.reason = error.what();
@@ -80,10 +83,8 @@ int run_backup(const ShellConfig& config, DecisionLog& log, Decision decision) {
         decision.reason = "another backup is running; try again later";
         return refuse(log, decision, ExitStatus::busy);
     }
-    platform::UniqueFd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     ChildProcess::Options options;
     options.environment = backup_environment;
-    // The backup has nothing to read from the provider.
     options.stdin_fd = null_in.get();
     decision.reason = "backup: " + config.backup_command.front();
     return run_allowed(config.backup_command, options, log, decision);

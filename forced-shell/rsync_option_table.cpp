@@ -142,6 +142,29 @@ bool charset_name(std::string_view value) {
     return true;
 }
 
+// Printable bytes and bytes 0x80-0xff: no control byte (the splitter refuses those already).
+bool no_control_bytes(std::string_view value) {
+    for (char c : value) {
+        auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// [^\x00-\x1f\x7f]{1,3968}: a directory on the client. Any name is fine, since a sender never
+// uses it; 3968 bytes is what rsync itself accepts (MAXPATHLEN - 128, options.c).
+bool client_directory(std::string_view value) {
+    return !value.empty() && value.size() <= 3968 && no_control_bytes(value);
+}
+
+// [^/\x00-\x1f\x7f]{1,255}: appended to a file name on the client; rsync refuses a '/' in it.
+bool backup_suffix(std::string_view value) {
+    return !value.empty() && value.size() <= 255 && no_control_bytes(value) &&
+           value.find('/') == std::string_view::npos;
+}
+
 using V = RsyncOption::Verdict;
 constexpr V ok = V::allowed;
 constexpr V no = V::refused;
@@ -237,6 +260,13 @@ constexpr std::array table{
     RsyncOption{0, "append", false, nullptr, "", ok,
                 "receiver-side update mode (sent once or twice for --append-verify)"},
     RsyncOption{0, "inplace", false, nullptr, "", ok, "receiver-side update mode"},
+    RsyncOption{0, "backup-dir", true, client_directory, "[^\\x00-\\x1f\\x7f]{1,3968}", ok,
+                "where the client keeps its old copies (sent whenever it uses --backup-dir): a "
+                "path on the client, not a staging path; a sender only stores it and never "
+                "opens, creates or stats it (only rsync's receiver makes backups); passed on as "
+                "one --backup-dir=VALUE word"},
+    RsyncOption{0, "suffix", true, backup_suffix, "[^/\\x00-\\x1f\\x7f]{1,255}", ok,
+                "the suffix of the client's old copies; a sender only stores it"},
     RsyncOption{0, "files-from", true, stdin_only, "-", ok,
                 "only '-': the list of names travels over the connection and each name is "
                 "resolved below the checked source directory, confined by --confine-root; a "
@@ -273,8 +303,6 @@ constexpr std::array table{
     RsyncOption{0, "password-file", true, nullptr, "", no, "reads a server-side file"},
     RsyncOption{0, "early-input", true, nullptr, "", no, "reads a server-side file"},
     RsyncOption{'T', "temp-dir", true, nullptr, "", no, "receiver writes server-side files"},
-    RsyncOption{0, "backup-dir", true, nullptr, "", no, "receiver writes server-side files"},
-    RsyncOption{0, "suffix", true, nullptr, "", no, "goes with backups, receiver only"},
     RsyncOption{0, "partial-dir", true, nullptr, "", no, "receiver writes server-side files"},
     RsyncOption{0, "compare-dest", true, nullptr, "", no, "reads a server-side directory"},
     RsyncOption{0, "copy-dest", true, nullptr, "", no, "reads a server-side directory"},

@@ -18,6 +18,10 @@ class ShellCommand {
 public:
     enum class Kind { backup, rsync };
 
+    // The first rsync with --confine-root, which rsync_argv() always passes: what
+    // debian/control depends on and what --check requires (an older rsync fails every pull).
+    static constexpr std::string_view minimum_rsync_version = "3.5.0";
+
     // Throws Refusal with a one-line reason.
     static ShellCommand parse(std::string_view command);
 

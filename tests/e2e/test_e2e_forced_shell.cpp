@@ -160,6 +160,36 @@ TEST_F(ForcedShellEndToEnd, PullOfOneArtifactByAnAwkwardNameArrivesByteIdentical
     }
 }
 
+// A provider that keeps its old copies (rsync -b with --backup-dir or --suffix): the client,
+// as receiver, makes the backups; the server, as sender, only passes the values on.
+TEST_F(ForcedShellEndToEnd, PullsThatKeepOldCopiesSucceed) {
+    const TreeSnapshot before = TreeSnapshot::of(site().staging_root());
+    const std::string day = site().remote(std::string(Tree::day) + "/");
+    const CommandResult first = site().rsync({"-a", day, destination("day")});
+    ASSERT_EQ(first.exit_status, 0) << describe(first);
+    const std::string sums = test::read_file(scratch("day") / "SHA256SUMS");
+
+    test::write_file(scratch("day") / "SHA256SUMS", "the provider's copy, edited once\n");
+    const CommandResult kept_in_dir =
+        site().rsync({"-a", "--backup", "--backup-dir=old", day, destination("day")});
+    ASSERT_EQ(kept_in_dir.exit_status, 0) << describe(kept_in_dir);
+    EXPECT_EQ(test::read_file(scratch("day") / "SHA256SUMS"), sums);
+    EXPECT_EQ(test::read_file(scratch("day") / "old" / "SHA256SUMS"),
+              "the provider's copy, edited once\n");
+
+    test::write_file(scratch("day") / "SHA256SUMS", "the provider's copy, edited twice\n");
+    const CommandResult kept_with_suffix =
+        site().rsync({"-a", "-b", "--suffix=.old", day, destination("day")});
+    ASSERT_EQ(kept_with_suffix.exit_status, 0) << describe(kept_with_suffix);
+    EXPECT_EQ(test::read_file(scratch("day") / "SHA256SUMS"), sums);
+    EXPECT_EQ(test::read_file(scratch("day") / "SHA256SUMS.old"),
+              "the provider's copy, edited twice\n");
+
+    const std::vector<std::string> differences =
+        before.differences_to(TreeSnapshot::of(site().staging_root()));
+    EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
+}
+
 TEST_F(ForcedShellEndToEnd, UploadIsRefusedAndWritesNothing) {
     const TreeSnapshot before = TreeSnapshot::of(site().staging_root());
     const fs::path local = test::write_file(scratch("upload/evil.txt"), "planted by an upload\n");

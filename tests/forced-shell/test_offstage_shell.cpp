@@ -164,6 +164,25 @@ TEST_F(OffstageShellTest, EveryCorpusCommandReachesRsyncCheckedAndConfined) {
     }
 }
 
+// The client's backup dir is its own path: rsync gets it as one --backup-dir=VALUE word, so
+// even a value spelled like an option is only a value, and the shell's own --confine-root
+// stays the only one.
+TEST_F(OffstageShellTest, BackupDirReachesRsyncAsOneWord) {
+    CommandResult result = shell("rsync --server --sender -blogDtpre.iLsfxCIvu --backup-dir "
+                                 "--confine-root=/ --suffix=.old . 2026-11-22/");
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    std::vector<std::string> argv = lines_of(read_file(record / "argv"));
+    ASSERT_GE(argv.size(), 6u);
+    EXPECT_EQ(std::vector<std::string>(argv.begin(), argv.begin() + 6),
+              (std::vector<std::string>{"--server", "--sender", "-blogDtpre.iLsfxCIvu",
+                                        "--backup-dir=--confine-root=/", "--suffix=.old",
+                                        "--confine-root=" + root.string()}));
+    EXPECT_EQ(std::count_if(
+                  argv.begin(), argv.end(),
+                  [](const std::string& word) { return word.rfind("--confine-root=", 0) == 0; }),
+              1);
+}
+
 TEST_F(OffstageShellTest, RsyncGetsAFreshMinimalEnvironment) {
     CommandResult result = shell("rsync --server --sender -logDtpre.iLsfxCIvu . 2026-11-22/",
                                  {{"LD_LIBRARY_PATH", "/tmp/evil"},
@@ -283,6 +302,50 @@ TEST_F(OffstageShellTest, DecisionsReachSyslogUnderTheAuthFacility) {
               std::string::npos)
         << line;
     EXPECT_NE(line.find("command=\"cat /etc/passwd\""), std::string::npos) << line;
+}
+
+// The backup reads nothing from the provider: its stdin is /dev/null. When /dev/null cannot be
+// opened (or is not the null device) the shell must not start the backup with the SSH
+// channel as its stdin. The shell runs in a mount namespace of its own whose /dev has no
+// usable null; the machine's /dev is left alone.
+TEST_F(OffstageShellTest, NoDevNullMeansNoBackup) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "a private /dev for the shell needs root (unshare --mount)";
+    }
+    for (const std::string kind : {"dangling-symlink", "regular-file"}) {
+        SCOPED_TRACE(kind);
+        const fs::path dev = base / ("dev-" + kind);
+        fs::create_directories(dev);
+        if (kind == "dangling-symlink") {
+            fs::create_symlink("/nonexistent/null", dev / "null");
+        } else {
+            write_file(dev / "null", "not the null device\n");
+        }
+        CommandOptions options;
+        options.environment =
+            std::map<std::string, std::string>{{"PATH", "/usr/bin:/bin:/usr/sbin:/sbin"},
+                                               {"SSH_ORIGINAL_COMMAND", "backup"},
+                                               {"SSH_CONNECTION", "10.1.2.3 50000 10.9.9.9 22"}};
+        options.stdin_data = "what the provider typed\n";
+        options.timeout = std::chrono::seconds(30);
+        CommandResult result = run_command(
+            {"unshare", "--mount", "--propagation", "private", "sh", "-c",
+             "mount --rbind \"$0\" /dev && exec \"$@\"", dev.string(),
+             offstage::test::built_program("offstage-shell").string(), "--config", config.string()},
+            options);
+        EXPECT_EQ(result.exit_status, 71) << result.err;
+        EXPECT_EQ(result.out, "");
+        std::vector<std::string> lines = lines_of(result.err);
+        ASSERT_EQ(lines.size(), 1u) << result.err;
+        EXPECT_NE(lines[0].find("/dev/null"), std::string::npos) << lines[0];
+        EXPECT_NE(lines[0].find("backup"), std::string::npos) << lines[0];
+        EXPECT_FALSE(fs::exists(record / "backup-environ")) << "the backup ran";
+        EXPECT_NE(log().find("]: error client=10.1.2.3 status=71 reason=\"open /dev/null as the "
+                             "standard input of "),
+                  std::string::npos)
+            << log();
+        fs::remove(base / "shell.log");
+    }
 }
 
 TEST_F(OffstageShellTest, ALogFailureNeitherBlocksNorPassesSilently) {
@@ -587,6 +650,39 @@ TEST_F(RealRsyncTest, SymlinkOutOfTheTreeIsSentAsALinkNotFollowed) {
     EXPECT_EQ(tree(base / "all").count("escape/secret"), 0u);
     EXPECT_NE(rsync({"-aL", "host:/", (base / "followed").string()}).exit_status, 0);
     EXPECT_FALSE(fs::exists(base / "followed/escape/secret"));
+}
+
+// A provider that keeps its old copies: rsync -b with --backup-dir or --suffix. The client,
+// as receiver, makes the backups; the server, as sender, never touches the backup dir.
+TEST_F(RealRsyncTest, PullsThatKeepOldCopiesWork) {
+    const auto before = tree(root);
+    const fs::path pulled = base / "pulled";
+    ASSERT_EQ(rsync({"-a", "host:2026-11-22/", pulled.string()}).exit_status, 0);
+
+    write_file(pulled / "SHA256SUMS", "edited once\n");
+    CommandResult kept_in_dir =
+        rsync({"-a", "--backup", "--backup-dir=old", "host:2026-11-22/", pulled.string()});
+    ASSERT_EQ(kept_in_dir.exit_status, 0) << kept_in_dir.err;
+    EXPECT_EQ(read_file(pulled / "SHA256SUMS"), "sums\n");
+    EXPECT_EQ(read_file(pulled / "old/SHA256SUMS"), "edited once\n");
+
+    write_file(pulled / "SHA256SUMS", "edited twice\n");
+    CommandResult suffix =
+        rsync({"-a", "-b", "--suffix=.old", "host:2026-11-22/", pulled.string()});
+    ASSERT_EQ(suffix.exit_status, 0) << suffix.err;
+    EXPECT_EQ(read_file(pulled / "SHA256SUMS"), "sums\n");
+    EXPECT_EQ(read_file(pulled / "SHA256SUMS.old"), "edited twice\n");
+
+    // A fresh destination needs no backup, so the client creates no backup dir; nor does the
+    // server, even for a name that would resolve on its side.
+    for (const fs::path& planted : {base / "planted", root / "planted"}) {
+        CommandResult fresh = rsync({"-a", "--backup-dir=" + planted.string(), "--suffix=.x",
+                                     "host:2026-11-22/", (base / "fresh").string()});
+        EXPECT_EQ(fresh.exit_status, 0) << fresh.err;
+        EXPECT_FALSE(fs::exists(planted)) << planted;
+    }
+    EXPECT_FALSE(fs::exists(root / "old"));
+    EXPECT_EQ(tree(root), before);
 }
 
 TEST_F(RealRsyncTest, UploadIsRefusedAndWritesNothing) {

@@ -257,7 +257,6 @@ TEST(RefusedOptions, EveryOptionTheIssueListsIsRefused) {
                                "--password-file=x",
                                "--config=x",
                                "--temp-dir=x",
-                               "--backup-dir=x",
                                "--partial-dir=x",
                                "--compare-dest=x",
                                "--copy-dest=x",
@@ -286,9 +285,67 @@ TEST(RefusedOptions, EveryOptionTheIssueListsIsRefused) {
         EXPECT_REFUSED(pull + option + " . 2026-11-22/");
     }
     // The same options in the split "--opt VALUE" form.
-    for (const char* option : {"--backup-dir x", "--partial-dir x", "--temp-dir x",
+    for (const char* option : {"--copy-dest x", "--partial-dir x", "--temp-dir x",
                                "--compare-dest x", "--link-dest x", "--files-from x"}) {
         EXPECT_REFUSED(pull + option + " . 2026-11-22/");
+    }
+}
+
+// A pull that keeps the client's old copies (rsync -b, --backup-dir=DIR, --suffix=SUF). Only
+// rsync's receiver makes backups (main.c do_recv(), backup.c): the sender only stores the
+// values, so the directory is the client's path, never checked against the staging root, and
+// is handed on as one --backup-dir=VALUE word, whatever it looks like.
+TEST(BackupOptions, ClientSideBackupsAreAllowed) {
+    ShellCommand command = ShellCommand::parse(
+        "rsync --server --sender -blogDtpre.iLsfxCIvu --backup-dir ../old --suffix=.old . "
+        "2026-11-22/");
+    EXPECT_EQ(command.rsync().options(),
+              (std::vector<std::string>{"--backup-dir=../old", "--suffix=.old"}));
+    EXPECT_EQ(command.rsync().paths(), std::vector<std::string>{"2026-11-22/"});
+    EXPECT_EQ(refusal_of("rsync --server --sender -blogDtpre.iLsfxCIvu --backup-dir=old . x"), "");
+}
+
+TEST(BackupOptions, AHostileBackupDirStaysOneHarmlessWord) {
+    // Each value arrives as the word after --backup-dir (rsync's split form) and leaves as part
+    // of one --backup-dir=VALUE word: never an option, a path or a second --confine-root.
+    for (const auto& [sent, value] : std::vector<std::pair<std::string, std::string>>{
+             {"/etc", "/etc"},
+             {"../../../..", "../../../.."},
+             {".incoming-2026-11-23-abcd", ".incoming-2026-11-23-abcd"},
+             {"-x", "-x"},
+             {"--", "--"},
+             {"--confine-root=/", "--confine-root=/"},
+             {"--rsh=sh", "--rsh=sh"},
+             {"/proc/self/fd/3", "/proc/self/fd/3"},
+             {"\\$\\(id\\)\\;\\ x", "$(id); x"},
+             {"caf\xe9", "caf\xe9"}}) {
+        SCOPED_TRACE(sent);
+        ShellCommand command =
+            ShellCommand::parse(pull + "--backup-dir " + sent + " --suffix=~ . 2026-11-22/");
+        EXPECT_EQ(command.rsync().options(),
+                  (std::vector<std::string>{"--backup-dir=" + value, "--suffix=~"}));
+        EXPECT_EQ(command.rsync().paths(), std::vector<std::string>{"2026-11-22/"});
+    }
+}
+
+TEST(BackupOptions, ValuesRsyncWouldRefuseAreRefusedFirst) {
+    for (const std::string& option :
+         {std::string("--backup-dir="), std::string("--suffix="), std::string("--suffix=a/b"),
+          std::string("--suffix=/"), "--backup-dir=" + std::string(3969, 'd'),
+          "--suffix=" + std::string(256, 's')}) {
+        EXPECT_NE(refusal_of(pull + option + " . x").find("does not match"), std::string::npos)
+            << option.substr(0, 40);
+    }
+    EXPECT_REFUSED(pull + "--backup-dir");
+    EXPECT_EQ(refusal_of(pull + "--backup-dir=" + std::string(3968, 'd') + " . x"), "");
+    // The splitter refuses control bytes before any row sees them; the rows refuse them too.
+    for (const char* name : {"backup-dir", "suffix"}) {
+        const RsyncOption* row = RsyncOptionTable::find_long(name);
+        ASSERT_TRUE(row != nullptr && row->accepts != nullptr) << name;
+        EXPECT_TRUE(row->accepts(".old [1] ~$x\xe9")) << name;
+        EXPECT_FALSE(row->accepts("a\nb")) << name;
+        EXPECT_FALSE(row->accepts(std::string("a\0b", 3))) << name;
+        EXPECT_FALSE(row->accepts("a\x7f")) << name;
     }
 }
 
