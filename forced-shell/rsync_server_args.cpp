@@ -2,14 +2,11 @@
 
 #include "forced-shell/refusal.hpp"
 #include "forced-shell/rsync_option_table.hpp"
+#include "platform/staging_layout.hpp"
 
 namespace offstage::forced_shell {
 
 namespace {
-
-// Hidden work directories of a run in progress (`.incoming-DATE-XXXX`): never served, in any
-// spelling that starts like one.
-constexpr std::string_view work_dir_prefix = ".incoming";
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -130,7 +127,9 @@ std::string relative_staging_path(const std::string& path) {
         if (component == "..") {
             throw Refusal("path " + escape_excerpt(path) + " has a .. component");
         }
-        if (component.substr(0, work_dir_prefix.size()) == work_dir_prefix) {
+        // A run in progress (`.incoming-DATE-XXXX`): never served, in any spelling that starts
+        // like one (today's runs build in the work root, outside the served root).
+        if (platform::staging_layout::is_fenced_name(component)) {
             throw Refusal("path " + escape_excerpt(path) +
                           " names a run in progress (.incoming*), which is never served");
         }

@@ -2,6 +2,7 @@
 
 #include "forced-shell/command_words.hpp"
 #include "forced-shell/refusal.hpp"
+#include "platform/staging_layout.hpp"
 
 namespace offstage::forced_shell {
 
@@ -42,8 +43,9 @@ std::vector<std::string> ShellCommand::rsync_argv(const std::filesystem::path& r
     argv.push_back("--confine-root=" + root.real_path());
     // A run in progress is never served, not even inside a listing or a pull of the whole
     // root. Rules from the command line come before the ones the client sends in the
-    // protocol, and the first matching rule wins, so a client's include cannot undo this.
-    argv.push_back("--exclude=.incoming*");
+    // protocol, and the first matching rule wins, so a client's include cannot undo this. A
+    // second fence only: a client can `clear` the filter list, so runs build outside the root.
+    argv.push_back("--exclude=" + std::string(platform::staging_layout::work_dir_fence) + "*");
     // "--" so that no path can be read as an option.
     argv.push_back("--");
     argv.push_back(".");

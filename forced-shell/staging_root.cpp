@@ -1,6 +1,7 @@
 #include "forced-shell/staging_root.hpp"
 
 #include "forced-shell/refusal.hpp"
+#include "platform/staging_layout.hpp"
 #include "platform/system_error.hpp"
 
 #include <cerrno>
@@ -79,7 +80,8 @@ platform::UniqueFd StagingRoot::open_beneath(const std::string& path, bool direc
             if (end == std::string::npos) {
                 end = below.size();
             }
-            if (below.compare(start, 9, ".incoming") == 0) {
+            if (platform::staging_layout::is_fenced_name(
+                    std::string_view(below).substr(start, end - start))) {
                 throw Refusal("path " + escape_excerpt(as_sent) +
                               " resolves into a run in progress (.incoming*)");
             }
