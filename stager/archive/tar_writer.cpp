@@ -82,9 +82,13 @@ using EntryPtr = std::unique_ptr<archive_entry, EntryDeleter>;
 struct TarWriter::Output {
     platform::ByteSink& sink;
     std::exception_ptr failure;
+    bool discard = false; // the archive is abandoned: drop the rest
 
     static la_ssize_t write(::archive* writer, void* self, const void* data, size_t size) {
         auto* output = static_cast<Output*>(self);
+        if (output->discard) {
+            return static_cast<la_ssize_t>(size);
+        }
         try {
             output->sink.write(
                 std::span<const std::byte>(static_cast<const std::byte*>(data), size));
@@ -98,7 +102,7 @@ struct TarWriter::Output {
 };
 
 TarWriter::TarWriter(platform::ByteSink& out, platform::ProgressMeter* progress)
-    : output_(std::make_unique<Output>(Output{out, nullptr}))
+    : output_(std::make_unique<Output>(Output{out, nullptr, false}))
     , progress_(progress)
     , buffer_(read_block) {
     // add() has libarchive read ACLs and xattrs through /proc/self/fd: without /proc they would
@@ -151,9 +155,14 @@ TarWriter::TarWriter(platform::ByteSink& out, platform::ProgressMeter* progress)
 TarWriter::~TarWriter() {
     archive_entry_linkresolver_free(links_);
     archive_read_free(disk_);
-    // Not finished: free without writing the end of the archive (the output is abandoned).
     if (!finished_) {
+        // Abandoned (an exception): nothing more may reach the output. archive_write_free()
+        // alone would skip the close of a failed archive, and with it the free of libarchive's
+        // output buffer (its client filter frees that only on close). So: fail (no padding of a
+        // half-written entry), then close into a callback that drops what it is given.
+        output_->discard = true;
         archive_write_fail(writer_);
+        archive_write_close(writer_);
     }
     archive_write_free(writer_);
 }
