@@ -34,8 +34,21 @@ std::vector<Stanza> make_stanzas(const EncryptOptions& options, const FileKey& f
     if (options.recipients.empty()) {
         throw AgeError("no recipient to encrypt to");
     }
-    for (const auto& recipient : options.recipients) {
-        stanzas.push_back(wrap_x25519(recipient, file_key));
+    // Every X25519 stanza has the same size: the first tells whether all of them fit, before
+    // thousands of key agreements are spent on a header that would be refused anyway.
+    stanzas.push_back(wrap_x25519(options.recipients.front(), file_key));
+    const std::size_t per_recipient = Header::encoded_size(stanzas.front());
+    const std::size_t count = options.recipients.size();
+    if (count > (Header::max_size - Header::frame_size) / per_recipient) {
+        throw AgeError(std::to_string(count) + " recipients make an age header of " +
+                       std::to_string(Header::frame_size + count * per_recipient) +
+                       " bytes, over the " + Header::max_size_text +
+                       " that offstage decrypt reads; at most " +
+                       std::to_string((Header::max_size - Header::frame_size) / per_recipient) +
+                       " fit: encrypt to fewer recipients");
+    }
+    for (std::size_t i = 1; i < count; ++i) {
+        stanzas.push_back(wrap_x25519(options.recipients[i], file_key));
     }
     return stanzas;
 }
@@ -88,6 +101,10 @@ Encryptor::Impl::Impl(const EncryptOptions& options, platform::ByteSink& out)
     header += ' ';
     header += encode_base64_unpadded(mac);
     header += '\n';
+    if (header.size() > Header::max_size) { // make_stanzas() refuses this first; a guard
+        throw AgeError("the age header would be " + std::to_string(header.size()) +
+                       " bytes, over the " + Header::max_size_text + " that offstage reads");
+    }
 
     std::array<std::uint8_t, stream::nonce_size> nonce;
     random_bytes(nonce);

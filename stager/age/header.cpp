@@ -8,9 +8,8 @@
 namespace offstage::age {
 namespace {
 
-constexpr std::size_t max_line = 16 * 1024;     // generous for any recipient type
-constexpr std::size_t max_header = 1024 * 1024; // a hostile header stays bounded too
-constexpr std::size_t body_line_bytes = 48;     // a full body line: 64 base64 columns
+constexpr std::size_t max_line = 16 * 1024; // generous for any recipient type
+constexpr std::size_t body_line_bytes = 48; // a full body line: 64 base64 columns
 constexpr std::string_view stanza_prefix = "-> ";
 constexpr std::string_view mac_prefix = "---";
 
@@ -55,10 +54,10 @@ Header Header::parse(BufferedReader& in) {
             fail(number, "the input ends inside the header");
         }
         header.mac_input_ += line;
-        if (header.mac_input_.size() > max_header) {
-            fail(number, "the header is larger than 1 MiB");
-        }
         header.mac_input_ += '\n';
+        if (header.mac_input_.size() > max_size) {
+            fail(number, std::string("the header is larger than ") + max_size_text);
+        }
     };
 
     next();
@@ -110,6 +109,15 @@ Header Header::parse(BufferedReader& in) {
         }
         header.stanzas_.push_back(std::move(stanza));
     }
+}
+
+std::size_t Header::encoded_size(const Stanza& stanza) {
+    std::size_t size = stanza_prefix.size() + stanza.type.size() + 1;
+    for (const auto& arg : stanza.args) {
+        size += 1 + arg.size();
+    }
+    const std::size_t body = (stanza.body.size() * 4 + 2) / 3; // unpadded base64
+    return size + body + body / 64 + 1;                        // full lines, then a short one
 }
 
 std::string Header::encode_without_mac(const std::vector<Stanza>& stanzas) {

@@ -21,6 +21,15 @@ struct Stanza {
 class Header {
 public:
     static constexpr std::string_view version_line = "age-encryption.org/v1";
+    // The largest header, from the version line through the newline after the MAC, that
+    // parse() reads (a hostile header stays bounded) and so the largest Encryptor writes:
+    // offstage never writes what it cannot read back. 1 MiB holds 10,699 X25519 recipients.
+    static constexpr std::size_t max_size = 1024 * 1024;
+    static constexpr const char* max_size_text = "1 MiB";
+    // What a header holds besides its stanzas: the version line and the MAC line.
+    static constexpr std::size_t frame_size = version_line.size() + 1 + 4 + 43 + 1;
+    // The bytes `stanza` takes in a header, as encode_without_mac() writes it.
+    static std::size_t encoded_size(const Stanza& stanza);
 
     // Reads the header up to and including the MAC line; `in` is then at the payload.
     // Throws AgeError(header) naming the offending line number.

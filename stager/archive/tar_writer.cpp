@@ -3,14 +3,18 @@
 #include "platform/unique_fd.hpp"
 #include "stager/archive/scoped_c_utf8_locale.hpp"
 
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stdexcept>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -46,6 +50,23 @@ bool has_dotdot_component(const std::string& name) {
     return false;
 }
 
+// The target of the symlink open (O_PATH) as `fd`: readlinkat with an empty name reads the
+// link itself. Its size in `st` is a hint (0 on some file systems), not a promise.
+bool read_link(int fd, const struct stat& st, std::string& target) {
+    target.resize(static_cast<std::size_t>(std::max<off_t>(st.st_size, 255)) + 1);
+    for (;;) {
+        ssize_t got = ::readlinkat(fd, "", target.data(), target.size());
+        if (got < 0) {
+            return false;
+        }
+        if (static_cast<std::size_t>(got) < target.size()) {
+            target.resize(static_cast<std::size_t>(got));
+            return true;
+        }
+        target.resize(target.size() * 2); // it may have grown since the fstat
+    }
+}
+
 bool same_time(const timespec& a, const timespec& b) {
     return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
 }
@@ -61,9 +82,13 @@ using EntryPtr = std::unique_ptr<archive_entry, EntryDeleter>;
 struct TarWriter::Output {
     platform::ByteSink& sink;
     std::exception_ptr failure;
+    bool discard = false; // the archive is abandoned: drop the rest
 
     static la_ssize_t write(::archive* writer, void* self, const void* data, size_t size) {
         auto* output = static_cast<Output*>(self);
+        if (output->discard) {
+            return static_cast<la_ssize_t>(size);
+        }
         try {
             output->sink.write(
                 std::span<const std::byte>(static_cast<const std::byte*>(data), size));
@@ -77,9 +102,16 @@ struct TarWriter::Output {
 };
 
 TarWriter::TarWriter(platform::ByteSink& out, platform::ProgressMeter* progress)
-    : output_(std::make_unique<Output>(Output{out, nullptr}))
+    : output_(std::make_unique<Output>(Output{out, nullptr, false}))
     , progress_(progress)
     , buffer_(read_block) {
+    // add() has libarchive read ACLs and xattrs through /proc/self/fd: without /proc they would
+    // go missing without a word.
+    struct statfs proc {};
+    if (::statfs("/proc/self/fd", &proc) != 0 || proc.f_type != PROC_SUPER_MAGIC) {
+        throw std::runtime_error("tar writer: /proc is not mounted; offstage reads ACLs and "
+                                 "extended attributes through /proc/self/fd: mount proc on /proc");
+    }
     ScopedCUtf8Locale locale;
     writer_ = archive_write_new();
     disk_ = archive_read_disk_new();
@@ -104,6 +136,10 @@ TarWriter::TarWriter(platform::ByteSink& out, platform::ProgressMeter* progress)
         give_up("set up the pax writer");
     }
     archive_entry_linkresolver_set_strategy(links_, archive_format(writer_));
+    // Logical: libarchive's by-name reads use getxattr(2) and listxattr(2), which take the
+    // /proc/self/fd/N names that add() gives it to the inode opened, even a symlink's (the
+    // l-variants would read the /proc link instead). Nothing is looked up by a real path.
+    archive_read_disk_set_symlink_logical(disk_);
     // No 10 KiB blocking: libarchive then hands file data on in the pieces we read (1 MiB),
     // straight from our buffer, instead of copying it into one callback per block. The
     // archive ends right after its two zero records, unpadded, which every tar reader accepts.
@@ -119,9 +155,14 @@ TarWriter::TarWriter(platform::ByteSink& out, platform::ProgressMeter* progress)
 TarWriter::~TarWriter() {
     archive_entry_linkresolver_free(links_);
     archive_read_free(disk_);
-    // Not finished: free without writing the end of the archive (the output is abandoned).
     if (!finished_) {
+        // Abandoned (an exception): nothing more may reach the output. archive_write_free()
+        // alone would skip the close of a failed archive, and with it the free of libarchive's
+        // output buffer (its client filter frees that only on close). So: fail (no padding of a
+        // half-written entry), then close into a callback that drops what it is given.
+        output_->discard = true;
         archive_write_fail(writer_);
+        archive_write_close(writer_);
     }
     archive_write_free(writer_);
 }
@@ -157,48 +198,55 @@ void TarWriter::add_entry(const std::string& path) {
         report(path, "not archived: the path has a '..' component");
         return;
     }
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) {
+    BeneathRoot::Location where = beneath_root_.locate(path);
+    if (!where.problem.empty()) {
+        report(path, std::move(where.problem));
+        return;
+    }
+    struct stat listed {};
+    if (::fstatat(where.directory, where.name, &listed, AT_SYMLINK_NOFOLLOW) != 0) {
         int error = errno;
         report(path, error == ENOENT ? "vanished before it was read"
                                      : "not archived: lstat: " + errno_text(error));
         return;
     }
-    if (S_ISSOCK(st.st_mode)) {
+    if (S_ISSOCK(listed.st_mode)) {
         // A socket is a rendezvous point of a running program, not data: tar cannot hold it.
         ++counts_.sockets_skipped;
         return;
     }
-    platform::UniqueFd fd;
-    if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
-        // O_NOFOLLOW: a path swapped for a symlink since the listing is never followed.
-        // O_NONBLOCK: a path swapped for a FIFO never blocks the run.
-        int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
-        if (S_ISDIR(st.st_mode)) {
-            flags |= O_DIRECTORY;
+    // Everything the entry holds comes from this descriptor: the file itself, never a name.
+    // O_NOFOLLOW: a path swapped for a symlink since the listing is never followed.
+    // O_NONBLOCK: a path swapped for a FIFO never blocks the run. Anything but a regular file or
+    // a directory is opened O_PATH, which reaches the inode without opening it: a device's
+    // driver never sees an open from us.
+    const bool readable = S_ISREG(listed.st_mode) || S_ISDIR(listed.st_mode);
+    int flags = O_NOFOLLOW | O_CLOEXEC;
+    if (readable) {
+        flags |= O_RDONLY | O_NONBLOCK | O_NOCTTY | (S_ISDIR(listed.st_mode) ? O_DIRECTORY : 0);
+    } else {
+        flags |= O_PATH;
+    }
+    platform::UniqueFd fd(::openat(where.directory, where.name, flags));
+    if (!fd) {
+        int error = errno;
+        if (error == ENOENT) {
+            report(path, "vanished before it was read");
+        } else if (error == ELOOP || error == ENOTDIR) {
+            report(path, "not archived: it changed type (became a symlink) before it was read");
+        } else {
+            report(path, "unreadable: open: " + errno_text(error));
         }
-        fd.reset(::open(path.c_str(), flags));
-        if (!fd) {
-            int error = errno;
-            if (error == ENOENT) {
-                report(path, "vanished before it was read");
-            } else if (error == ELOOP || error == ENOTDIR) {
-                report(path, "not archived: it changed type (became a symlink) before it was read");
-            } else {
-                report(path, "unreadable: open: " + errno_text(error));
-            }
-            return;
-        }
-        struct stat opened {};
-        if (::fstat(fd.get(), &opened) != 0) {
-            report(path, "unreadable: fstat: " + errno_text(errno));
-            return;
-        }
-        if ((opened.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) {
-            report(path, "not archived: it changed type before it was read");
-            return;
-        }
-        st = opened; // what we read is what the header must describe
+        return;
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        report(path, "unreadable: fstat: " + errno_text(errno));
+        return;
+    }
+    if ((st.st_mode & S_IFMT) != (listed.st_mode & S_IFMT)) {
+        report(path, "not archived: it changed type before it was read");
+        return;
     }
 
     EntryPtr entry(archive_entry_new2(writer_));
@@ -206,17 +254,35 @@ void TarWriter::add_entry(const std::string& path) {
         throw std::runtime_error("libarchive: out of memory for an entry");
     }
     archive_entry_copy_pathname(entry.get(), name.c_str());
-    // libarchive reads symlink targets, xattrs and ACLs through the source path (or the fd).
-    archive_entry_copy_sourcepath(entry.get(), path.c_str());
+    // What libarchive reads by name (a directory's default ACL; the ACLs and xattrs of what has
+    // no readable descriptor), it reads through /proc/self/fd/N: that name is the very inode we
+    // opened, wherever it has moved, and (in logical mode, see the constructor) a symlink's own.
+    char by_fd[32];
+    std::snprintf(by_fd, sizeof by_fd, "/proc/self/fd/%d", fd.get());
+    archive_entry_copy_sourcepath(entry.get(), by_fd);
     // Most files have no extended attribute, and then no ACL either (Linux keeps ACLs in
-    // system.posix_acl_* attributes, which the list shows): one flistxattr(2) that says so
-    // spares libarchive its three probes for them.
+    // system.posix_acl_* attributes, which the list shows): one listxattr that says so spares
+    // libarchive its three probes for them. Symlinks have no ACLs on Linux.
     int behavior = ARCHIVE_READDISK_NO_SPARSE;
-    if (fd && ::flistxattr(fd.get(), nullptr, 0) == 0) {
+    if ((readable ? ::flistxattr(fd.get(), nullptr, 0) : ::listxattr(by_fd, nullptr, 0)) == 0) {
         behavior |= ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL;
     }
+    if (S_ISLNK(st.st_mode)) {
+        behavior |= ARCHIVE_READDISK_NO_ACL;
+    }
     archive_read_disk_set_behavior(disk_, behavior);
-    int status = archive_read_disk_entry_from_file(disk_, entry.get(), fd.get(), &st);
+    int status =
+        archive_read_disk_entry_from_file(disk_, entry.get(), readable ? fd.get() : -1, &st);
+    if (S_ISLNK(st.st_mode) && status != ARCHIVE_FAILED && status != ARCHIVE_FATAL) {
+        // libarchive read the link by name, and /proc/self/fd/N names the descriptor's path,
+        // not the link's target: the target comes from the descriptor itself.
+        std::string target;
+        if (!read_link(fd.get(), st, target)) {
+            report(path, "not archived: readlink: " + errno_text(errno));
+            return;
+        }
+        archive_entry_copy_symlink(entry.get(), target.c_str());
+    }
     if (S_ISREG(st.st_mode) && status != ARCHIVE_FAILED && status != ARCHIVE_FATAL) {
         map_holes(entry.get(), fd.get(), st);
     }
@@ -425,8 +491,8 @@ void TarWriter::finish() {
         if (entry == nullptr) {
             break;
         }
-        write_entry(entry, archive_entry_sourcepath(entry) ? archive_entry_sourcepath(entry) : "",
-                    -1, nullptr);
+        write_entry(entry, archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "", -1,
+                    nullptr);
     }
     if (archive_write_close(writer_) != ARCHIVE_OK) {
         fail_output("end of archive");

@@ -1,14 +1,18 @@
 // Writes a pax tar of the paths it is given, in order, into a ByteSink, as offstage's archive
 // format says (docs/archive-format.md): owner, group, mode, mtime, symlinks as symlinks,
 // hardlinks as links to the first copy, sparse files with their holes, xattrs (SCHILY.xattr)
-// and POSIX ACLs (SCHILY.acl). Regular files are opened with O_NOFOLLOW and read from that fd.
-// A path that vanishes, changes type, shrinks, grows, changes or cannot be read is reported as a
-// FileProblem and the archive stays valid: an entry's data always has the size its header says
-// (padded with zeros, or cut at the size read at open). Only output errors throw.
+// and POSIX ACLs (SCHILY.acl). No symlink is ever followed: each path is reached through
+// directory descriptors walked down from "/" with O_NOFOLLOW (BeneathRoot), and each entry is
+// opened once, O_NOFOLLOW, its metadata, content, link target, ACLs and xattrs all read from
+// that descriptor. A path that vanishes, changes type, shrinks, grows, changes, cannot be read,
+// or has a symlink on its way, is reported as a FileProblem and the archive stays valid: an
+// entry's data always has the size its header says (padded with zeros, or cut at the size read
+// at open). Only output errors throw.
 #pragma once
 
 #include "platform/byte_stream.hpp"
 #include "platform/progress_meter.hpp"
+#include "stager/archive/beneath_root.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -73,6 +77,7 @@ private:
     ::archive* writer_ = nullptr;
     ::archive* disk_ = nullptr;
     archive_entry_linkresolver* links_ = nullptr;
+    BeneathRoot beneath_root_;
     platform::ProgressMeter* progress_;
     BeforeReadHook before_read_;
     std::vector<FileProblem> problems_;

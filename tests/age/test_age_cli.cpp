@@ -225,6 +225,26 @@ TEST_F(AgeCli, TheDocumentedAgeCommandDecryptsWhatOffstageWrites) {
     EXPECT_TRUE(read_file(dir / "restored") == plaintext);
 }
 
+// Over the header bound that decrypt reads (20,000 recipients make about 2 MiB): refused before
+// any output, naming the count, rather than written and then unreadable.
+TEST_F(AgeCli, EncryptRefusesMoreRecipientsThanDecryptReads) {
+    std::string many;
+    for (int i = 0; i < 20000; ++i) {
+        many += recipient + "\n";
+    }
+    const fs::path recipients = write_file(dir / "recipients.txt", many);
+    const fs::path input = write_file(dir / "plain.txt", "plain\n");
+    auto refused = offstage(
+        {"encrypt", "-R", recipients.string(), "-o", (dir / "out.age").string(), input.string()});
+    EXPECT_EQ(refused.exit_status, 1) << refused.err;
+    EXPECT_NE(refused.err.find("20000 recipients"), std::string::npos) << refused.err;
+    EXPECT_EQ(leftovers({"key.txt", "recipients.txt", "plain.txt"}), std::vector<std::string>{});
+
+    auto streamed = offstage({"encrypt", "-R", recipients.string(), input.string()});
+    EXPECT_EQ(streamed.exit_status, 1) << streamed.err;
+    EXPECT_TRUE(streamed.out.empty()) << streamed.out.size() << " bytes written";
+}
+
 TEST_F(AgeCli, UsageErrors) {
     EXPECT_EQ(offstage({"decrypt", (dir / "x").string()}).exit_status, 2); // no -i, no -p
     auto bad = offstage({"encrypt", "-r", "age1notakey", "-o", (dir / "x.age").string()});
