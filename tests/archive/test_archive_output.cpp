@@ -2,6 +2,8 @@
 // a symlink, a directory), that a wrong -o fails before the path list is read, that a signal
 // leaves no temporary file (on whichever thread it lands), and `extract -i` with a key file that
 // never ends. The real binary, real nodes made with mknod (the tests run as root), real signals.
+#include "platform/termination_signals.hpp"
+#include "stager/archive/atomic_output_file.hpp"
 #include "tests/support/background_command.hpp"
 #include "tests/support/fifo_reader.hpp"
 #include "tests/support/run_command.hpp"
@@ -11,6 +13,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <span>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -212,6 +215,39 @@ TEST_F(ArchiveOutput, ASignalOnTheWorkerThreadCleansUpToo) {
     int status = archive.wait(20s);
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << describe_wait_status(status);
     EXPECT_EQ(temporary_files(), std::vector<std::string>{});
+}
+
+// The handler itself, in a forked child: it removes the temporary files still open, not the
+// output a finished AtomicOutputFile renamed into place, and the slots of destroyed ones are
+// free again (more of them than the table holds come and go).
+TEST_F(ArchiveOutput, TheHandlerRemovesOnlyTheTemporaryFilesStillOpen) {
+    const fs::path dir = temp_ / "signalled";
+    fs::create_directory(dir);
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        platform::install_termination_cleanup();
+        for (int i = 0; i < 200; ++i) {
+            archive::AtomicOutputFile gone(dir / "gone");
+        }
+        archive::AtomicOutputFile done(dir / "done");
+        done.write(std::as_bytes(std::span("complete", 8)));
+        done.finish();
+        archive::AtomicOutputFile open_a(dir / "open-a");
+        archive::AtomicOutputFile open_b(dir / "open-b");
+        open_b.write(std::as_bytes(std::span("partial", 7)));
+        ::raise(SIGTERM);
+        ::_exit(0); // not reached: the handler re-raises with the default action
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << describe_wait_status(status);
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        names.push_back(entry.path().filename().string());
+    }
+    EXPECT_EQ(names, std::vector<std::string>{"done"});
+    EXPECT_EQ(read_file(dir / "done"), "complete");
 }
 
 TEST_F(ArchiveOutput, ExtractRefusesAKeyFileThatNeverEnds) {
