@@ -13,9 +13,9 @@
 #include "stager/age/identity.hpp"
 #include "stager/age/recipient.hpp"
 #include "stager/archive/archive_extractor.hpp"
-#include "stager/archive/atomic_output_file.hpp"
 #include "stager/archive/encrypted_archive_writer.hpp"
 #include "stager/archive/nul_separated_list.hpp"
+#include "stager/archive/output_path.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
 
@@ -151,21 +151,28 @@ void run_archive(const GlobalOptions& global, const ArchiveArguments& arguments)
     age::EncryptOptions keys;
     keys.recipients = recipients(config, arguments);
 
-    // A file appears only once complete (AtomicOutputFile). Standard output cannot be taken
-    // back: a failed run leaves a stream without age's final chunk, which no reader accepts.
+    // A file appears only once complete (AtomicOutputFile). Standard output, a device or a FIFO
+    // cannot be taken back: a failed run leaves a stream without age's final chunk, which no
+    // reader accepts. archive::OutputPath refuses anything else before any input is read.
     const bool to_stdout = arguments.output == "-";
     if (to_stdout && ::isatty(STDOUT_FILENO) == 1) {
         throw CommandFailure(usage_error, "archive: refusing to write an encrypted archive to a "
                                           "terminal: give -o FILE or redirect standard output");
     }
-    const std::string output_name = to_stdout ? "standard output" : arguments.output;
-    std::optional<archive::AtomicOutputFile> file;
+    const std::string output_name =
+        to_stdout ? "standard output" : archive::quoted_path(arguments.output);
+    std::unique_ptr<platform::ByteSink> file;
     std::optional<platform::FdSink> standard_output;
     platform::ByteSink* output = nullptr;
     if (to_stdout) {
         output = &standard_output.emplace(STDOUT_FILENO, output_name);
     } else {
-        output = &file.emplace(arguments.output);
+        try {
+            file = archive::OutputPath::check(arguments.output).open();
+        } catch (const archive::OutputPathRefused& error) {
+            throw CommandFailure(usage_error, std::string("archive: ") + error.what());
+        }
+        output = file.get();
     }
 
     platform::ProgressMeter progress("archive", !global.quiet);

@@ -5,7 +5,8 @@
 // Decrypting to -o FILE writes a temporary file beside FILE and renames it only after the final
 // chunk authenticated: a truncated or tampered input leaves no output file at all. Decrypting
 // to standard output streams authenticated chunks as they verify; if a later chunk fails, the
-// error says that what was written is incomplete.
+// error says that what was written is incomplete. A character device or a FIFO named by -o is
+// written in place as such a stream; other kinds of file are refused (archive/output_path.hpp).
 #include "platform/config_file.hpp"
 #include "platform/fd_stream.hpp"
 #include "platform/progress_meter.hpp"
@@ -16,7 +17,7 @@
 #include "stager/age/encryptor.hpp"
 #include "stager/age/identity.hpp"
 #include "stager/age/recipient.hpp"
-#include "stager/archive/atomic_output_file.hpp"
+#include "stager/archive/output_path.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
 
@@ -48,7 +49,7 @@ struct CryptArguments {
     int work_factor = 18;
     int max_work_factor = 20;
     bool armor = false;
-    std::string output;
+    std::string output = "-"; // -o "" is an error, not standard output
     std::string input;
 };
 
@@ -204,19 +205,33 @@ void open_input(const std::string& path, Input& input) {
     input.source = std::make_unique<platform::FdSource>(input.fd.get(), path);
 }
 
-// The output: an atomically renamed file, or standard output.
+// -o, checked before any input is read so that a wrong one fails at once: nullopt for "-"
+// (standard output), else what archive::OutputPath makes of it.
+std::optional<archive::OutputPath> check_output(const std::string& path,
+                                                const std::string& command) {
+    if (path == "-") {
+        return std::nullopt;
+    }
+    try {
+        return archive::OutputPath::check(path);
+    } catch (const archive::OutputPathRefused& error) {
+        throw CommandFailure(usage_error, command + ": " + error.what());
+    }
+}
+
+// The output: a file renamed into place once complete, a device or FIFO, or standard output.
 struct Output {
-    std::unique_ptr<archive::AtomicOutputFile> file;
+    std::unique_ptr<platform::ByteSink> file;
     std::unique_ptr<platform::FdSink> stdout_sink;
     platform::ByteSink* sink = nullptr;
 };
 
-void open_output(const std::string& path, Output& output) {
-    if (path.empty() || path == "-") {
+void open_output(const std::optional<archive::OutputPath>& path, Output& output) {
+    if (!path) {
         output.stdout_sink = std::make_unique<platform::FdSink>(STDOUT_FILENO, "standard output");
         output.sink = output.stdout_sink.get();
     } else {
-        output.file = std::make_unique<archive::AtomicOutputFile>(path);
+        output.file = path->open();
         output.sink = output.file.get();
     }
 }
@@ -231,6 +246,7 @@ void copy(platform::ByteSource& from, platform::ByteSink& to, platform::Progress
 }
 
 void run_encrypt(const GlobalOptions& global, const CryptArguments& arguments) {
+    const auto output_path = check_output(arguments.output, "encrypt");
     age::EncryptOptions options;
     options.armor = arguments.armor;
     Passphrase passphrase;
@@ -248,7 +264,7 @@ void run_encrypt(const GlobalOptions& global, const CryptArguments& arguments) {
     } else {
         options.recipients = recipients(global, arguments);
     }
-    bool to_stdout = arguments.output.empty() || arguments.output == "-";
+    bool to_stdout = !output_path;
     if (to_stdout && !arguments.armor && ::isatty(STDOUT_FILENO) == 1) {
         throw CommandFailure(usage_error, "encrypt: refusing to write binary to a terminal; use "
                                           "-o FILE, a pipe, or -a");
@@ -256,7 +272,7 @@ void run_encrypt(const GlobalOptions& global, const CryptArguments& arguments) {
     Input input;
     open_input(arguments.input, input);
     Output output;
-    open_output(arguments.output, output);
+    open_output(output_path, output);
     platform::ProgressMeter progress("encrypt", !global.quiet);
     try {
         age::Encryptor encryptor(options, *output.sink);
@@ -272,6 +288,7 @@ void run_encrypt(const GlobalOptions& global, const CryptArguments& arguments) {
 }
 
 void run_decrypt(const GlobalOptions& global, const CryptArguments& arguments) {
+    const auto output_path = check_output(arguments.output, "decrypt");
     age::DecryptOptions options;
     options.max_scrypt_work_factor = arguments.max_work_factor;
     if (arguments.max_work_factor < 1 || arguments.max_work_factor > 22) {
@@ -296,7 +313,7 @@ void run_decrypt(const GlobalOptions& global, const CryptArguments& arguments) {
     }
     Input input;
     open_input(arguments.input, input);
-    bool to_stdout = arguments.output.empty() || arguments.output == "-";
+    bool to_stdout = !output_path;
     platform::ProgressMeter progress("decrypt", !global.quiet);
     std::uint64_t written = 0;
     try {
@@ -306,7 +323,7 @@ void run_decrypt(const GlobalOptions& global, const CryptArguments& arguments) {
             OPENSSL_cleanse(options.passphrase->data(), options.passphrase->size());
         }
         Output output;
-        open_output(arguments.output, output);
+        open_output(output_path, output);
         std::vector<std::byte> buffer(copy_block);
         while (std::size_t got = platform::read_fully(decryptor, buffer)) {
             output.sink->write(std::span(buffer).first(got));
@@ -317,11 +334,12 @@ void run_decrypt(const GlobalOptions& global, const CryptArguments& arguments) {
     } catch (const age::AgeError& error) {
         progress.finish();
         std::string consequence;
-        if (!to_stdout) {
-            consequence = "; " + arguments.output + " was not written";
+        if (!to_stdout && output_path->kind() == archive::OutputPath::Kind::file) {
+            consequence = "; " + archive::quoted_path(arguments.output) + " was not written";
         } else if (written > 0) {
-            consequence = "; the " + std::to_string(written) +
-                          " bytes already written to standard output are incomplete: discard them";
+            consequence = "; the " + std::to_string(written) + " bytes already written to " +
+                          (to_stdout ? "standard output" : archive::quoted_path(arguments.output)) +
+                          " are incomplete: discard them";
         }
         ExitStatus status = error.kind() == age::AgeError::Kind::other ? failure : integrity_error;
         throw CommandFailure(status, std::string("decrypt: ") + error.what() + consequence);

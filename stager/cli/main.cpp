@@ -1,6 +1,7 @@
 // offstage: the stager's command line. Thin: parse, dispatch, turn errors into a message
 // naming what failed and a documented exit status (exit_status.hpp).
 #include "platform/config_file.hpp"
+#include "platform/termination_signals.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
 
@@ -15,6 +16,9 @@ int main(int argc, char** argv) {
     // pax writer needs to store any byte string faithfully (hdrcharset=BINARY otherwise).
     std::setlocale(LC_ALL, "C");
     std::setlocale(LC_CTYPE, "C.UTF-8");
+    // SIGHUP, SIGINT, SIGTERM, SIGPIPE: remove the temporary output files, then die of the
+    // signal. Before any thread starts, so that every thread inherits the same dispositions.
+    offstage::platform::install_termination_cleanup();
 
     CLI::App app{"offstage: stage encrypted backups of a Debian host for an offsite pull",
                  "offstage"};
