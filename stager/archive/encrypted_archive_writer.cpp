@@ -5,6 +5,29 @@
 
 namespace offstage::archive {
 
+namespace {
+
+// Passes every byte to `main` and shows it to `tap` first (main may take the memory of a
+// reserved span on write). finish() finishes main only: the tap's owner ends it.
+class TeeSink : public platform::ByteSink {
+public:
+    TeeSink(platform::ByteSink& main, platform::ByteSink& tap)
+        : main_(main)
+        , tap_(tap) {}
+    void write(std::span<const std::byte> bytes) override {
+        tap_.write(bytes);
+        main_.write(bytes);
+    }
+    void finish() override { main_.finish(); }
+    std::span<std::byte> reserve(std::size_t size) override { return main_.reserve(size); }
+
+private:
+    platform::ByteSink& main_;
+    platform::ByteSink& tap_;
+};
+
+} // namespace
+
 int zstd_workers_for(int threads) {
     if (threads < 0) {
         throw std::invalid_argument("zstd threads must be 0 (one per core) or more, not " +
@@ -20,7 +43,8 @@ int zstd_workers_for(int threads) {
 EncryptedArchiveWriter::EncryptedArchiveWriter(platform::ByteSink& output,
                                                const age::EncryptOptions& keys,
                                                const CompressionSettings& compression,
-                                               platform::ProgressMeter* progress) {
+                                               platform::ProgressMeter* progress,
+                                               platform::ByteSink* tar_tap) {
     // The encryptor writes straight to the output: a copy into the page cache (or a wait on
     // the disk) costs less CPU than handing every sealed block to another thread.
     encryptor_ = std::make_unique<age::Encryptor>(keys, output);
@@ -38,12 +62,17 @@ EncryptedArchiveWriter::EncryptedArchiveWriter(platform::ByteSink& output,
         pipeline_ = std::make_unique<PipelinedSink>(*encryptor_);
         tar_output = pipeline_.get();
     }
+    if (tar_tap != nullptr) {
+        tee_ = std::make_unique<TeeSink>(*tar_output, *tar_tap);
+        tar_output = tee_.get();
+    }
     tar_ = std::make_unique<TarWriter>(*tar_output, progress);
 }
 
 EncryptedArchiveWriter::~EncryptedArchiveWriter() {
     // Stop the producers before the consumer thread.
     tar_.reset();
+    tee_.reset();
     compressor_.reset();
     pipeline_.reset();
     encryptor_.reset();

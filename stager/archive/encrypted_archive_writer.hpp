@@ -29,9 +29,12 @@ class EncryptedArchiveWriter {
 public:
     // Writes the age header to `output` at once; throws on a bad setting or I/O error.
     // `output` must outlive the writer; commit() finishes it.
+    // `tar_tap`, when given, sees every byte of the tar stream before compression (the run's
+    // keyed digest of an artifact's plaintext); it is written to, never finished.
     EncryptedArchiveWriter(platform::ByteSink& output, const age::EncryptOptions& keys,
                            const CompressionSettings& compression,
-                           platform::ProgressMeter* progress = nullptr);
+                           platform::ProgressMeter* progress = nullptr,
+                           platform::ByteSink* tar_tap = nullptr);
     ~EncryptedArchiveWriter();
     EncryptedArchiveWriter(const EncryptedArchiveWriter&) = delete;
     EncryptedArchiveWriter& operator=(const EncryptedArchiveWriter&) = delete;
@@ -49,6 +52,7 @@ private:
     std::unique_ptr<age::Encryptor> encryptor_;
     std::unique_ptr<PipelinedSink> pipeline_;
     std::unique_ptr<ZstdCompressor> compressor_;
+    std::unique_ptr<platform::ByteSink> tee_;
     std::unique_ptr<TarWriter> tar_;
 };
 

@@ -189,6 +189,35 @@ void TarWriter::add(const std::string& path) {
     add_entry(path);
 }
 
+void TarWriter::add_generated(const std::string& name, std::string_view content, unsigned mode) {
+    if (finished_) {
+        throw std::logic_error("tar writer: add after finish");
+    }
+    if (name.empty() || name.front() == '/' || has_dotdot_component(name)) {
+        throw std::invalid_argument("tar writer: a generated entry needs a relative name");
+    }
+    ScopedCUtf8Locale locale;
+    EntryPtr entry(archive_entry_new2(writer_));
+    if (!entry) {
+        throw std::runtime_error("libarchive: out of memory for an entry");
+    }
+    archive_entry_copy_pathname(entry.get(), name.c_str());
+    archive_entry_set_filetype(entry.get(), AE_IFREG);
+    archive_entry_set_perm(entry.get(), mode & 07777);
+    archive_entry_set_uid(entry.get(), 0);
+    archive_entry_set_gid(entry.get(), 0);
+    archive_entry_set_uname(entry.get(), "root");
+    archive_entry_set_gname(entry.get(), "root");
+    archive_entry_set_mtime(entry.get(), 0, 0);
+    archive_entry_set_size(entry.get(), static_cast<la_int64_t>(content.size()));
+    std::uint64_t entries = counts_.entries;
+    write_entry(entry.get(), name, -1, nullptr);
+    if (counts_.entries == entries) {
+        throw std::runtime_error("tar writer: the generated entry " + name + " was refused");
+    }
+    write_data(reinterpret_cast<const std::byte*>(content.data()), content.size());
+}
+
 void TarWriter::add_entry(const std::string& path) {
     if (path.empty()) {
         return;
@@ -338,6 +367,11 @@ void TarWriter::map_holes(archive_entry* entry, int fd, const struct stat& st) {
 
 void TarWriter::write_entry(archive_entry* entry, const std::string& path, int fd,
                             const struct stat* opened) {
+    if (reproducible_) {
+        archive_entry_unset_atime(entry);
+        archive_entry_unset_ctime(entry);
+        archive_entry_unset_birthtime(entry);
+    }
     int status = archive_write_header(writer_, entry);
     if (status == ARCHIVE_FATAL) {
         fail_output("header of " + path);

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct archive;
@@ -57,6 +58,16 @@ public:
     // Writes the end of the archive and calls out.finish().
     void finish();
 
+    // An entry made here rather than read from disk (the run's `system` facts): a regular file
+    // `name` (relative, no '..') holding `content`, owned by root, mtime 0 so that the same
+    // content always gives the same bytes. Throws only for output errors.
+    void add_generated(const std::string& name, std::string_view content, unsigned mode = 0600);
+
+    // Leaves access and change times out of every header, so that an unchanged tree gives the
+    // same tar stream twice (reading a file moves its atime): the run's reuse of unchanged
+    // artifacts depends on it. mtimes stay.
+    void set_reproducible(bool reproducible) { reproducible_ = reproducible; }
+
     void set_before_read_hook(BeforeReadHook hook) { before_read_ = std::move(hook); }
     const std::vector<FileProblem>& problems() const { return problems_; }
     const TarWriterCounts& counts() const { return counts_; }
@@ -84,6 +95,7 @@ private:
     TarWriterCounts counts_;
     std::vector<std::byte> buffer_;
     bool finished_ = false;
+    bool reproducible_ = false;
 };
 
 } // namespace offstage::archive
