@@ -126,6 +126,10 @@ std::string owner_text(const EntryMetadata& metadata) {
     return "owner " + std::to_string(metadata.uid) + ":" + std::to_string(metadata.gid);
 }
 
+std::string xattr_text(const std::string& name) {
+    return "extended attribute '" + platform::printable_name(name) + "'";
+}
+
 std::string octal_mode(mode_t mode) {
     char text[16];
     std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode));
@@ -218,9 +222,9 @@ void apply_metadata(int fd, const EntryMetadata& metadata, std::vector<std::stri
         permissions &= ~static_cast<mode_t>(S_ISUID | S_ISGID);
     }
     check(::fchmod(fd, permissions), failures, [&] { return "mode " + octal_mode(permissions); });
-    for (const auto& [name, value] : metadata.xattrs) {
-        check(::fsetxattr(fd, name.c_str(), value.data(), value.size(), 0), failures,
-              [&] { return "extended attribute '" + platform::printable_name(name) + "'"; });
+    for (const auto& xattr : metadata.xattrs) {
+        check(::fsetxattr(fd, xattr.first.c_str(), xattr.second.data(), xattr.second.size(), 0),
+              failures, [&] { return xattr_text(xattr.first); });
     }
     set_acls(metadata, failures, [&](const char* name, const std::string& value) {
         return ::fsetxattr(fd, name, value.data(), value.size(), 0);
@@ -241,9 +245,10 @@ void apply_metadata_by_path_fd(int path_fd, bool is_symlink, const EntryMetadata
         check(::chmod(self.c_str(), permissions), failures,
               [&] { return "mode " + octal_mode(permissions); });
     }
-    for (const auto& [name, value] : metadata.xattrs) {
-        check(::setxattr(self.c_str(), name.c_str(), value.data(), value.size(), 0), failures,
-              [&] { return "extended attribute '" + platform::printable_name(name) + "'"; });
+    for (const auto& xattr : metadata.xattrs) {
+        check(::setxattr(self.c_str(), xattr.first.c_str(), xattr.second.data(),
+                         xattr.second.size(), 0),
+              failures, [&] { return xattr_text(xattr.first); });
     }
     if (!is_symlink) {
         set_acls(metadata, failures, [&](const char* name, const std::string& value) {
