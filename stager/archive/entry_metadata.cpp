@@ -255,8 +255,12 @@ void apply_metadata_by_path_fd(int path_fd, bool is_symlink, const EntryMetadata
             return ::setxattr(self.c_str(), name, value.data(), value.size(), 0);
         });
     }
-    check(::utimensat(AT_FDCWD, self.c_str(), metadata.times, 0), failures,
-          [] { return std::string("times"); });
+    // AT_EMPTY_PATH needs no /proc (a restore into a bare chroot); older kernels refuse it.
+    int timed = ::utimensat(path_fd, "", metadata.times, AT_EMPTY_PATH);
+    if (timed != 0 && errno == EINVAL) {
+        timed = ::utimensat(AT_FDCWD, self.c_str(), metadata.times, 0);
+    }
+    check(timed, failures, [] { return std::string("times"); });
 }
 
 } // namespace offstage::archive
