@@ -1,9 +1,16 @@
 #include "stager/archive/archive_extractor.hpp"
 
+#include "platform/fd_stream.hpp"
+#include "platform/printable_name.hpp"
 #include "platform/system_error.hpp"
 #include "platform/unique_fd.hpp"
+#include "stager/archive/beneath_path.hpp"
+#include "stager/archive/entry_metadata.hpp"
 #include "stager/archive/scoped_c_utf8_locale.hpp"
+#include "stager/archive/target_directory.hpp"
+#include "stager/archive/zstd_decompressor.hpp"
 
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
 #include <cerrno>
@@ -11,88 +18,550 @@
 #include <exception>
 #include <fcntl.h>
 #include <memory>
+#include <optional>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace offstage::archive {
 
 namespace {
 
-// The libarchive read client over a ByteSource; keeps the source's exception for the caller.
-struct Input {
-    platform::ByteSource& source;
-    std::vector<std::byte> buffer = std::vector<std::byte>(1 << 20);
-    std::exception_ptr failure;
+// What one read hands libarchive: file data in large pieces; while a header is read, small
+// ones, so that the count below overshoots what the header really took by little.
+constexpr std::size_t data_read_size = 256 << 10;
+constexpr std::size_t header_read_size = 16 << 10;
+// Newlines allowed in the bytes read for one header: a GNU sparse map (format 1.0) takes two
+// per region, so this bounds the regions libarchive holds before the entry reaches us, whatever
+// the digits; plus room for pax records and the bytes of one read beyond the header.
+constexpr std::size_t header_line_budget = 2 * ArchiveExtractor::max_sparse_regions + 65536;
+
+std::string shown(std::string_view name) {
+    return "'" + platform::printable_name(name) + "'";
+}
+
+std::string limits_text() {
+    return "at most " + std::to_string(ArchiveExtractor::max_sparse_regions) +
+           " sparse regions and " + std::to_string(ArchiveExtractor::max_header_bytes >> 20) +
+           " MiB of headers per entry";
+}
+
+// The tar stream for libarchive: the plaintext, decompressed here when it starts with a zstd
+// frame. libarchive parses a sparse map inside archive_read_next_header and keeps all of it in
+// memory, so what is handed over between begin_header() and end_header() is counted, and cut
+// off (an error for libarchive, over_limit() for the caller) beyond the header limits.
+class TarInput {
+public:
+    TarInput(platform::ByteSource& plaintext, std::string name)
+        : plaintext_(plaintext)
+        , name_(std::move(name)) {}
 
     static la_ssize_t read(::archive* reader, void* self, const void** data) {
-        auto* input = static_cast<Input*>(self);
+        auto* input = static_cast<TarInput*>(self);
         try {
-            std::size_t n = input->source.read(input->buffer);
-            *data = input->buffer.data();
+            std::span<std::byte> room(input->buffer_);
+            if (input->in_header_) {
+                room = room.first(header_read_size);
+            }
+            const std::size_t n = input->next(room);
+            if (input->in_header_) {
+                input->header_bytes_ += n;
+                input->header_lines_ += static_cast<std::size_t>(std::count(
+                    room.begin(), room.begin() + static_cast<std::ptrdiff_t>(n), std::byte{'\n'}));
+                if (input->header_bytes_ > ArchiveExtractor::max_header_bytes ||
+                    input->header_lines_ > header_line_budget) {
+                    input->over_limit_ = true;
+                    archive_set_error(reader, EFBIG, "entry header beyond the limits");
+                    return -1;
+                }
+            }
+            *data = input->buffer_.data();
             return static_cast<la_ssize_t>(n);
         } catch (...) {
-            input->failure = std::current_exception();
+            input->failure_ = std::current_exception();
             archive_set_error(reader, EIO, "input failed");
             return -1;
         }
     }
+
+    void begin_header() {
+        in_header_ = true;
+        header_bytes_ = 0;
+        header_lines_ = 0;
+    }
+    void end_header() { in_header_ = false; }
+    bool over_limit() const { return over_limit_; }
+    const std::exception_ptr& failure() const { return failure_; }
+
+    // Reads the plaintext to its end, past the tar end marker: the decrypting source then
+    // authenticates its final chunk and the zstd frame its checksum, so that a file cut or
+    // changed after the end marker is an error too.
+    void drain() {
+        while (next(buffer_) > 0) {
+        }
+    }
+
+private:
+    std::size_t next(std::span<std::byte> room) {
+        if (!started_) {
+            started_ = true;
+            head_.resize(4);
+            head_.resize(platform::read_fully(plaintext_, head_));
+            if (ZstdDecompressor::starts_a_frame(head_)) {
+                zstd_ = std::make_unique<ZstdDecompressor>(plaintext_, name_, head_);
+                head_.clear();
+            }
+        }
+        if (zstd_) {
+            return zstd_->read(room);
+        }
+        if (head_used_ < head_.size()) {
+            const std::size_t n = std::min(room.size(), head_.size() - head_used_);
+            std::memcpy(room.data(), head_.data() + head_used_, n);
+            head_used_ += n;
+            return n;
+        }
+        return plaintext_.read(room);
+    }
+
+    platform::ByteSource& plaintext_;
+    std::string name_;
+    std::vector<std::byte> buffer_ = std::vector<std::byte>(data_read_size);
+    bool started_ = false;
+    std::vector<std::byte> head_;
+    std::size_t head_used_ = 0;
+    std::unique_ptr<ZstdDecompressor> zstd_;
+    std::exception_ptr failure_;
+    bool in_header_ = false;
+    std::size_t header_bytes_ = 0;
+    std::size_t header_lines_ = 0;
+    bool over_limit_ = false;
 };
 
 struct ReaderDeleter {
     void operator()(::archive* a) const { archive_read_free(a); }
 };
-struct DiskDeleter {
-    void operator()(::archive* a) const { archive_write_free(a); }
+struct EntryDeleter {
+    void operator()(archive_entry* e) const { archive_entry_free(e); }
 };
 
-// Names as offstage writes them are relative and never climb: anything else is refused before
-// libarchive sees it (its own SECURE_* flags stay on as a second line).
-std::string unsafe_reason(const char* name) {
-    if (name == nullptr || *name == '\0') {
-        return "an empty name";
+// A directory whose metadata waits for the end (its content changes its times, and a mode
+// without write permission would stop the content): found again by walking from the target,
+// and applied only if it is still the inode extracted.
+struct DirectoryFixup {
+    BeneathPath path;
+    std::string name; // as in the archive, for reports
+    dev_t device;
+    ino_t inode;
+    EntryMetadata metadata;
+};
+
+std::string joined(const std::vector<std::string>& failures) {
+    std::string text;
+    for (const std::string& failure : failures) {
+        text += (text.empty() ? "" : "; ") + failure;
     }
-    if (name[0] == '/') {
-        return "an absolute path";
-    }
-    std::string_view rest(name);
-    while (!rest.empty()) {
-        std::size_t slash = rest.find('/');
-        std::string_view component = rest.substr(0, slash);
-        if (component == "..") {
-            return "a '..' component";
-        }
-        if (slash == std::string_view::npos) {
-            break;
-        }
-        rest.remove_prefix(slash + 1);
-    }
-    return {};
+    return text;
 }
 
-// Restores the working directory on every exit path.
-class WorkingDirectoryGuard {
+// One run of extract_to: the reader, the target and what is collected on the way.
+class Extraction {
 public:
-    explicit WorkingDirectoryGuard(const std::filesystem::path& directory)
-        : previous_(::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
-        if (!previous_) {
-            platform::throw_errno("open the current directory");
-        }
-        if (::chdir(directory.c_str()) != 0) {
-            platform::throw_errno("chdir " + directory.string());
-        }
-    }
-    ~WorkingDirectoryGuard() {
-        if (::fchdir(previous_.get()) != 0) {
-            // Nothing sane to do in a destructor; the next relative path would be wrong, so
-            // fail loudly rather than write somewhere unexpected.
-            std::terminate();
-        }
-    }
-    WorkingDirectoryGuard(const WorkingDirectoryGuard&) = delete;
-    WorkingDirectoryGuard& operator=(const WorkingDirectoryGuard&) = delete;
+    Extraction(const std::string& input_name, TargetDirectory& target, TarInput& input,
+               ::archive* reader, bool restore_owners, platform::ProgressMeter* progress,
+               std::vector<FileProblem>& problems, ExtractCounts& counts)
+        : input_name_(input_name)
+        , target_(target)
+        , input_(input)
+        , reader_(reader)
+        , restore_owners_(restore_owners)
+        , progress_(progress)
+        , problems_(problems)
+        , counts_(counts) {}
+
+    void run();
 
 private:
-    platform::UniqueFd previous_;
+    [[noreturn]] void fail_input(const std::string& what);
+    void restore(archive_entry* entry, const std::string& name, const BeneathPath& path,
+                 const std::optional<BeneathPath>& link_source);
+    void restore_file(archive_entry* entry, const BeneathPath& path, int parent,
+                      const EntryMetadata& metadata, std::vector<std::string>& failures);
+    void write_content(archive_entry* entry, const BeneathPath& path, int fd);
+    void restore_directory(const std::string& name, const BeneathPath& path, int parent,
+                           EntryMetadata metadata);
+    void restore_hardlink(const BeneathPath& path, int parent, const BeneathPath& source);
+    platform::UniqueFd open_created(const BeneathPath& path, int parent, mode_t type);
+    template <typename Create>
+    void create_making_room(const BeneathPath& path, int parent, const std::string& what,
+                            Create create);
+    void make_room(const BeneathPath& path, int parent);
+    void apply_directory_metadata();
+
+    const std::string& input_name_;
+    TargetDirectory& target_;
+    TarInput& input_;
+    ::archive* reader_;
+    bool restore_owners_;
+    platform::ProgressMeter* progress_;
+    std::vector<FileProblem>& problems_;
+    ExtractCounts& counts_;
+    OwnerNames names_;
+    std::vector<DirectoryFixup> fixups_;
 };
+
+void Extraction::fail_input(const std::string& what) {
+    if (input_.failure()) {
+        std::rethrow_exception(input_.failure());
+    }
+    const char* detail = archive_error_string(reader_);
+    throw std::runtime_error(input_name_ + ": " + what + ": " +
+                             platform::printable_name(detail ? detail : "unknown error"));
+}
+
+void Extraction::run() {
+    std::unique_ptr<archive_entry, EntryDeleter> entry(archive_entry_new());
+    if (!entry) {
+        throw std::runtime_error("libarchive: cannot allocate an entry");
+    }
+    for (;;) {
+        input_.begin_header();
+        int status = archive_read_next_header2(reader_, entry.get());
+        input_.end_header();
+        const char* raw_name = archive_entry_pathname(entry.get());
+        const std::string name = raw_name ? raw_name : "";
+        if (input_.over_limit()) {
+            throw UnsafeEntryError(
+                input_name_ + ": entry " +
+                (name.empty() ? std::to_string(counts_.entries + 1) : shown(name)) +
+                ": its sparse map or headers exceed what offstage extract accepts (" +
+                limits_text() + ")");
+        }
+        if (status == ARCHIVE_EOF) {
+            break;
+        }
+        if (status == ARCHIVE_FATAL || status == ARCHIVE_RETRY) {
+            fail_input("reading entry " + std::to_string(counts_.entries + 1));
+        }
+        if (status == ARCHIVE_WARN) {
+            problems_.push_back(
+                {name, "warning: " + platform::printable_name(archive_error_string(reader_))});
+        }
+        std::string why;
+        std::optional<BeneathPath> path = BeneathPath::parse(name, why);
+        if (!path) {
+            throw UnsafeEntryError(input_name_ + ": refusing entry " + shown(name) + ": " + why +
+                                   " would escape the target directory");
+        }
+        std::optional<BeneathPath> link_source;
+        if (const char* link = archive_entry_hardlink(entry.get())) {
+            link_source = BeneathPath::parse(link, why);
+            if (!link_source) {
+                throw UnsafeEntryError(input_name_ + ": refusing hardlink " + shown(name) + " to " +
+                                       shown(link) + ": " + why +
+                                       " would escape the target directory");
+            }
+        }
+        if (static_cast<std::size_t>(archive_entry_sparse_count(entry.get())) >
+            ArchiveExtractor::max_sparse_regions) {
+            throw UnsafeEntryError(input_name_ + ": entry " + shown(name) +
+                                   ": its sparse map exceeds what offstage extract accepts (" +
+                                   limits_text() + ")");
+        }
+        ++counts_.entries;
+        if (progress_ != nullptr) {
+            progress_->add_file();
+        }
+        try {
+            restore(entry.get(), name, *path, link_source);
+        } catch (const EntryNotExtracted& error) {
+            problems_.push_back({name, std::string("not extracted: ") + error.what()});
+        } catch (const std::system_error& error) {
+            throw std::runtime_error(input_name_ + ": " + error.what() + " (extracting into " +
+                                     platform::printable_name(target_.path().string()) + ")");
+        }
+        // Whatever of the entry's data was not used, read here rather than by the next
+        // archive_read_next_header, where it would count against the header limits.
+        if (archive_read_data_skip(reader_) != ARCHIVE_OK) {
+            fail_input("reading past " + shown(name));
+        }
+    }
+    input_.drain();
+    apply_directory_metadata();
+}
+
+void Extraction::restore(archive_entry* entry, const std::string& name, const BeneathPath& path,
+                         const std::optional<BeneathPath>& link_source) {
+    const auto type = archive_entry_filetype(entry);
+    if (path.is_target()) {
+        if (type == AE_IFDIR && !link_source) {
+            return; // the target keeps its own owner, mode and times
+        }
+        throw EntryNotExtracted("names the target directory itself");
+    }
+    platform::UniqueFd parent = target_.open_parent(path, true);
+    if (link_source) {
+        restore_hardlink(path, parent.get(), *link_source);
+        return;
+    }
+    EntryMetadata metadata = read_entry_metadata(entry, restore_owners_, names_);
+    std::vector<std::string> failures = metadata.not_restorable;
+    switch (type) {
+    case AE_IFREG:
+        restore_file(entry, path, parent.get(), metadata, failures);
+        break;
+    case AE_IFDIR:
+        restore_directory(name, path, parent.get(), std::move(metadata));
+        return;
+    case AE_IFLNK: {
+        const char* link = archive_entry_symlink(entry);
+        if (link == nullptr || *link == '\0') {
+            throw EntryNotExtracted("a symlink without a target");
+        }
+        create_making_room(path, parent.get(), "create the symlink",
+                           [&] { return ::symlinkat(link, parent.get(), path.leaf().c_str()); });
+        platform::UniqueFd fd = open_created(path, parent.get(), S_IFLNK);
+        apply_metadata_by_path_fd(fd.get(), true, metadata, failures);
+        break;
+    }
+    case AE_IFCHR:
+    case AE_IFBLK:
+    case AE_IFIFO: {
+        const mode_t kind = type == AE_IFCHR ? S_IFCHR : type == AE_IFBLK ? S_IFBLK : S_IFIFO;
+        create_making_room(path, parent.get(), "create the node", [&] {
+            return ::mknodat(parent.get(), path.leaf().c_str(), kind | 0600,
+                             archive_entry_rdev(entry));
+        });
+        platform::UniqueFd fd = open_created(path, parent.get(), kind);
+        apply_metadata_by_path_fd(fd.get(), false, metadata, failures);
+        break;
+    }
+    default:
+        throw EntryNotExtracted("a kind of file offstage does not restore (type " +
+                                std::to_string(type) + ")");
+    }
+    if (!failures.empty()) {
+        problems_.push_back({name, "metadata not fully restored: " + joined(failures)});
+    }
+}
+
+void Extraction::restore_file(archive_entry* entry, const BeneathPath& path, int parent,
+                              const EntryMetadata& metadata, std::vector<std::string>& failures) {
+    // Always a new inode: O_EXCL never opens what is there, nor follows a symlink there.
+    platform::UniqueFd fd;
+    create_making_room(path, parent, "create the file", [&] {
+        fd.reset(::openat(parent, path.leaf().c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        return fd ? 0 : -1;
+    });
+    struct stat created {};
+    if (::fstat(fd.get(), &created) != 0) {
+        platform::throw_errno("stat " + shown(path.text()));
+    }
+    try {
+        write_content(entry, path, fd.get());
+        apply_metadata(fd.get(), metadata, failures);
+        if (::close(fd.release()) != 0) {
+            // Where writes are delayed (NFS), this is where they fail.
+            const int error = errno;
+            platform::throw_errno(error, "close " + shown(path.text()));
+        }
+    } catch (...) {
+        // Half a file must not pass for the file: remove it, if the name is still ours.
+        struct stat now {};
+        if (::fstatat(parent, path.leaf().c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+            now.st_dev == created.st_dev && now.st_ino == created.st_ino) {
+            ::unlinkat(parent, path.leaf().c_str(), 0);
+        }
+        throw;
+    }
+}
+
+void Extraction::write_content(archive_entry* entry, const BeneathPath& path, int fd) {
+    la_int64_t end = 0;
+    for (;;) {
+        const void* block = nullptr;
+        std::size_t size = 0;
+        la_int64_t offset = 0;
+        const int status = archive_read_data_block(reader_, &block, &size, &offset);
+        if (status == ARCHIVE_EOF) {
+            break;
+        }
+        if (status < ARCHIVE_WARN) {
+            fail_input("reading the data of " + shown(path.text()));
+        }
+        // Blocks come with their offsets: the gaps between them stay holes.
+        const auto* bytes = static_cast<const char*>(block);
+        std::size_t written = 0;
+        while (written < size) {
+            const ssize_t n = ::pwrite(fd, bytes + written, size - written,
+                                       static_cast<off_t>(offset) + static_cast<off_t>(written));
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                // A short write is retried for the rest; the retry then reports the error
+                // (ENOSPC, EDQUOT, EFBIG...). A write of nothing without one would loop.
+                // Any of them stops the extraction: the file is not what was archived.
+                const int error = n < 0 ? errno : EIO;
+                platform::throw_errno(
+                    error, "write " + shown(path.text()) + " at offset " +
+                               std::to_string(offset + static_cast<la_int64_t>(written)));
+            }
+            written += static_cast<std::size_t>(n);
+        }
+        end = std::max(end, offset + static_cast<la_int64_t>(size));
+        counts_.bytes_written += size;
+        if (progress_ != nullptr) {
+            progress_->add_bytes(size);
+        }
+    }
+    // A hole at the end has no block: the size makes it.
+    const la_int64_t size = archive_entry_size(entry);
+    if (archive_entry_size_is_set(entry) && size > end &&
+        ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+        const int error = errno;
+        platform::throw_errno(error, "extend " + shown(path.text()) + " to " +
+                                         std::to_string(size) + " bytes");
+    }
+}
+
+void Extraction::restore_directory(const std::string& name, const BeneathPath& path, int parent,
+                                   EntryMetadata metadata) {
+    // 0700 until the end: nobody else gets in while the content is written.
+    for (int attempt = 0;; ++attempt) {
+        if (::mkdirat(parent, path.leaf().c_str(), 0700) == 0) {
+            break;
+        }
+        int error = errno;
+        if (error != EEXIST) {
+            throw_entry_error(error, "create the directory " + shown(path.text()));
+        }
+        platform::UniqueFd existing(
+            ::openat(parent, path.leaf().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (existing) {
+            break; // a directory already there is used as it is
+        }
+        error = errno;
+        if ((error != ELOOP && error != ENOTDIR) || attempt == 2) {
+            throw_entry_error(error, "open the directory " + shown(path.text()));
+        }
+        make_room(path, parent); // a symlink or a file of that name is replaced
+    }
+    platform::UniqueFd fd(
+        ::openat(parent, path.leaf().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) {
+        const int error = errno;
+        throw_entry_error(error, "create the directory " + shown(path.text()));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        platform::throw_errno("stat " + shown(path.text()));
+    }
+    if (!metadata.not_restorable.empty()) {
+        problems_.push_back(
+            {name, "metadata not fully restored: " + joined(metadata.not_restorable)});
+    }
+    fixups_.push_back({path, name, st.st_dev, st.st_ino, std::move(metadata)});
+}
+
+void Extraction::restore_hardlink(const BeneathPath& path, int parent, const BeneathPath& source) {
+    if (source.is_target()) {
+        throw EntryNotExtracted("a hardlink to the target directory");
+    }
+    if (source.components() == path.components()) {
+        throw EntryNotExtracted("a hardlink to itself");
+    }
+    platform::UniqueFd source_parent = target_.open_parent(source, false);
+    // Flags 0: a symlink as the source is linked itself, not followed. The link shares the
+    // inode, so nothing more is set on it (as tar does); data in a link entry is ignored.
+    create_making_room(path, parent, "link to " + shown(source.text()) + " from", [&] {
+        return ::linkat(source_parent.get(), source.leaf().c_str(), parent, path.leaf().c_str(), 0);
+    });
+}
+
+// An O_PATH descriptor of what was just created at `path`, refusing anything else there.
+platform::UniqueFd Extraction::open_created(const BeneathPath& path, int parent, mode_t type) {
+    platform::UniqueFd fd(::openat(parent, path.leaf().c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0) {
+        const int error = errno;
+        throw_entry_error(error, "open " + shown(path.text()) + " just created");
+    }
+    if ((st.st_mode & S_IFMT) != type) {
+        throw EntryNotExtracted(shown(path.text()) + " was replaced as it was created");
+    }
+    return fd;
+}
+
+// Runs `create` (a system call returning 0 or -1 with errno) for `path`; when something is
+// already there, it is removed and `create` tried again (a few times: a racing user may put
+// something back).
+template <typename Create>
+void Extraction::create_making_room(const BeneathPath& path, int parent, const std::string& what,
+                                    Create create) {
+    for (int attempt = 0;; ++attempt) {
+        if (create() == 0) {
+            return;
+        }
+        const int error = errno;
+        if (error != EEXIST || attempt == 2) {
+            throw_entry_error(error, what + " " + shown(path.text()));
+        }
+        make_room(path, parent);
+    }
+}
+
+void Extraction::make_room(const BeneathPath& path, int parent) {
+    const char* leaf = path.leaf().c_str();
+    if (::unlinkat(parent, leaf, 0) == 0 || errno == ENOENT) {
+        return;
+    }
+    if (errno != EISDIR && errno != EPERM) {
+        const int error = errno;
+        throw_entry_error(error, "remove what is at " + shown(path.text()));
+    }
+    // A directory: replaced only when empty, as tar does.
+    if (::unlinkat(parent, leaf, AT_REMOVEDIR) != 0) {
+        const int error = errno;
+        if (error == ENOTEMPTY || error == EEXIST) {
+            throw EntryNotExtracted("a directory that is not empty is in the way at " +
+                                    shown(path.text()));
+        }
+        throw_entry_error(error, "remove the directory at " + shown(path.text()));
+    }
+    target_.forget_last_walk();
+}
+
+void Extraction::apply_directory_metadata() {
+    // Deepest first: a parent made read-only must not stop its children, and setting a
+    // child's metadata does not change the parent's times.
+    std::stable_sort(fixups_.begin(), fixups_.end(),
+                     [](const DirectoryFixup& a, const DirectoryFixup& b) {
+                         return a.path.components() > b.path.components();
+                     });
+    for (const DirectoryFixup& fixup : fixups_) {
+        std::vector<std::string> failures;
+        try {
+            platform::UniqueFd fd = target_.open_directory(fixup.path);
+            struct stat st {};
+            if (::fstat(fd.get(), &st) != 0) {
+                platform::throw_errno("stat " + shown(fixup.path.text()));
+            }
+            if (st.st_dev != fixup.device || st.st_ino != fixup.inode) {
+                throw EntryNotExtracted("it was replaced during the extraction");
+            }
+            apply_metadata(fd.get(), fixup.metadata, failures);
+        } catch (const EntryNotExtracted& error) {
+            failures.push_back(error.what());
+        } catch (const std::system_error& error) {
+            throw std::runtime_error(input_name_ + ": " + error.what());
+        }
+        if (!failures.empty()) {
+            problems_.push_back(
+                {fixup.name, "directory metadata not fully restored: " + joined(failures)});
+        }
+    }
+}
 
 } // namespace
 
@@ -105,125 +574,27 @@ ArchiveExtractor::ArchiveExtractor(platform::ByteSource& in, std::string name, b
 
 void ArchiveExtractor::extract_to(const std::filesystem::path& directory) {
     ScopedCUtf8Locale locale;
-    std::filesystem::create_directories(directory);
-
-    Input input{in_, std::vector<std::byte>(1 << 20), nullptr};
+    TargetDirectory target = TargetDirectory::open(directory, restore_owners_);
+    TarInput input(in_, name_);
     std::unique_ptr<::archive, ReaderDeleter> reader(archive_read_new());
-    std::unique_ptr<::archive, DiskDeleter> disk(archive_write_disk_new());
-    if (!reader || !disk) {
-        throw std::runtime_error("libarchive: cannot allocate the extractor");
+    if (!reader) {
+        throw std::runtime_error("libarchive: cannot allocate a reader");
     }
-    // Exactly what offstage writes: a tar (pax) stream, zstd-compressed or not.
-    archive_read_support_filter_zstd(reader.get());
+    // Exactly what offstage writes: a tar (pax) stream; zstd is undone by TarInput.
     archive_read_support_format_tar(reader.get());
-
-    int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_ACL |
-                ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SPARSE | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-                ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
-    if (restore_owners_) {
-        flags |= ARCHIVE_EXTRACT_OWNER;
-    }
-    archive_write_disk_set_options(disk.get(), flags);
-    archive_write_disk_set_standard_lookup(disk.get());
-
-    auto fail_input = [&](const std::string& what) {
-        if (input.failure) {
-            std::rethrow_exception(input.failure);
+    Extraction extraction(name_, target, input, reader.get(), restore_owners_, progress_, problems_,
+                          counts_);
+    if (archive_read_open(reader.get(), &input, nullptr, &TarInput::read, nullptr) != ARCHIVE_OK) {
+        if (input.failure()) {
+            std::rethrow_exception(input.failure());
         }
         const char* detail = archive_error_string(reader.get());
-        throw std::runtime_error(name_ + ": " + what + ": " + (detail ? detail : "unknown error"));
-    };
-
-    WorkingDirectoryGuard in_target(directory);
-    if (archive_read_open(reader.get(), &input, nullptr, &Input::read, nullptr) != ARCHIVE_OK) {
-        fail_input("not an offstage archive (pax tar, zstd or uncompressed)");
+        throw std::runtime_error(name_ +
+                                 ": not an offstage archive (pax tar, zstd or "
+                                 "uncompressed): " +
+                                 platform::printable_name(detail ? detail : "unknown error"));
     }
-    for (;;) {
-        archive_entry* entry = nullptr;
-        int status = archive_read_next_header(reader.get(), &entry);
-        if (status == ARCHIVE_EOF) {
-            break;
-        }
-        if (status == ARCHIVE_FATAL || status == ARCHIVE_RETRY) {
-            fail_input("reading entry " + std::to_string(counts_.entries + 1));
-        }
-        const char* raw_name = archive_entry_pathname(entry);
-        std::string path = raw_name ? raw_name : "";
-        if (status == ARCHIVE_WARN) {
-            problems_.push_back(
-                {path, std::string("warning: ") + archive_error_string(reader.get())});
-        }
-        if (std::string why = unsafe_reason(raw_name); !why.empty()) {
-            throw UnsafeEntryError(name_ + ": refusing entry '" + path + "': " + why +
-                                   " would escape the target directory");
-        }
-        if (const char* link = archive_entry_hardlink(entry)) {
-            if (std::string why = unsafe_reason(link); !why.empty()) {
-                throw UnsafeEntryError(name_ + ": refusing hardlink '" + path + "' to '" + link +
-                                       "': " + why + " would escape the target directory");
-            }
-        }
-        ++counts_.entries;
-        if (progress_ != nullptr) {
-            progress_->add_file();
-        }
-        status = archive_write_header(disk.get(), entry);
-        if (status < ARCHIVE_WARN) {
-            problems_.push_back(
-                {path, std::string("not extracted: ") + archive_error_string(disk.get())});
-            if (status == ARCHIVE_FATAL) {
-                throw std::runtime_error(name_ + ": extracting '" + path +
-                                         "': " + archive_error_string(disk.get()));
-            }
-            continue; // libarchive skips the entry's data on the next header
-        }
-        if (status == ARCHIVE_WARN) {
-            problems_.push_back({path, std::string("extracted with a warning: ") +
-                                           archive_error_string(disk.get())});
-        }
-        if (archive_entry_size(entry) > 0) {
-            for (;;) {
-                const void* block = nullptr;
-                std::size_t size = 0;
-                la_int64_t offset = 0;
-                status = archive_read_data_block(reader.get(), &block, &size, &offset);
-                if (status == ARCHIVE_EOF) {
-                    break;
-                }
-                if (status < ARCHIVE_WARN) {
-                    fail_input("reading the data of '" + path + "'");
-                }
-                // Blocks come with their offsets: seeking over the gaps recreates the holes.
-                if (archive_write_data_block(disk.get(), block, size, offset) < ARCHIVE_WARN) {
-                    throw std::runtime_error(name_ + ": writing '" + path +
-                                             "': " + archive_error_string(disk.get()));
-                }
-                counts_.bytes_written += size;
-                if (progress_ != nullptr) {
-                    progress_->add_bytes(size);
-                }
-            }
-        }
-        status = archive_write_finish_entry(disk.get());
-        if (status < ARCHIVE_OK) {
-            problems_.push_back({path, std::string("metadata not fully restored: ") +
-                                           archive_error_string(disk.get())});
-            if (status == ARCHIVE_FATAL) {
-                throw std::runtime_error(name_ + ": finishing '" + path +
-                                         "': " + archive_error_string(disk.get()));
-            }
-        }
-    }
-    // libarchive stops at the tar end marker; read the rest of the input so that a decrypting
-    // source reaches (and authenticates) its final chunk: a file cut or changed after the end
-    // marker is an error too, not silently accepted.
-    while (in_.read(input.buffer) > 0) {
-    }
-    // Directory modes and times are set last (their contents changed them meanwhile).
-    if (archive_write_close(disk.get()) != ARCHIVE_OK) {
-        problems_.push_back({directory.string(), std::string("directory metadata: ") +
-                                                     archive_error_string(disk.get())});
-    }
+    extraction.run();
 }
 
 } // namespace offstage::archive

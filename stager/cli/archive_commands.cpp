@@ -4,6 +4,7 @@
 // the artifact does not decrypt or is not a safe offstage archive.
 #include "platform/config_file.hpp"
 #include "platform/fd_stream.hpp"
+#include "platform/printable_name.hpp"
 #include "platform/progress_meter.hpp"
 #include "platform/system_error.hpp"
 #include "platform/unique_fd.hpp"
@@ -233,31 +234,48 @@ void run_extract(const GlobalOptions& global, const ExtractArguments& arguments)
     }
     platform::FdSource file(fd.get(), arguments.artifact);
     platform::ProgressMeter progress("extract", !global.quiet);
+    const std::string target = platform::printable_name(arguments.target);
+    // Entries reported before a failure are shown too: they are part of what is under target.
+    std::optional<age::Decryptor> plaintext;
+    std::optional<archive::ArchiveExtractor> extractor;
+    auto report = [&] {
+        progress.finish();
+        if (extractor) {
+            for (const auto& problem : extractor->problems()) {
+                std::cerr << "offstage: '" << platform::printable_name(problem.path)
+                          << "': " << problem.what << '\n';
+            }
+        }
+    };
     try {
-        age::Decryptor plaintext(keys, file, arguments.artifact);
-        archive::ArchiveExtractor extractor(plaintext, arguments.artifact, ::geteuid() == 0,
-                                            &progress);
-        extractor.extract_to(arguments.target);
-        progress.finish();
-        for (const auto& problem : extractor.problems()) {
-            std::cerr << "offstage: " << printable(problem.path) << ": " << problem.what << '\n';
-        }
-        if (!extractor.problems().empty()) {
-            throw CommandFailure(partial,
-                                 "extract: " + std::to_string(extractor.problems().size()) +
-                                     " entr(ies) reported above");
-        }
+        plaintext.emplace(keys, file, arguments.artifact);
+        extractor.emplace(*plaintext, arguments.artifact, ::geteuid() == 0, &progress);
+        extractor->extract_to(arguments.target);
     } catch (const age::AgeError& error) {
-        progress.finish();
+        report();
         throw CommandFailure(integrity_error, std::string(error.what()) +
-                                                  "; anything already extracted under " +
-                                                  arguments.target + " is unverified: discard it");
+                                                  "; anything already extracted under " + target +
+                                                  " is unverified: discard it");
     } catch (const archive::UnsafeEntryError& error) {
-        progress.finish();
+        report();
         throw CommandFailure(integrity_error, std::string(error.what()) +
                                                   "; extraction stopped, anything "
                                                   "already extracted under " +
-                                                  arguments.target + " is untrusted");
+                                                  target + " is untrusted");
+    } catch (const archive::UnsafeTargetError& error) {
+        report();
+        throw CommandFailure(usage_error, std::string("extract: ") + error.what());
+    } catch (const std::exception& error) {
+        // A full disk, an I/O error, a damaged stream: what is there is not the whole archive.
+        report();
+        throw CommandFailure(failure, std::string(error.what()) +
+                                          "; extraction stopped: what is under " + target +
+                                          " is incomplete");
+    }
+    report();
+    if (!extractor->problems().empty()) {
+        throw CommandFailure(partial, "extract: " + std::to_string(extractor->problems().size()) +
+                                          " entr(ies) reported above");
     }
 }
 
