@@ -228,19 +228,32 @@ TEST_F(AgeCli, TheDocumentedAgeCommandDecryptsWhatOffstageWrites) {
 // Over the header bound that decrypt reads (20,000 recipients make about 2 MiB): refused before
 // any output, naming the count, rather than written and then unreadable.
 TEST_F(AgeCli, EncryptRefusesMoreRecipientsThanDecryptReads) {
-    std::string many;
-    for (int i = 0; i < 20000; ++i) {
-        many += recipient + "\n";
+    // A recipients file holds at most 1024 keys (key_file.hpp): 20 files of 1,000.
+    std::string thousand;
+    for (int i = 0; i < 1000; ++i) {
+        thousand += recipient + "\n";
     }
-    const fs::path recipients = write_file(dir / "recipients.txt", many);
+    std::vector<std::string> recipient_options;
+    std::vector<std::string> inputs{"key.txt", "plain.txt"};
+    for (int file = 0; file < 20; ++file) {
+        std::string name = "recipients-" + std::to_string(file) + ".txt";
+        recipient_options.push_back("-R");
+        recipient_options.push_back(write_file(dir / name, thousand).string());
+        inputs.push_back(name);
+    }
     const fs::path input = write_file(dir / "plain.txt", "plain\n");
-    auto refused = offstage(
-        {"encrypt", "-R", recipients.string(), "-o", (dir / "out.age").string(), input.string()});
+    auto encrypt = [&](std::vector<std::string> tail) {
+        std::vector<std::string> argv{"encrypt"};
+        argv.insert(argv.end(), recipient_options.begin(), recipient_options.end());
+        argv.insert(argv.end(), tail.begin(), tail.end());
+        return offstage(argv);
+    };
+    auto refused = encrypt({"-o", (dir / "out.age").string(), input.string()});
     EXPECT_EQ(refused.exit_status, 1) << refused.err;
     EXPECT_NE(refused.err.find("20000 recipients"), std::string::npos) << refused.err;
-    EXPECT_EQ(leftovers({"key.txt", "recipients.txt", "plain.txt"}), std::vector<std::string>{});
+    EXPECT_EQ(leftovers(inputs), std::vector<std::string>{});
 
-    auto streamed = offstage({"encrypt", "-R", recipients.string(), input.string()});
+    auto streamed = encrypt({input.string()});
     EXPECT_EQ(streamed.exit_status, 1) << streamed.err;
     EXPECT_TRUE(streamed.out.empty()) << streamed.out.size() << " bytes written";
 }

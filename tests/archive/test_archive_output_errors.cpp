@@ -110,25 +110,35 @@ INSTANTIATE_TEST_SUITE_P(Compression, FullDisk, ::testing::Values("none", "zstd"
 // 20,000 recipients make a header of about 2 MiB, over the 1 MiB that offstage's own reader
 // accepts: refused before any output, naming the count.
 TEST_F(ArchiveOutputErrors, MoreRecipientsThanTheHeaderBoundAreRefusedBeforeAnyOutput) {
-    std::string many;
-    for (int i = 0; i < 20000; ++i) {
-        many += recipient_ + "\n";
+    // A recipients file holds at most 1024 keys (key_file.hpp): 20 files of 1,000.
+    std::string thousand;
+    for (int i = 0; i < 1000; ++i) {
+        thousand += recipient_ + "\n";
     }
-    const fs::path recipients = write_file(temp_ / "recipients.txt", many);
+    std::vector<std::string> recipient_options;
+    for (int file = 0; file < 20; ++file) {
+        recipient_options.push_back("-R");
+        recipient_options.push_back(
+            write_file(temp_ / ("recipients-" + std::to_string(file) + ".txt"), thousand).string());
+    }
     const fs::path input = write_file(temp_ / "in" / "file", "content\n");
     const fs::path out = temp_ / "out" / "files.tar.zst.age";
     fs::create_directories(out.parent_path());
+    auto archive_to = [&](const std::string& output) {
+        std::vector<std::string> argv{offstage(), "archive"};
+        argv.insert(argv.end(), recipient_options.begin(), recipient_options.end());
+        argv.insert(argv.end(), {"-o", output, input.string()});
+        return run_command(argv);
+    };
 
-    CommandResult to_file = run_command(
-        {offstage(), "archive", "-R", recipients.string(), "-o", out.string(), input.string()});
+    CommandResult to_file = archive_to(out.string());
     EXPECT_EQ(to_file.exit_status, exit_failure) << to_file.err;
     EXPECT_NE(to_file.err.find("20000 recipients"), std::string::npos) << to_file.err;
     EXPECT_NE(to_file.err.find("1 MiB"), std::string::npos) << to_file.err;
     EXPECT_TRUE(names_in(out.parent_path()).empty())
         << "left behind: " << names_in(out.parent_path()).front();
 
-    CommandResult to_stdout =
-        run_command({offstage(), "archive", "-R", recipients.string(), "-o", "-", input.string()});
+    CommandResult to_stdout = archive_to("-");
     EXPECT_EQ(to_stdout.exit_status, exit_failure) << to_stdout.err;
     EXPECT_TRUE(to_stdout.out.empty()) << to_stdout.out.size() << " bytes written";
 }
