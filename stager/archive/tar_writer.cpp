@@ -227,7 +227,7 @@ void TarWriter::add_entry(const std::string& path) {
         report(path, "not archived: the path has a '..' component");
         return;
     }
-    BeneathRoot::Location where = beneath_root_.locate(path);
+    BeneathRoot::Location where = beneath_root_.locate(root_.empty() ? path : root_ + path);
     if (!where.problem.empty()) {
         report(path, std::move(where.problem));
         return;

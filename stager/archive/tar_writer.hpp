@@ -63,6 +63,11 @@ public:
     // content always gives the same bytes. Throws only for output errors.
     void add_generated(const std::string& name, std::string_view content, unsigned mode = 0600);
 
+    // Paths given to add() are then read at ROOT/PATH but named PATH in the archive (a scan of a
+    // root other than "/", e.g. a test's dpkg root). `root` is an absolute path without a
+    // trailing '/'; empty: "/".
+    void set_root(std::string root) { root_ = std::move(root); }
+
     // Leaves access and change times out of every header, so that an unchanged tree gives the
     // same tar stream twice (reading a file moves its atime): the run's reuse of unchanged
     // artifacts depends on it. mtimes stay.
@@ -96,6 +101,7 @@ private:
     std::vector<std::byte> buffer_;
     bool finished_ = false;
     bool reproducible_ = false;
+    std::string root_;
 };
 
 } // namespace offstage::archive
