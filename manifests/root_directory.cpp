@@ -3,6 +3,7 @@
 #include "platform/system_error.hpp"
 
 #include <cerrno>
+#include <cstdint>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
