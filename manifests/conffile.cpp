@@ -25,6 +25,8 @@ std::string_view to_string(ConffileState state) {
         return "obsolete";
     case ConffileState::fresh:
         return "new";
+    case ConffileState::unknown:
+        return "unknown";
     }
     return "unknown";
 }
@@ -61,27 +63,29 @@ std::string Conffile::md5_of_file(int fd, const std::string& name) {
     return text;
 }
 
-void Conffile::assess(const std::filesystem::path& root) {
-    std::string full = root.string();
-    while (!full.empty() && full.back() == '/') {
-        full.pop_back();
-    }
-    full += path;
-    platform::UniqueFd fd(::open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+void Conffile::assess(const RootDirectory& root) {
+    failed_call.clear();
+    error = 0;
+    auto unknown = [this](const char* call, int code) {
+        state = ConffileState::unknown;
+        failed_call = call;
+        error = code;
+    };
+    platform::UniqueFd fd = root.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     if (!fd) {
         if (errno == ENOENT || errno == ENOTDIR) {
             state = ConffileState::missing;
-            return;
-        }
-        if (errno == ELOOP) {
+        } else if (errno == ELOOP) {
             state = ConffileState::modified; // a symlink now stands where the file was
-            return;
+        } else {
+            unknown("open conffile", errno);
         }
-        platform::throw_errno("open conffile " + full);
+        return;
     }
     struct stat info {};
     if (::fstat(fd.get(), &info) != 0) {
-        platform::throw_errno("stat conffile " + full);
+        unknown("stat conffile", errno);
+        return;
     }
     if (obsolete) {
         state = ConffileState::obsolete;
@@ -90,8 +94,12 @@ void Conffile::assess(const std::filesystem::path& root) {
     } else if (md5 == "newconffile") {
         state = ConffileState::fresh;
     } else {
-        state =
-            md5_of_file(fd.get(), full) == md5 ? ConffileState::unchanged : ConffileState::modified;
+        try {
+            state = md5_of_file(fd.get(), root.host_path(path)) == md5 ? ConffileState::unchanged
+                                                                       : ConffileState::modified;
+        } catch (const std::system_error& failure) {
+            unknown("read conffile", failure.code().value());
+        }
     }
 }
 

@@ -42,12 +42,75 @@ EntryType type_from_dirent(unsigned char d_type) {
     }
 }
 
-// What every walker of one run shares, read-only once the walk has started.
+// What every walker of one run shares, read-only once the walk has started; and the walk's
+// rules for entering a directory, which FilesystemWalk::locate() applies too.
 struct WalkScope {
     const WalkOptions& options;
     std::vector<dev_t> devices;                   // filesystems to walk
     std::vector<std::pair<dev_t, ino_t>> skipped; // directories never entered
+
+    // Before opening the directory `path`: the kernel's own trees (even under another root: a
+    // chroot being prepared has them), then the caller's prune rule.
+    WalkPosition::Outcome before_opening(std::string_view path) const {
+        if (path == "/proc" || path == "/sys" || path == "/dev") {
+            return WalkPosition::Outcome::kernel_tree;
+        }
+        if (options.prune && options.prune(path)) {
+            return WalkPosition::Outcome::pruned;
+        }
+        return WalkPosition::Outcome::walked;
+    }
+    // Once it is open: its filesystem and the skip list.
+    WalkPosition::Outcome after_opening(const struct stat& info) const {
+        if (std::find(devices.begin(), devices.end(), info.st_dev) == devices.end()) {
+            return WalkPosition::Outcome::other_filesystem;
+        }
+        if (std::find(skipped.begin(), skipped.end(), std::pair(info.st_dev, info.st_ino)) !=
+            skipped.end()) {
+            return WalkPosition::Outcome::skipped;
+        }
+        return WalkPosition::Outcome::walked;
+    }
 };
+
+// The root's device first, then the configured filesystems and the skipped directories; stat
+// failures of configured filesystems go to `problems`.
+void resolve_scope(WalkScope& scope, int root_fd, std::vector<WalkProblem>& problems) {
+    const WalkOptions& options = scope.options;
+    struct stat info {};
+    if (::fstat(root_fd, &info) != 0) {
+        platform::throw_errno("stat root directory " + options.root.string());
+    }
+    scope.devices.push_back(info.st_dev);
+    for (const std::string& mount : options.filesystems) {
+        std::string host = (options.root / std::filesystem::path(mount).relative_path()).string();
+        struct stat mount_info {};
+        if (::stat(host.c_str(), &mount_info) != 0) {
+            problems.push_back({mount, errno, "stat configured filesystem"});
+            continue;
+        }
+        scope.devices.push_back(mount_info.st_dev);
+    }
+    for (const std::filesystem::path& skip : options.skip_directories) {
+        struct stat skip_info {};
+        if (::stat(skip.c_str(), &skip_info) == 0) {
+            scope.skipped.emplace_back(skip_info.st_dev, skip_info.st_ino);
+        }
+    }
+}
+
+platform::UniqueFd open_root(const WalkOptions& options) {
+    platform::UniqueFd root_fd(::open(options.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root_fd) {
+        platform::throw_errno("open root directory " + options.root.string());
+    }
+    return root_fd;
+}
+
+// How the walk opens a directory below its parent: never through a symlink.
+int open_directory_at(int parent_fd, const char* name) {
+    return ::openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
 
 struct WalkCounts {
     std::size_t directories = 0;
@@ -158,12 +221,7 @@ public:
 
     // Enters the directory `name` of `parent_fd` (a subtree task when at the split depth).
     void descend(int parent_fd, std::string_view name, std::string& path, int depth) {
-        // The kernel's own trees, even under another root (a chroot being prepared has them).
-        if (path == "/proc" || path == "/sys" || path == "/dev") {
-            ++piece_->counts.pruned;
-            return;
-        }
-        if (scope_.options.prune && scope_.options.prune(path)) {
+        if (scope_.before_opening(path) != WalkPosition::Outcome::walked) {
             ++piece_->counts.pruned;
             return;
         }
@@ -176,9 +234,7 @@ public:
             return;
         }
         std::string name_z(name);
-        enter(platform::UniqueFd(::openat(parent_fd, name_z.c_str(),
-                                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)),
-              path, depth);
+        enter(platform::UniqueFd(open_directory_at(parent_fd, name_z.c_str())), path, depth);
     }
 
     // Walks an opened directory after checking its filesystem and the skip list.
@@ -192,13 +248,13 @@ public:
             problem(path, errno, "stat directory");
             return;
         }
-        if (std::find(scope_.devices.begin(), scope_.devices.end(), info.st_dev) ==
-            scope_.devices.end()) {
+        switch (scope_.after_opening(info)) {
+        case WalkPosition::Outcome::walked:
+            break;
+        case WalkPosition::Outcome::other_filesystem:
             ++piece_->counts.other_filesystems;
             return;
-        }
-        if (std::find(scope_.skipped.begin(), scope_.skipped.end(),
-                      std::pair(info.st_dev, info.st_ino)) != scope_.skipped.end()) {
+        default:
             ++piece_->counts.pruned;
             return;
         }
@@ -240,8 +296,7 @@ platform::UniqueFd open_below(int root_fd, const std::string& path) {
         }
         std::string component = path.substr(start, end - start);
         int parent = current ? current.get() : root_fd;
-        platform::UniqueFd next(
-            ::openat(parent, component.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        platform::UniqueFd next(open_directory_at(parent, component.c_str()));
         if (!next) {
             return next;
         }
@@ -256,31 +311,9 @@ platform::UniqueFd open_below(int root_fd, const std::string& path) {
 WalkResult FilesystemWalk::run(const WalkOptions& options) {
     WalkScope scope{options, {}, {}};
     std::string root = options.root.string();
-    platform::UniqueFd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!root_fd) {
-        platform::throw_errno("open root directory " + root);
-    }
-    struct stat info {};
-    if (::fstat(root_fd.get(), &info) != 0) {
-        platform::throw_errno("stat root directory " + root);
-    }
+    platform::UniqueFd root_fd = open_root(options);
     WalkResult result;
-    scope.devices.push_back(info.st_dev);
-    for (const std::string& mount : options.filesystems) {
-        std::string host = (options.root / std::filesystem::path(mount).relative_path()).string();
-        struct stat mount_info {};
-        if (::stat(host.c_str(), &mount_info) != 0) {
-            result.problems.push_back({mount, errno, "stat configured filesystem"});
-            continue;
-        }
-        scope.devices.push_back(mount_info.st_dev);
-    }
-    for (const std::filesystem::path& skip : options.skip_directories) {
-        struct stat skip_info {};
-        if (::stat(skip.c_str(), &skip_info) == 0) {
-            scope.skipped.emplace_back(skip_info.st_dev, skip_info.st_ino);
-        }
-    }
+    resolve_scope(scope, root_fd.get(), result.problems);
 
     unsigned threads = options.threads;
     if (threads == 0) {
@@ -349,6 +382,104 @@ WalkResult FilesystemWalk::run(const WalkOptions& options) {
         piece.reset();
     }
     return result;
+}
+
+WalkPosition FilesystemWalk::locate(const WalkOptions& options, std::string_view path) {
+    using Outcome = WalkPosition::Outcome;
+    WalkScope scope{options, {}, {}};
+    platform::UniqueFd current = open_root(options);
+    std::vector<WalkProblem> ignored; // run() reports those
+    resolve_scope(scope, current.get(), ignored);
+    WalkPosition position;
+    auto stop = [&position, path](Outcome outcome, std::string_view at, int error = 0) {
+        position.outcome = outcome;
+        position.at = at;
+        position.error = error;
+        if (outcome != Outcome::walked && at != path) {
+            position.type = EntryType::unknown; // it was not reached: what it is is unknown
+        }
+        return position;
+    };
+    struct stat info {};
+    if (::fstat(current.get(), &info) != 0) {
+        platform::throw_errno("stat root directory " + options.root.string());
+    }
+    if (Outcome outcome = scope.after_opening(info); outcome != Outcome::walked) {
+        return stop(outcome, "/");
+    }
+    position.type = EntryType::directory;
+    if (path == "/") {
+        return stop(Outcome::walked, "");
+    }
+    // One component at a time, from the root's descriptor, as the walk goes: nothing is
+    // resolved by path, no symlink is followed, so nothing outside the root is ever touched.
+    std::string prefix;
+    std::size_t begin = 1;
+    while (true) {
+        std::size_t end = path.find('/', begin);
+        bool last = end == std::string_view::npos;
+        std::string name(path.substr(begin, last ? std::string_view::npos : end - begin));
+        std::string parent = prefix.empty() ? "/" : prefix;
+        prefix += '/';
+        prefix += name;
+        if (::fstatat(current.get(), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
+            int error = errno;
+            if (error == ENOENT || error == ENOTDIR) {
+                return stop(Outcome::missing, prefix);
+            }
+            return stop(Outcome::unreadable, parent, error); // the walk could not list it
+        }
+        position.type = type_from_mode(info.st_mode);
+        if (position.type != EntryType::directory) {
+            if (!last) {
+                return stop(position.type == EntryType::symlink ? Outcome::below_symlink
+                                                                : Outcome::missing,
+                            prefix);
+            }
+            return stop(Outcome::walked, "");
+        }
+        if (Outcome outcome = scope.before_opening(prefix); outcome != Outcome::walked) {
+            return stop(outcome, prefix);
+        }
+        platform::UniqueFd next(open_directory_at(current.get(), name.c_str()));
+        if (!next) {
+            return stop(Outcome::unreadable, prefix, errno);
+        }
+        if (::fstat(next.get(), &info) != 0) {
+            return stop(Outcome::unreadable, prefix, errno);
+        }
+        if (Outcome outcome = scope.after_opening(info); outcome != Outcome::walked) {
+            return stop(outcome, prefix);
+        }
+        if (last) {
+            return stop(Outcome::walked, "");
+        }
+        current = std::move(next);
+        begin = end + 1;
+    }
+}
+
+std::string_view to_string(WalkPosition::Outcome outcome) {
+    using Outcome = WalkPosition::Outcome;
+    switch (outcome) {
+    case Outcome::walked:
+        return "walked";
+    case Outcome::missing:
+        return "missing";
+    case Outcome::kernel_tree:
+        return "kernel tree";
+    case Outcome::pruned:
+        return "pruned";
+    case Outcome::other_filesystem:
+        return "other filesystem";
+    case Outcome::skipped:
+        return "skipped";
+    case Outcome::below_symlink:
+        return "below a symlink";
+    case Outcome::unreadable:
+        return "unreadable";
+    }
+    return "unknown";
 }
 
 } // namespace offstage::manifests

@@ -44,10 +44,36 @@ struct WalkResult {
     std::size_t other_filesystems = 0; // mount points not walked
 };
 
+// Where one path stands with the walk, decided by the walk's own rules (the same checks in the
+// same order, on descriptors opened the same way, from the root down): what `offstage policy
+// explain` reports, so that it agrees with the scan.
+struct WalkPosition {
+    enum class Outcome {
+        walked,           // the walk lists it (a directory: the walk enters it)
+        missing,          // no such entry below the root
+        kernel_tree,      // `at` is ROOT/proc, /sys or /dev: never entered
+        pruned,           // the prune callback skips the directory `at`
+        other_filesystem, // the directory `at` is on a filesystem the walk does not enter
+        skipped,          // the directory `at` is a skipped directory (the staging root)
+        below_symlink,    // `at` is a symlink: the walk never follows one
+        unreadable,       // the walk cannot read the directory `at` (`error`): a problem
+    };
+    Outcome outcome = Outcome::missing;
+    std::string at;                      // the path that decides an outcome other than walked
+    int error = 0;                       // for unreadable
+    EntryType type = EntryType::unknown; // of the path itself: walked, or `at` is the path
+};
+
+// "walked" | "missing" | "kernel tree" | "pruned" | ...
+std::string_view to_string(WalkPosition::Outcome outcome);
+
 class FilesystemWalk {
 public:
     // Throws std::system_error when the root itself cannot be opened.
     static WalkResult run(const WalkOptions& options);
+    // `path`: absolute, normalised (no "." or ".." or empty component), as seen from the root.
+    // Never touches anything outside the root. Throws like run().
+    static WalkPosition locate(const WalkOptions& options, std::string_view path);
 };
 
 } // namespace offstage::manifests

@@ -5,6 +5,7 @@
 #include "platform/system_error.hpp"
 
 #include <algorithm>
+#include <set>
 #include <sys/stat.h>
 
 namespace offstage::manifests {
@@ -77,10 +78,24 @@ public:
         entry.remove_on_upgrade = line.remove_on_upgrade;
         conffiles_.push_back(std::move(entry));
     }
-    void file(std::string_view path) override { files_.add(mapper_.map(path, package_)); }
+    void file(std::string_view path) override {
+        std::string_view location = mapper_.map(path, package_);
+        files_.add(location);
+        if (!wanted_.empty()) {
+            auto it = wanted_.find(location);
+            if (it != wanted_.end()) {
+                std::vector<std::string>& list = owners_[*it];
+                if (std::find(list.begin(), list.end(), package_) == list.end()) {
+                    list.push_back(package_);
+                }
+            }
+        }
+    }
 
     std::size_t packages = 0;
     std::size_t config_files = 0;
+    std::set<std::string, std::less<>> wanted_; // paths whose owners are collected
+    std::map<std::string, std::vector<std::string>, std::less<>> owners_;
 
 private:
     LocationMapper mapper_;
@@ -89,39 +104,11 @@ private:
     std::string package_;
 };
 
-class OwnerCollector : public DpkgQueryParser::Handler {
-public:
-    OwnerCollector(const UsrMergeAliases& aliases, const DiversionTable& diversions,
-                   const std::set<std::string>& wanted,
-                   std::map<std::string, std::vector<std::string>>& owners)
-        : mapper_(aliases, diversions)
-        , wanted_(wanted)
-        , owners_(owners) {}
-
-    void package(std::string_view name, std::string_view) override { package_.assign(name); }
-    void conffile(const ConffileLine&) override {}
-    void file(std::string_view path) override {
-        std::string_view location = mapper_.map(path, package_);
-        auto it = wanted_.find(std::string(location));
-        if (it != wanted_.end()) {
-            std::vector<std::string>& list = owners_[*it];
-            if (std::find(list.begin(), list.end(), package_) == list.end()) {
-                list.push_back(package_);
-            }
-        }
-    }
-
-private:
-    LocationMapper mapper_;
-    const std::set<std::string>& wanted_;
-    std::map<std::string, std::vector<std::string>>& owners_;
-    std::string package_;
-};
-
 } // namespace
 
 PackageDatabase PackageDatabase::load(const DatabaseLocation& location,
-                                      const UsrMergeAliases& aliases) {
+                                      const UsrMergeAliases& aliases,
+                                      const std::vector<std::string>& owners_wanted) {
     // dpkg-query reads a missing database as an empty one: every file would become a
     // non-package file. A database without its status file is an error, named.
     std::filesystem::path status = location.admindir / "status";
@@ -132,7 +119,9 @@ PackageDatabase PackageDatabase::load(const DatabaseLocation& location,
     PackageDatabase database;
     database.diversions_ = DiversionTable::load(location.admindir, aliases);
     DatabaseBuilder builder(aliases, database.diversions_, database.files_, database.conffiles_);
+    builder.wanted_.insert(owners_wanted.begin(), owners_wanted.end());
     run_query(location, builder);
+    database.owners_ = std::move(builder.owners_);
     // A diverted-to path that exists belongs to a package (the diverted copy), even when no
     // installed package lists the original name any more.
     for (const Diversion& diversion : database.diversions_.diversions()) {
@@ -163,8 +152,9 @@ PackageDatabase PackageDatabase::load(const DatabaseLocation& location,
 }
 
 void PackageDatabase::assess_conffiles(const std::filesystem::path& root) {
+    RootDirectory directory(root);
     for (Conffile& conffile : conffiles_) {
-        conffile.assess(root);
+        conffile.assess(directory);
     }
 }
 
@@ -175,14 +165,9 @@ const Conffile* PackageDatabase::find_conffile(std::string_view path) const {
     return it != conffiles_.end() && it->path == path ? &*it : nullptr;
 }
 
-std::map<std::string, std::vector<std::string>>
-PackageDatabase::owners(const DatabaseLocation& location, const UsrMergeAliases& aliases,
-                        const std::set<std::string>& paths) {
-    DiversionTable diversions = DiversionTable::load(location.admindir, aliases);
-    std::map<std::string, std::vector<std::string>> result;
-    OwnerCollector collector(aliases, diversions, paths, result);
-    run_query(location, collector);
-    return result;
+std::vector<std::string> PackageDatabase::owners(std::string_view path) const {
+    auto it = owners_.find(path);
+    return it == owners_.end() ? std::vector<std::string>() : it->second;
 }
 
 } // namespace offstage::manifests

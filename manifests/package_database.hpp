@@ -25,18 +25,19 @@ struct DatabaseLocation {
 class PackageDatabase {
 public:
     // Runs dpkg-query once for every package's files and conffiles and reads the diversions.
-    // Conffile states are not assessed yet (see assess_conffiles). Throws
-    // platform::ChildProcessError naming the command, or std::runtime_error for bad output.
-    static PackageDatabase load(const DatabaseLocation& location, const UsrMergeAliases& aliases);
+    // Conffile states are not assessed yet (see assess_conffiles). For `policy explain`, the
+    // same run also collects the packages listing each of `owners_wanted` (canonical, on-disk
+    // paths). Throws platform::ChildProcessError naming the command, or std::runtime_error for
+    // bad output.
+    static PackageDatabase load(const DatabaseLocation& location, const UsrMergeAliases& aliases,
+                                const std::vector<std::string>& owners_wanted = {});
 
-    // Reads ROOT/path of every conffile and sets its state.
+    // Reads every conffile below the root (never outside it) and sets its state; an unreadable
+    // one is left unknown, with the reason (Conffile::assess).
     void assess_conffiles(const std::filesystem::path& root);
 
-    // For `policy explain`: the packages listing each of `paths` (canonical, on-disk paths).
-    // Runs dpkg-query again but keeps only those paths.
-    static std::map<std::string, std::vector<std::string>>
-    owners(const DatabaseLocation& location, const UsrMergeAliases& aliases,
-           const std::set<std::string>& paths);
+    // The packages listing `path`, one of the load's `owners_wanted`, in database order.
+    std::vector<std::string> owners(std::string_view path) const;
 
     const PackageFileSet& files() const { return files_; }
     // Sorted by path, one entry per path.
@@ -52,6 +53,7 @@ private:
     DiversionTable diversions_;
     std::size_t package_count_ = 0;
     std::size_t config_files_count_ = 0;
+    std::map<std::string, std::vector<std::string>, std::less<>> owners_;
 };
 
 } // namespace offstage::manifests

@@ -1,12 +1,13 @@
 #include "manifests/ucf_registry.hpp"
 
+#include "manifests/root_directory.hpp"
 #include "platform/system_error.hpp"
 
 #include <cerrno>
-#include <fstream>
+#include <fcntl.h>
 #include <functional>
-#include <sstream>
 #include <stdexcept>
+#include <unistd.h>
 
 namespace offstage::manifests {
 
@@ -46,22 +47,29 @@ bool is_hex(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-// Returns false when the file does not exist.
-bool read_optional(const std::filesystem::path& file, std::string& text) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
+// Reads ROOT/path, resolved inside the root; returns false when the file does not exist.
+bool read_optional(const RootDirectory& root, std::string_view path, std::string& text) {
+    platform::UniqueFd fd = root.open(path, O_RDONLY);
+    if (!fd) {
         if (errno == ENOENT) {
             return false;
         }
-        platform::throw_errno("open " + file.string());
+        platform::throw_errno("open " + root.host_path(path));
     }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) {
-        platform::throw_errno("read " + file.string());
+    char buffer[65536];
+    while (true) {
+        ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            platform::throw_errno("read " + root.host_path(path));
+        }
+        if (n == 0) {
+            return true;
+        }
+        text.append(buffer, static_cast<std::size_t>(n));
     }
-    text = buffer.str();
-    return true;
 }
 
 } // namespace
@@ -143,16 +151,19 @@ UcfRegistry UcfRegistry::parse(std::string_view registry, const std::string& reg
 }
 
 UcfRegistry UcfRegistry::load(const std::filesystem::path& root, const UsrMergeAliases& aliases) {
-    std::filesystem::path directory = root / "var/lib/ucf";
-    std::filesystem::path registry_file = directory / "registry";
-    std::filesystem::path hash_file = directory / "hashfile";
+    // Inside the root, as ucf there would read them: a symlinked /var/lib/ucf cannot make a
+    // scan (or `policy explain`) read the host's files.
+    RootDirectory directory(root);
+    const std::string_view registry_file = "/var/lib/ucf/registry";
+    const std::string_view hash_file = "/var/lib/ucf/hashfile";
     std::string registry, hashes;
-    bool has_registry = read_optional(registry_file, registry);
-    read_optional(hash_file, hashes);
+    bool has_registry = read_optional(directory, registry_file, registry);
+    read_optional(directory, hash_file, hashes);
     if (!has_registry) {
         return {}; // without ucfr's registry no file is known to be ucf's
     }
-    return parse(registry, registry_file.string(), hashes, hash_file.string(), aliases);
+    return parse(registry, directory.host_path(registry_file), hashes,
+                 directory.host_path(hash_file), aliases);
 }
 
 const UcfFile* UcfRegistry::find(std::string_view path) const {

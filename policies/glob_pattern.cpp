@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <initializer_list>
 
 namespace offstage::policies {
 
@@ -69,22 +70,27 @@ GlobPattern::GlobPattern(const std::vector<Element>& elements, bool tree)
     all_bytes.set();
     std::bitset<256> all_but_slash = all_bytes;
     all_but_slash.reset('/');
-    std::vector<std::vector<std::size_t>> epsilon;
+    auto add = [this](const std::bitset<256>& bytes, bool loops,
+                      std::initializer_list<std::size_t> epsilon) {
+        State state{bytes, loops, {no_state, no_state}};
+        std::size_t i = 0;
+        for (std::size_t target : epsilon) {
+            state.epsilon[i++] = static_cast<std::uint32_t>(target);
+        }
+        states_.push_back(state);
+    };
     for (std::size_t i = start; i < elements.size(); ++i) {
         const Element& element = elements[i];
         std::size_t here = states_.size();
         switch (element.kind) {
         case ElementKind::one:
-            states_.push_back({element.bytes, false});
-            epsilon.emplace_back();
+            add(element.bytes, false, {});
             break;
         case ElementKind::star:
-            states_.push_back({all_but_slash, true});
-            epsilon.push_back({here + 1});
+            add(all_but_slash, true, {here + 1});
             break;
         case ElementKind::globstar:
-            states_.push_back({all_bytes, true});
-            epsilon.push_back({here + 1});
+            add(all_bytes, true, {here + 1});
             break;
         case ElementKind::optional_directories: {
             // "" or any run followed by the component's '/'. The choice is a state of its
@@ -92,12 +98,9 @@ GlobPattern::GlobPattern(const std::vector<Element>& elements, bool tree)
             // is no longer an option.
             std::bitset<256> slash;
             slash.set('/');
-            states_.push_back({std::bitset<256>(), false});
-            epsilon.push_back({here + 1, here + 3});
-            states_.push_back({all_bytes, true});
-            epsilon.push_back({here + 2});
-            states_.push_back({slash, false});
-            epsilon.emplace_back();
+            add(std::bitset<256>(), false, {here + 1, here + 3});
+            add(all_bytes, true, {here + 2});
+            add(slash, false, {});
             break;
         }
         }
@@ -105,17 +108,11 @@ GlobPattern::GlobPattern(const std::vector<Element>& elements, bool tree)
 
     const std::size_t count = states_.size() + 1; // with the accept state
     words_ = (count + 63) / 64;
-    closure_.assign(count * words_, 0);
-    for (std::size_t state = count; state-- > 0;) {
-        std::uint64_t* set = &closure_[state * words_];
-        set[state / 64] |= std::uint64_t{1} << (state % 64);
-        if (state < epsilon.size()) {
-            for (std::size_t target : epsilon[state]) {
-                const std::uint64_t* target_set = &closure_[target * words_];
-                for (std::size_t word = 0; word < words_; ++word) {
-                    set[word] |= target_set[word];
-                }
-            }
+    if (words_ == 1) {
+        closure_word_.assign(count, 0);
+        for (std::size_t state = 0; state < count; ++state) {
+            closure_word_[state] = std::uint64_t{1} << state;
+            close(&closure_word_[state]);
         }
     }
 
@@ -147,11 +144,30 @@ bool GlobPattern::accepting(const std::uint64_t* set) const {
     return (set[accept / 64] >> (accept % 64)) & 1U;
 }
 
-void GlobPattern::add_closure(std::uint64_t* set, std::size_t state) const {
-    const std::uint64_t* closure = &closure_[state * words_];
+void GlobPattern::close(std::uint64_t* set) const {
+    // Epsilon moves only go forward: one ascending sweep, which also visits the states it adds,
+    // closes the whole set in time linear in the number of states.
     for (std::size_t word = 0; word < words_; ++word) {
-        set[word] |= closure[word];
+        std::uint64_t done = 0;
+        for (std::uint64_t pending = set[word]; pending != 0; pending = set[word] & ~done) {
+            auto bit = static_cast<std::size_t>(__builtin_ctzll(pending));
+            done |= std::uint64_t{1} << bit;
+            std::size_t state = word * 64 + bit;
+            if (state >= states_.size()) {
+                continue; // the accept state
+            }
+            for (std::uint32_t target : states_[state].epsilon) {
+                if (target != no_state) {
+                    set[target / 64] |= std::uint64_t{1} << (target % 64);
+                }
+            }
+        }
     }
+}
+
+void GlobPattern::start(std::uint64_t* set) const {
+    set[0] |= 1U;
+    close(set);
 }
 
 bool GlobPattern::step(const std::uint64_t* current, std::uint64_t* next,
@@ -164,10 +180,14 @@ bool GlobPattern::step(const std::uint64_t* current, std::uint64_t* next,
             std::size_t state = word * 64 + static_cast<std::size_t>(__builtin_ctzll(bits));
             bits &= bits - 1;
             if (state < states_.size() && states_[state].bytes[byte]) {
-                add_closure(next, states_[state].loops ? state : state + 1);
+                std::size_t target = states_[state].loops ? state : state + 1;
+                next[target / 64] |= std::uint64_t{1} << (target % 64);
                 any = true;
             }
         }
+    }
+    if (any) {
+        close(next);
     }
     return any;
 }
@@ -182,7 +202,7 @@ bool GlobPattern::matches_rest(std::string_view rest, bool is_directory) const {
     if (words_ == 1) {
         // Up to 63 states (every default pattern): the state set is one machine word.
         const std::uint64_t accept = std::uint64_t{1} << states_.size();
-        std::uint64_t current = closure_[0];
+        std::uint64_t current = closure_word_[0];
         for (char c : rest) {
             if (tree_ && c == '/' && (current & accept) != 0) {
                 return true;
@@ -192,7 +212,7 @@ bool GlobPattern::matches_rest(std::string_view rest, bool is_directory) const {
             for (std::uint64_t bits = current & (accept - 1); bits != 0; bits &= bits - 1) {
                 auto state = static_cast<std::size_t>(__builtin_ctzll(bits));
                 if (states_[state].bytes[byte]) {
-                    next |= closure_[states_[state].loops ? state : state + 1];
+                    next |= closure_word_[states_[state].loops ? state : state + 1];
                 }
             }
             if (next == 0) {
@@ -203,7 +223,7 @@ bool GlobPattern::matches_rest(std::string_view rest, bool is_directory) const {
         return (current & accept) != 0 && (!tree_ || is_directory);
     }
     return with_state_sets(words_, [&](std::uint64_t* current, std::uint64_t* next) {
-        add_closure(current, 0);
+        start(current);
         for (char c : rest) {
             // A tree pattern that matched a directory matches everything below it.
             if (tree_ && c == '/' && accepting(current)) {
@@ -220,7 +240,7 @@ bool GlobPattern::matches_rest(std::string_view rest, bool is_directory) const {
 
 bool GlobPattern::may_match_below(std::string_view rest) const {
     return with_state_sets(words_, [&](std::uint64_t* current, std::uint64_t* next) {
-        add_closure(current, 0);
+        start(current);
         for (char c : rest) {
             if (tree_ && c == '/' && accepting(current)) {
                 return true;

@@ -42,19 +42,28 @@ public:
     bool may_match_below(std::string_view rest) const;
 
 private:
+    static constexpr std::uint32_t no_state = UINT32_MAX;
     struct State {
         std::bitset<256> bytes; // the bytes this state consumes
         bool loops = false;     // consumes and stays (a run), else consumes and moves on
+        // Moves that consume nothing, always to a later state: at most two per state, so the
+        // automaton is linear in the pattern's length.
+        std::uint32_t epsilon[2] = {no_state, no_state};
     };
     // One byte of input: `next` becomes the states reached from `current`; false when none.
     bool step(const std::uint64_t* current, std::uint64_t* next, unsigned char byte) const;
     bool accepting(const std::uint64_t* set) const;
-    void add_closure(std::uint64_t* set, std::size_t state) const;
+    // Adds to `set` every state its states reach by epsilon moves.
+    void close(std::uint64_t* set) const;
+    void start(std::uint64_t* set) const;
 
     std::vector<std::string> literal_components_;
-    std::vector<State> states_;          // the accept state is states_.size()
-    std::vector<std::uint64_t> closure_; // per state (accept included): the epsilon closure
-    std::size_t words_ = 1;              // 64-bit words per state set
+    std::vector<State> states_; // the accept state is states_.size()
+    std::size_t words_ = 1;     // 64-bit words per state set
+    // Up to 63 states (every default pattern): each state's epsilon closure as one word, for
+    // the fast path of matches_rest(). Larger patterns close their state sets as they go: a
+    // table of closures would grow with the square of the pattern's length.
+    std::vector<std::uint64_t> closure_word_;
     bool tree_ = false;
     // Prefilters that reject most paths without running the NFA.
     std::string required_literal_; // the longest literal run: must occur in the rest

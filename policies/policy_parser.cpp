@@ -19,7 +19,8 @@
 // A pattern ends at the first unescaped whitespace; "\ " is a literal space. "/**/" as a whole
 // component also matches zero components. Three or more '*' in a row, an empty component
 // ("//"), "." and "..", a NUL byte and an escaped '/' are errors: such a pattern could never
-// match a walked path, and an admin who wrote it meant something else.
+// match a walked path, and an admin who wrote it meant something else. A line longer than
+// PolicyParser::max_line_bytes is an error too (the bound on what one rule may cost).
 
 namespace offstage::policies {
 
@@ -316,6 +317,12 @@ std::vector<PolicyParser::ParsedRule> PolicyParser::parse(std::string_view text,
         ++line_number;
         std::string_view line = text.substr(begin, end - begin);
         begin = end + 1;
+        if (line.size() > max_line_bytes) {
+            errors.emplace_back(file_name, line_number, static_cast<unsigned>(max_line_bytes + 1),
+                                "expected a line of at most " + std::to_string(max_line_bytes) +
+                                    " bytes, found " + std::to_string(line.size()) + " bytes");
+            continue;
+        }
         LineParser parser(line);
         std::vector<Element> elements;
         bool tree = false;

@@ -14,6 +14,11 @@ namespace offstage::policies {
 
 class PolicyParser {
 public:
+    // The longest line, in bytes without its newline; a longer one is an error naming its file
+    // and line. It bounds every pattern, and with it what one rule may cost to compile (linear
+    // in the pattern) and to match. PATH_MAX: a longer pattern names no path a tool could open.
+    static constexpr std::size_t max_line_bytes = 4096;
+
     struct ParsedRule {
         Rule rule;
         GlobPattern pattern;

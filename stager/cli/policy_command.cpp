@@ -8,6 +8,7 @@
 #include "stager/selection/path_explainer.hpp"
 #include "stager/selection/scan_settings.hpp"
 
+#include <cstring>
 #include <iostream>
 #include <memory>
 
@@ -36,7 +37,8 @@ void check(const GlobalOptions& global, const selection::ScanSettings::Overrides
     }
     if (!errors.empty()) {
         for (const policies::PolicyError& error : errors) {
-            std::cerr << error.what() << '\n';
+            // A policy file's name comes from a directory listing: no raw control bytes.
+            std::cerr << selection::message_escaped(error.what()) << '\n';
         }
         throw CommandFailure(config_error, std::to_string(errors.size()) +
                                                " error(s) in the policy files of " +
@@ -53,7 +55,9 @@ void explain(const GlobalOptions& global, const selection::ScanSettings::Overrid
              const std::vector<std::string>& paths) {
     for (const std::string& path : paths) {
         if (path.empty() || path.front() != '/') {
-            throw CommandFailure(usage_error, "explain: '" + path +
+            std::string shown;
+            selection::append_text_escaped(shown, path);
+            throw CommandFailure(usage_error, "explain: '" + shown +
                                                   "' is not an absolute path (paths are as "
                                                   "seen from the scanned root)");
         }
@@ -68,16 +72,22 @@ void explain(const GlobalOptions& global, const selection::ScanSettings::Overrid
         selection::append_text_escaped(out, explanation.path);
         out += '\n';
         if (explanation.canonical != explanation.path) {
+            // What the walk would call it: normalised lexically, then the usrmerge alias.
             out += "  path:      ";
             selection::append_text_escaped(out, explanation.canonical);
-            out += " (usrmerge alias)\n";
+            bool normalised = explanation.normalised != explanation.path;
+            bool aliased = explanation.canonical != explanation.normalised;
+            out += normalised && aliased ? " (normalised; usrmerge alias)\n"
+                   : normalised          ? " (normalised)\n"
+                                         : " (usrmerge alias)\n";
         }
         out += "  owner:     ";
         if (explanation.owners.empty()) {
             out += "none (no package lists it)";
         }
         for (std::size_t i = 0; i < explanation.owners.size(); ++i) {
-            out += (i == 0 ? "" : ", ") + explanation.owners[i];
+            out += i == 0 ? "" : ", ";
+            selection::append_text_escaped(out, explanation.owners[i]);
         }
         out += '\n';
         if (!explanation.diversion.empty()) {
@@ -88,6 +98,10 @@ void explain(const GlobalOptions& global, const selection::ScanSettings::Overrid
         out += "  conffile:  ";
         if (explanation.conffile) {
             out += std::string(manifests::to_string(explanation.conffile->state));
+            if (explanation.conffile->state == manifests::ConffileState::unknown) {
+                out += " (" + explanation.conffile->failed_call + ": " +
+                       std::strerror(explanation.conffile->error) + ")";
+            }
             if (explanation.conffile->remove_on_upgrade) {
                 out += ", remove-on-upgrade";
             }
@@ -102,7 +116,8 @@ void explain(const GlobalOptions& global, const selection::ScanSettings::Overrid
         }
         out += "  rule:      ";
         if (explanation.rule) {
-            out += explanation.rule->file + ":" + std::to_string(explanation.rule->line) + ": " +
+            selection::append_text_escaped(out, explanation.rule->file);
+            out += ":" + std::to_string(explanation.rule->line) + ": " +
                    std::string(policies::to_string(explanation.rule->verdict)) + " ";
             selection::append_text_escaped(out, explanation.rule->pattern);
         } else {
@@ -139,8 +154,19 @@ void add_policy_command(CLI::App& app, const GlobalOptions& global) {
         "explain", "say who owns PATH, whether it is a conffile, which rule decides it");
     add_location_options(*explain_command, *explain_overrides);
     explain_command->add_option("PATH", *paths, "absolute paths as seen from the root")->required();
-    explain_command->callback(
-        [explain_overrides, paths, &global]() { explain(global, *explain_overrides, *paths); });
+    explain_command->callback([explain_overrides, paths, &global]() {
+        // Whatever it throws may name a file of the root: control bytes quoted, main()'s
+        // exit statuses kept.
+        try {
+            explain(global, *explain_overrides, *paths);
+        } catch (const CommandFailure&) {
+            throw;
+        } catch (const platform::ConfigError& error) {
+            throw CommandFailure(config_error, selection::message_escaped(error.what()));
+        } catch (const std::exception& error) {
+            throw CommandFailure(failure, selection::message_escaped(error.what()));
+        }
+    });
 }
 
 } // namespace offstage::cli

@@ -2,6 +2,7 @@
 // conffile states, as text for people, JSON for programs or NUL-separated records for scripts
 // (layouts in offstage-scan(8)).
 #include "platform/child_process.hpp"
+#include "platform/config_file.hpp"
 #include "policies/policy_set.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
@@ -45,6 +46,22 @@ std::string rule_location(const policies::Rule& rule) {
     return rule.file + ":" + std::to_string(rule.line);
 }
 
+// Runs a command's body so that whatever it throws reaches main() with control bytes quoted:
+// messages name files found on disk (policy files, the root's own files), and a hostile name
+// must not drive the terminal. The exit statuses are main()'s.
+template <typename Body>
+void with_quoted_errors(Body body) {
+    try {
+        body();
+    } catch (const CommandFailure&) {
+        throw;
+    } catch (const platform::ConfigError& error) {
+        throw CommandFailure(config_error, selection::message_escaped(error.what()));
+    } catch (const std::exception& error) {
+        throw CommandFailure(failure, selection::message_escaped(error.what()));
+    }
+}
+
 std::string problem_text(const manifests::WalkProblem& problem) {
     return problem.what + ": " + std::strerror(problem.error);
 }
@@ -83,7 +100,9 @@ void print_text(const BackupSelection& result, const selection::ScanSettings& se
         out.append(10 - reason.size(), ' ');
         selection::append_text_escaped(out, path);
         if (member.rule != nullptr && member.reason != Reason::conffile) {
-            out += "  (" + rule_location(*member.rule) + ")";
+            out += "  (";
+            selection::append_text_escaped(out, rule_location(*member.rule));
+            out += ")";
         } else if (member.expected_by != nullptr) {
             out += "  ";
             selection::append_text_escaped(out, *member.expected_by);
@@ -116,6 +135,10 @@ void print_text(const BackupSelection& result, const selection::ScanSettings& se
         first = false;
         out += std::to_string(by_state[state]) + " " + std::string(manifests::to_string(state));
     }
+    if (by_state[manifests::ConffileState::unknown] != 0) {
+        // Only a scan that cannot read everything (not root) has these: see the problems.
+        out += ", " + std::to_string(by_state[manifests::ConffileState::unknown]) + " unknown";
+    }
     out += ")\n";
     for (const manifests::Conffile& conffile : result.conffiles()) {
         std::string_view state = manifests::to_string(conffile.state);
@@ -125,7 +148,8 @@ void print_text(const BackupSelection& result, const selection::ScanSettings& se
         selection::append_text_escaped(out, conffile.path);
         out += "  (";
         for (std::size_t i = 0; i < conffile.packages.size(); ++i) {
-            out += (i == 0 ? "" : ", ") + conffile.packages[i];
+            out += i == 0 ? "" : ", ";
+            selection::append_text_escaped(out, conffile.packages[i]);
         }
         if (conffile.remove_on_upgrade) {
             out += "; remove-on-upgrade";
@@ -298,18 +322,21 @@ void add_scan_command(CLI::App& app, const GlobalOptions& global) {
         ->check(CLI::IsMember({"text", "json", "null"}))
         ->capture_default_str();
     scan->callback([overrides, format, &global]() {
-        selection::ScanSettings settings =
-            selection::ScanSettings::resolve(global.config_path, *overrides);
-        policies::PolicySet policy_set = settings.load_policies();
-        BackupSelection result = BackupSelection::compute(settings.selection_input(), policy_set);
-        Output output;
-        if (*format == "json") {
-            print_json(result, settings, output);
-        } else if (*format == "null") {
-            print_null(result, output);
-        } else {
-            print_text(result, settings, output);
-        }
+        with_quoted_errors([&]() {
+            selection::ScanSettings settings =
+                selection::ScanSettings::resolve(global.config_path, *overrides);
+            policies::PolicySet policy_set = settings.load_policies();
+            BackupSelection result =
+                BackupSelection::compute(settings.selection_input(), policy_set);
+            Output output;
+            if (*format == "json") {
+                print_json(result, settings, output);
+            } else if (*format == "null") {
+                print_null(result, output);
+            } else {
+                print_text(result, settings, output);
+            }
+        });
     });
 }
 

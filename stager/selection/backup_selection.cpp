@@ -22,6 +22,12 @@ std::string_view to_string(Reason reason) {
         return "excluded";
     case Reason::package_file:
         return "package file";
+    case Reason::special:
+        return "special file";
+    case Reason::directory:
+        return "directory";
+    case Reason::not_walked:
+        return "not walked";
     }
     return "unknown";
 }
@@ -33,6 +39,72 @@ bool is_special(EntryType type) {
 }
 
 } // namespace
+
+Decision BackupSelection::decide(std::string_view path, const manifests::WalkPosition& position,
+                                 const manifests::Conffile* conffile,
+                                 const manifests::PackageFileSet& package_files,
+                                 const GeneratedState& generated,
+                                 const policies::PolicySet& policies) {
+    using Outcome = manifests::WalkPosition::Outcome;
+    const bool walked = position.outcome == Outcome::walked;
+    // The type is known when the walk reaches the path, or stops at the path itself (a pruned
+    // directory: a tree rule matches it as a directory).
+    const bool is_directory = position.type == EntryType::directory;
+    Decision decision;
+    decision.rule = policies.match(path, is_directory);
+    const bool include = decision.rule != nullptr && decision.rule->verdict == Verdict::include;
+    const bool exclude = decision.rule != nullptr && decision.rule->verdict == Verdict::exclude;
+    // A conffile is backed up wherever it is, walked or not, whatever the rules say.
+    if (conffile != nullptr && conffile->state != manifests::ConffileState::missing) {
+        decision.reason = Reason::conffile;
+        return decision;
+    }
+    if (position.outcome == Outcome::pruned) {
+        // The walk prunes only what an exclude rule decides wholesale.
+        decision.reason = Reason::excluded;
+        return decision;
+    }
+    if (!walked) {
+        decision.reason = Reason::not_walked;
+        return decision;
+    }
+    if (is_directory) {
+        decision.reason = Reason::directory; // the walk enters it
+    } else if (is_special(position.type)) {
+        // Sockets, FIFOs and device nodes are never archived; an admin hears of those no
+        // package or rule accounts for.
+        decision.reason = exclude                                    ? Reason::excluded
+                          : include || !package_files.contains(path) ? Reason::special
+                                                                     : Reason::package_file;
+    } else if (include) {
+        decision.reason = Reason::included;
+    } else if (exclude) {
+        decision.reason = Reason::excluded;
+    } else if (package_files.contains(path)) {
+        decision.reason = Reason::package_file;
+    } else if (decision.rule != nullptr) { // expect
+        decision.reason = Reason::expected;
+    } else if ((decision.expected_by = generated.expected_by(path)) != nullptr) {
+        // Only where no rule decides: an admin's rule about such a path still wins.
+        decision.reason = Reason::expected;
+    } else {
+        decision.reason = Reason::annoying;
+    }
+    return decision;
+}
+
+manifests::WalkOptions BackupSelection::walk_options(const SelectionInput& input,
+                                                     const policies::PolicySet& policies) {
+    manifests::WalkOptions options;
+    options.root = input.database.root;
+    options.filesystems = input.filesystems;
+    options.skip_directories = input.skip_directories;
+    options.prune = [&policies](std::string_view directory) {
+        const policies::Rule* rule = policies.subtree_rule(directory);
+        return rule != nullptr && rule->verdict == Verdict::exclude;
+    };
+    return options;
+}
 
 BackupSelection BackupSelection::compute(const SelectionInput& input,
                                          const policies::PolicySet& policies) {
@@ -54,17 +126,9 @@ BackupSelection BackupSelection::compute(const SelectionInput& input,
         }
     });
 
-    manifests::WalkOptions options;
-    options.root = root;
-    options.filesystems = input.filesystems;
-    options.skip_directories = input.skip_directories;
-    options.prune = [&policies](std::string_view directory) {
-        const policies::Rule* rule = policies.subtree_rule(directory);
-        return rule != nullptr && rule->verdict == Verdict::exclude;
-    };
     manifests::WalkResult walk;
     try {
-        walk = manifests::FilesystemWalk::run(options);
+        walk = manifests::FilesystemWalk::run(walk_options(input, policies));
     } catch (...) {
         reader.join();
         throw;
@@ -90,64 +154,75 @@ BackupSelection BackupSelection::classify(manifests::WalkResult walk,
     const manifests::PackageFileSet& package_files = selection.database_.files();
     const std::vector<manifests::Conffile>& conffiles = selection.database_.conffiles();
     Counts& counts = selection.counts_;
+    selection.problems_ = selection.walk_.problems;
+    selection.decisions_.reserve(tree.size());
 
     // Both the walk and the conffiles are in byte order: merge them so members are too.
+    // The conffile list is not the walk: a conffile the walk does not list is still a member.
+    manifests::WalkPosition not_walked;
+    not_walked.outcome = manifests::WalkPosition::Outcome::missing;
     std::size_t next_conffile = 0;
     auto add_conffiles_before = [&](const std::string* bound) {
         for (; next_conffile < conffiles.size() &&
                (bound == nullptr || conffiles[next_conffile].path < *bound);
              ++next_conffile) {
             const manifests::Conffile& conffile = conffiles[next_conffile];
-            if (conffile.state == manifests::ConffileState::missing) {
-                continue; // reported among the conffile states; nothing to back up
+            if (conffile.state == manifests::ConffileState::unknown) {
+                selection.problems_.push_back(
+                    {conffile.path, conffile.error, conffile.failed_call});
+            }
+            Decision decision = decide(conffile.path, not_walked, &conffile, package_files,
+                                       selection.generated_, policies);
+            if (decision.reason != Reason::conffile) {
+                continue; // missing: reported among the conffile states; nothing to back up
             }
             selection.members_.push_back({static_cast<std::uint32_t>(next_conffile), true,
-                                          Reason::conffile, policies.match(conffile.path, false),
-                                          nullptr});
+                                          Reason::conffile, decision.rule, nullptr});
             ++counts.conffiles;
         }
     };
 
     std::string path;
+    manifests::WalkPosition walked;
+    walked.outcome = manifests::WalkPosition::Outcome::walked;
     counts.walked = tree.size();
     for (std::size_t i = 0; i < tree.size(); ++i) {
         tree.path(i, path);
-        EntryType type = tree.type(i);
+        walked.type = tree.type(i);
         add_conffiles_before(&path);
+        const manifests::Conffile* conffile = nullptr;
         if (next_conffile < conffiles.size() && conffiles[next_conffile].path == path) {
-            continue; // the conffile list adds it, with its state
+            conffile = &conffiles[next_conffile]; // the conffile list adds it, with its state
         }
-        const policies::Rule* rule = policies.match(path, false);
-        Verdict verdict = rule == nullptr ? Verdict::expect : rule->verdict;
+        Decision decision =
+            decide(path, walked, conffile, package_files, selection.generated_, policies);
+        selection.decisions_.push_back(decision.reason);
         auto index = static_cast<std::uint32_t>(i);
-        if (is_special(type)) {
-            // Sockets, FIFOs and device nodes are never archived; an admin hears of those no
-            // package or rule accounts for.
-            bool excluded = rule != nullptr && verdict == Verdict::exclude;
-            bool included = rule != nullptr && verdict == Verdict::include;
-            if (!excluded && (included || !package_files.contains(path))) {
-                selection.specials_.push_back({index, type});
-            }
-            continue;
-        }
-        if (rule != nullptr && verdict == Verdict::include) {
-            selection.members_.push_back({index, false, Reason::included, rule, nullptr});
-            ++counts.included;
-        } else if (rule != nullptr && verdict == Verdict::exclude) {
-            ++counts.excluded;
-        } else if (package_files.contains(path)) {
-            ++counts.package_files;
-        } else if (rule != nullptr) { // expect
-            selection.members_.push_back({index, false, Reason::expected, rule, nullptr});
-            ++counts.expected;
-        } else if (const std::string* by = selection.generated_.expected_by(path)) {
-            // Only where no rule decides: an admin's rule about such a path still wins.
-            selection.members_.push_back({index, false, Reason::expected, nullptr, by});
-            ++counts.expected;
-            ++counts.expected_generated;
-        } else {
-            selection.members_.push_back({index, false, Reason::annoying, nullptr, nullptr});
-            ++counts.annoying;
+        switch (decision.reason) {
+        case Reason::conffile:
+            break; // a member through the conffile list
+        case Reason::special:
+            selection.specials_.push_back({index, walked.type});
+            break;
+        case Reason::included:
+        case Reason::expected:
+        case Reason::annoying:
+            selection.members_.push_back(
+                {index, false, decision.reason, decision.rule, decision.expected_by});
+            ++(decision.reason == Reason::included   ? counts.included
+               : decision.reason == Reason::expected ? counts.expected
+                                                     : counts.annoying);
+            counts.expected_generated += decision.expected_by != nullptr;
+            break;
+        case Reason::excluded:
+            counts.excluded += !is_special(walked.type);
+            break;
+        case Reason::package_file:
+            counts.package_files += !is_special(walked.type);
+            break;
+        case Reason::directory:
+        case Reason::not_walked:
+            break; // never for an entry of the walk
         }
     }
     add_conffiles_before(nullptr);

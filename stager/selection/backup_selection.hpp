@@ -20,19 +20,32 @@
 
 namespace offstage::selection {
 
-// Why a path is in the backup set (or, for explain, why not).
+// Why a path is in the backup set (or, for explain and for the walked entries that are not,
+// why not).
 enum class Reason : std::uint8_t {
     conffile,     // a conffile of a package: always backed up, with its state
     included,     // an include rule matches (even a package file)
     expected,     // a non-package file an expect rule matches, or (no rule matching) a link
                   // of the alternatives database or a file of ucf's registry
     annoying,     // a non-package file no rule matches: backed up, and reported to the admins
-    excluded,     // an exclude rule matches: not backed up
+    excluded,     // an exclude rule matches (or the walk prunes a directory above it)
     package_file, // dpkg installs it: not backed up
+    special,      // a socket, FIFO or device node: never archived, listed for the admins
+    directory,    // a directory: never a member itself; what is below it is decided path by path
+    not_walked,   // the walk never lists it (another filesystem, below a symlink, ...)
 };
 
-// "conffile" | "included" | "expected" | "annoying" | "excluded" | "package file"
+// "conffile" | "included" | "expected" | "annoying" | "excluded" | "package file" |
+// "special file" | "directory" | "not walked"
 std::string_view to_string(Reason reason);
+
+// How one path is decided, with the first matching rule and, for an expected path no rule
+// matches, the generated-state record that expects it.
+struct Decision {
+    Reason reason = Reason::not_walked;
+    const policies::Rule* rule = nullptr;
+    const std::string* expected_by = nullptr;
+};
 
 struct SelectionInput {
     manifests::DatabaseLocation database;
@@ -44,6 +57,20 @@ struct SelectionInput {
 
 class BackupSelection {
 public:
+    // The one procedure that places a path, shared by the scan (for every walked entry and every
+    // conffile) and by `offstage policy explain` (for the path asked), so the two cannot
+    // disagree. `position` is where the walk stands with the path (FilesystemWalk::locate's
+    // rules; the scan's entries are walked, with their type); `conffile` is the database's
+    // conffile at the path, assessed, or nullptr.
+    static Decision decide(std::string_view path, const manifests::WalkPosition& position,
+                           const manifests::Conffile* conffile,
+                           const manifests::PackageFileSet& package_files,
+                           const GeneratedState& generated, const policies::PolicySet& policies);
+    // The walk the scan runs: the input's root, filesystems and skipped directories, pruning the
+    // directories an exclude rule decides wholesale.
+    static manifests::WalkOptions walk_options(const SelectionInput& input,
+                                               const policies::PolicySet& policies);
+
     struct Member {
         std::uint32_t index; // into the walked tree, or into conffiles() when from_conffiles
         bool from_conffiles;
@@ -87,7 +114,11 @@ public:
     const std::vector<SpecialFile>& special_files() const { return specials_; }
     std::string path(const SpecialFile& special) const { return walk_.tree.path(special.index); }
     const std::vector<manifests::Conffile>& conffiles() const { return database_.conffiles(); }
-    const std::vector<manifests::WalkProblem>& problems() const { return walk_.problems; }
+    // What the walk could not read, then the conffiles that could not be read (their state is
+    // unknown): reported, never fatal.
+    const std::vector<manifests::WalkProblem>& problems() const { return problems_; }
+    // How the scan decided the walked entry `index` (into walk().tree).
+    Reason decision(std::size_t index) const { return decisions_[index]; }
     const Counts& counts() const { return counts_; }
     const manifests::PackageDatabase& database() const { return database_; }
     const GeneratedState& generated() const { return generated_; }
@@ -101,6 +132,8 @@ private:
     manifests::UsrMergeAliases aliases_;
     std::vector<Member> members_;
     std::vector<SpecialFile> specials_;
+    std::vector<Reason> decisions_; // per walked entry
+    std::vector<manifests::WalkProblem> problems_;
     Counts counts_;
 };
 

@@ -1,6 +1,8 @@
 #include "manifests/conffile.hpp"
+#include "tests/support/as_nobody.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include <cerrno>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -46,6 +48,46 @@ TEST(Conffile, StatesFromTheRecordedHash) {
     // A symlink where the file was is never followed (it could lead out of the root).
     EXPECT_EQ(link.state, ConffileState::modified);
     EXPECT_EQ(fifo.state, ConffileState::modified); // and a FIFO is never read
+}
+
+TEST(Conffile, NeverReadsOutsideTheRootThroughASymlinkAbove) {
+    // ROOT/etc is a symlink to a host directory holding a file of the recorded hash. Inside the
+    // root, /etc leads to that path below the root, where there is nothing: the conffile is
+    // missing, and the host's file is never opened.
+    test::TempDir outside;
+    test::write_file(outside / "same.conf", "hello\n");
+    test::TempDir root;
+    std::filesystem::create_directory_symlink(outside.path(), root / "etc");
+    test::write_file(root / "up/placeholder", "");
+    std::filesystem::create_directory_symlink("../../../../../../..", root / "up/top");
+    Conffile through_etc = make("/etc/same.conf", hello_md5);
+    Conffile through_dots = make("/up/top" + (outside / "same.conf").string(), hello_md5);
+    through_etc.assess(root.path());
+    through_dots.assess(root.path());
+    EXPECT_EQ(through_etc.state, ConffileState::missing);
+    EXPECT_EQ(through_dots.state, ConffileState::missing);
+
+    // A symlink that stays inside the root is resolved as the root's own system would.
+    test::write_file(root / "real/etc/same.conf", "hello\n");
+    std::filesystem::create_directory_symlink("/real/etc", root / "conf");
+    Conffile inside = make("/conf/same.conf", hello_md5);
+    inside.assess(root.path());
+    EXPECT_EQ(inside.state, ConffileState::unchanged);
+}
+
+TEST(Conffile, AnUnreadableConffileIsUnknownWithItsErrorNotAnException) {
+    test::TempDir root;
+    std::filesystem::permissions(root.path(), std::filesystem::perms(0755));
+    test::write_file(root / "etc/secret.conf", "hello\n", std::filesystem::perms(0600));
+    int status = test::run_as_nobody([&]() {
+        Conffile secret = make("/etc/secret.conf", hello_md5);
+        secret.assess(root.path());
+        return secret.state == ConffileState::unknown && secret.error == EACCES &&
+                       secret.failed_call == "open conffile" && to_string(secret.state) == "unknown"
+                   ? 0
+                   : 10;
+    });
+    EXPECT_EQ(status, 0);
 }
 
 } // namespace

@@ -3,6 +3,7 @@
 // recursive glob matching. Random rule sets and paths over a small alphabet, so that they
 // actually collide.
 #include "policies/policy_set.hpp"
+#include "tests/policies/reference_matcher.hpp"
 
 #include <gtest/gtest.h>
 #include <random>
@@ -13,117 +14,7 @@
 namespace offstage::policies {
 namespace {
 
-// Reads one byte class at pattern[0] == '['; returns whether `byte` is in it and sets `length`.
-bool class_contains(std::string_view pattern, unsigned char byte, std::size_t& length) {
-    std::size_t i = 1;
-    bool negate = false;
-    if (pattern[i] == '!' || pattern[i] == '^') {
-        negate = true;
-        ++i;
-    }
-    bool found = false;
-    bool first = true;
-    while (first || pattern[i] != ']') {
-        first = false;
-        auto read = [&] {
-            if (pattern[i] == '\\') {
-                ++i;
-            }
-            return static_cast<unsigned char>(pattern[i++]);
-        };
-        unsigned char low = read();
-        unsigned char high = low;
-        if (pattern[i] == '-' && pattern[i + 1] != ']') {
-            ++i;
-            high = read();
-        }
-        found = found || (byte >= low && byte <= high);
-    }
-    length = i + 1;
-    return byte != '/' && (found != negate);
-}
-
-bool glob(std::string_view pattern, std::string_view path) {
-    if (pattern.empty()) {
-        return path.empty();
-    }
-    // "/**/" (not at the end): "/" followed by zero or more whole components.
-    if (pattern.starts_with("/**/") && pattern.size() > 4) {
-        // Zero components: "/**/X" is then "/X" (which may itself start with "/**/").
-        if (glob(pattern.substr(3), path)) {
-            return true;
-        }
-        // Otherwise "/" then "**" then "/" as usual: fall through to the literal '/'.
-    }
-    if (pattern.starts_with("**")) {
-        for (std::size_t i = 0; i <= path.size(); ++i) {
-            if (glob(pattern.substr(2), path.substr(i))) {
-                return true;
-            }
-        }
-        return false;
-    }
-    if (pattern[0] == '*') {
-        for (std::size_t i = 0; i <= path.size(); ++i) {
-            if (glob(pattern.substr(1), path.substr(i))) {
-                return true;
-            }
-            if (i < path.size() && path[i] == '/') {
-                return false;
-            }
-        }
-        return false;
-    }
-    if (path.empty()) {
-        return false;
-    }
-    if (pattern[0] == '?') {
-        return path[0] != '/' && glob(pattern.substr(1), path.substr(1));
-    }
-    if (pattern[0] == '[') {
-        std::size_t length = 0;
-        bool in = class_contains(pattern, static_cast<unsigned char>(path[0]), length);
-        return in && glob(pattern.substr(length), path.substr(1));
-    }
-    if (pattern[0] == '\\') {
-        return path[0] == pattern[1] && glob(pattern.substr(2), path.substr(1));
-    }
-    return path[0] == pattern[0] && glob(pattern.substr(1), path.substr(1));
-}
-
-bool reference_matches(const std::string& pattern, std::string_view path, bool is_directory) {
-    if (path == "/") {
-        return pattern == "/"; // the root is matched only by "/"
-    }
-    bool tree = pattern.size() > 1 && pattern.back() == '/' &&
-                !(pattern.size() >= 2 && pattern[pattern.size() - 2] == '\\');
-    if (pattern == "/") {
-        return true;
-    }
-    std::string_view body =
-        tree ? std::string_view(pattern).substr(0, pattern.size() - 1) : std::string_view(pattern);
-    if (glob(body, path) && (!tree || is_directory)) {
-        return true;
-    }
-    if (tree) {
-        // Below a directory that the body matches.
-        for (std::size_t i = 1; i < path.size(); ++i) {
-            if (path[i] == '/' && glob(body, path.substr(0, i))) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
-const Rule* reference_match(const PolicySet& set, std::string_view path, bool is_directory) {
-    for (const Rule& rule : set.rules()) {
-        if (reference_matches(rule.pattern, path, is_directory)) {
-            return &rule;
-        }
-    }
-    return nullptr;
-}
+using test::reference_match;
 
 class RandomPolicies {
 public:

@@ -1,5 +1,6 @@
 // The line grammar: verdicts, comments, whitespace, and errors with file:line:column and what
 // was expected.
+#include "policies/policy_parser.hpp"
 #include "policies/policy_set.hpp"
 
 #include <gtest/gtest.h>
@@ -164,6 +165,25 @@ TEST(PolicyParser, NonAsciiIsShownEscapedInMessages) {
 TEST(PolicyParser, ParseThrowsTheFirstErrorOfTheFile) {
     expect_error("exclude /ok\nbad /x\nexclude relative\n", 2, 1,
                  "expected 'exclude', 'expect' or 'include', found 'bad'");
+}
+
+TEST(PolicyParser, ALineAtTheBoundIsAcceptedOneByteMoreIsAnErrorNamingFileAndLine) {
+    // "exclude /*aaa...": the line is exactly the bound.
+    const std::string head = "exclude /*";
+    std::string at_bound = head + std::string(PolicyParser::max_line_bytes - head.size(), 'a');
+    PolicySet set = PolicySet::parse("# fine\n" + at_bound + "\n", "a.policy");
+    ASSERT_EQ(set.rules().size(), 1U);
+    EXPECT_NE(set.match("/x" + std::string(PolicyParser::max_line_bytes - head.size(), 'a'), false),
+              nullptr);
+
+    std::string over = at_bound + "a";
+    expect_error("expect /ok\n" + over + "\n", 2, PolicyParser::max_line_bytes + 1,
+                 "expected a line of at most 4096 bytes, found " + std::to_string(over.size()) +
+                     " bytes");
+    // A long comment is no different: the bound is on lines.
+    expect_error("#" + std::string(PolicyParser::max_line_bytes, ' ') + "\n", 1,
+                 PolicyParser::max_line_bytes + 1,
+                 "expected a line of at most 4096 bytes, found 4097 bytes");
 }
 
 } // namespace

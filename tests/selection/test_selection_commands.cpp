@@ -1,8 +1,11 @@
 // `offstage scan` and `offstage policy` driven as a user would, against the tiny dpkg root.
 #include "tests/selection/tiny_debian_root.hpp"
+#include "tests/selection/unreadable_conffile_root.hpp"
+#include "tests/support/as_nobody.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include <cstdio>
 #include <gtest/gtest.h>
 
 namespace offstage::test {
@@ -244,6 +247,136 @@ TEST_F(SelectionCommands, PolicyExplainSaysWhy) {
 
     CommandResult relative = offstage({"policy", "explain", "etc/passwd"});
     EXPECT_EQ(relative.exit_status, 2);
+}
+
+// The verdict of a path in `policy explain`'s output.
+std::string verdict_of(const std::string& out, const std::string& path) {
+    std::size_t at = out.find(path + "\n");
+    if (at == std::string::npos) {
+        return "(not explained)";
+    }
+    std::size_t verdict = out.find("  verdict:   ", at);
+    if (verdict == std::string::npos) {
+        return "(no verdict)";
+    }
+    verdict += 13;
+    return out.substr(verdict, out.find('\n', verdict) - verdict);
+}
+
+TEST_F(SelectionCommands, PolicyExplainNormalisesPathsLikeTheWalkNamesThem) {
+    CommandResult result =
+        offstage({"policy", "explain", "/var/cache/../../etc/tiny/local-admin.conf",
+                  "/usr/share//tiny/data", "/usr/share/./tiny/data"});
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    EXPECT_EQ(verdict_of(result.out, "/var/cache/../../etc/tiny/local-admin.conf"), "annoying")
+        << result.out;
+    EXPECT_EQ(verdict_of(result.out, "/usr/share//tiny/data"), "included") << result.out;
+    EXPECT_EQ(verdict_of(result.out, "/usr/share/./tiny/data"), "included") << result.out;
+    EXPECT_NE(result.out.find("  path:      /usr/share/tiny/data (normalised)\n"),
+              std::string::npos)
+        << result.out;
+}
+
+TEST_F(SelectionCommands, PolicyExplainNeverReadsOutsideTheRoot) {
+    TempDir outside;
+    write_file(outside / "secret", "the host's\n");
+    write_file(outside / "dir/file", "the host's\n");
+    TempDir planted;
+    write_file(planted / "root/dev", "a regular file named dev\n");
+    std::filesystem::create_directories(planted / "root/etc");
+    std::filesystem::create_directory_symlink(outside / "dir", planted / "root/etc/away");
+    std::string climbing = "/../../../../../../.." + (outside / "secret").string();
+    CommandResult result = offstage({"policy", "explain", "--root", (planted / "root").string(),
+                                     "--admindir", TinyDebianRoot::shared().admindir().string(),
+                                     climbing, "/etc/away/file", "/dev"});
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    EXPECT_EQ(verdict_of(result.out, climbing), "not in the set: no such file under the root")
+        << result.out;
+    EXPECT_EQ(verdict_of(result.out, "/etc/away/file"),
+              "not in the set: /etc/away is a symlink, which the walk never follows")
+        << result.out;
+    // As the scan has it: the walk skips ROOT/dev only when it is a directory.
+    EXPECT_EQ(verdict_of(result.out, "/dev"), "annoying") << result.out;
+    CommandResult scan =
+        offstage({"scan", "--format", "null", "--root", (planted / "root").string(), "--admindir",
+                  TinyDebianRoot::shared().admindir().string()});
+    ASSERT_EQ(scan.exit_status, 0) << scan.err;
+    EXPECT_NE(scan.out.find(std::string("member\0annoying\0/dev\0", 21)), std::string::npos);
+}
+
+TEST_F(SelectionCommands, PolicyExplainAndScanQuoteControlBytesInNames) {
+    TempDir planted;
+    write_file(planted / "root/srv/\x1b]0;owned\x07name", "hostile\n");
+    std::string root = (planted / "root").string();
+    std::string admindir = TinyDebianRoot::shared().admindir().string();
+    CommandResult explain = offstage({"policy", "explain", "--root", root, "--admindir", admindir,
+                                      "/srv/\x1b]0;owned\x07name", "relative\x1b[2J"});
+    EXPECT_EQ(explain.exit_status, 2);
+    EXPECT_EQ(explain.err.find('\x1b'), std::string::npos) << explain.err;
+    EXPECT_NE(explain.err.find("relative\\x1b[2J"), std::string::npos) << explain.err;
+    explain = offstage(
+        {"policy", "explain", "--root", root, "--admindir", admindir, "/srv/\x1b]0;owned\x07name"});
+    ASSERT_EQ(explain.exit_status, 0) << explain.err;
+    EXPECT_EQ(explain.out.find('\x1b'), std::string::npos) << explain.out;
+    EXPECT_NE(explain.out.find("/srv/\\x1b]0;owned\\x07name"), std::string::npos) << explain.out;
+    CommandResult scan = offstage({"scan", "--root", root, "--admindir", admindir});
+    ASSERT_EQ(scan.exit_status, 0) << scan.err;
+    EXPECT_EQ(scan.out.find('\x1b'), std::string::npos);
+    EXPECT_EQ(scan.out.find('\x07'), std::string::npos);
+
+    // A policy file's name is a name from the filesystem too: in the rule shown, and in errors.
+    TempDir policies;
+    write_file(policies / "10-\x1b[2Jname.policy", "expect /srv/\n");
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"policy", "explain", "/srv/\x1b]0;owned\x07name"},
+          std::vector<std::string>{"scan"}}) {
+        std::vector<std::string> argv = args;
+        argv.insert(argv.end(), {"--root", root, "--admindir", admindir, "--policy-dir",
+                                 policies.path().string()});
+        CommandResult result = offstage(argv);
+        ASSERT_EQ(result.exit_status, 0) << result.err;
+        EXPECT_EQ(result.out.find('\x1b'), std::string::npos) << result.out;
+        EXPECT_NE(result.out.find("10-\\x1b[2Jname.policy:1"), std::string::npos) << result.out;
+    }
+    write_file(policies / "20-\x1b[2Jbad.policy", "exclude relative\n");
+    for (std::string command : {"scan", "check"}) {
+        std::vector<std::string> argv = {"scan", "--root", root, "--admindir", admindir};
+        if (command == "check") {
+            argv = {"policy", "check"};
+        }
+        argv.insert(argv.end(), {"--policy-dir", policies.path().string()});
+        CommandResult result = offstage(argv);
+        EXPECT_EQ(result.exit_status, 3) << command;
+        EXPECT_EQ(result.err.find('\x1b'), std::string::npos) << result.err;
+        EXPECT_NE(result.err.find("20-\\x1b[2Jbad.policy:1:9: expected '/'"), std::string::npos)
+            << result.err;
+    }
+}
+
+// CI runs as root: the scan runs as nobody, who cannot read one conffile.
+TEST(SelectionCommandsAsNobody, ScanReportsAnUnreadableConffileAmongItsProblemsAndGoesOn) {
+    UnreadableConffileRoot planted;
+    int status = run_as_nobody([&]() {
+        CommandResult result = run_command(
+            {built_program("offstage").string(), "--config", planted.config().string(), "scan",
+             "--root", planted.root().string(), "--admindir", planted.admindir().string(),
+             "--policy-dir", planted.policy_dir().string()});
+        if (result.exit_status != 0) {
+            std::fprintf(stderr, "exit %d: %s\n", result.exit_status, result.err.c_str());
+            return 10;
+        }
+        for (const char* expected :
+             {"conffiles: 2 (1 unchanged, 0 modified, 0 missing, 0 obsolete, 0 new, 1 unknown)\n",
+              "  unknown   /etc/secret.conf  (secret-conf)\n",
+              "problems: 1\n  /etc/secret.conf: open conffile: Permission denied\n"}) {
+            if (result.out.find(expected) == std::string::npos) {
+                std::fprintf(stderr, "missing '%s' in:\n%s\n", expected, result.out.c_str());
+                return 11;
+            }
+        }
+        return 0;
+    });
+    EXPECT_EQ(status, 0);
 }
 
 } // namespace
