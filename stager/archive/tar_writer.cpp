@@ -211,11 +211,10 @@ void TarWriter::add_generated(const std::string& name, std::string_view content,
     archive_entry_set_mtime(entry.get(), 0, 0);
     archive_entry_set_size(entry.get(), static_cast<la_int64_t>(content.size()));
     std::uint64_t entries = counts_.entries;
-    write_entry(entry.get(), name, -1, nullptr);
+    write_entry(entry.get(), name, -1, nullptr, content);
     if (counts_.entries == entries) {
         throw std::runtime_error("tar writer: the generated entry " + name + " was refused");
     }
-    write_data(reinterpret_cast<const std::byte*>(content.data()), content.size());
 }
 
 void TarWriter::add_entry(const std::string& path) {
@@ -366,7 +365,7 @@ void TarWriter::map_holes(archive_entry* entry, int fd, const struct stat& st) {
 }
 
 void TarWriter::write_entry(archive_entry* entry, const std::string& path, int fd,
-                            const struct stat* opened) {
+                            const struct stat* opened, std::string_view generated) {
     if (reproducible_) {
         archive_entry_unset_atime(entry);
         archive_entry_unset_ctime(entry);
@@ -395,6 +394,9 @@ void TarWriter::write_entry(archive_entry* entry, const std::string& path, int f
     if (fd >= 0 && opened != nullptr && archive_entry_filetype(entry) == AE_IFREG &&
         archive_entry_size(entry) > 0) {
         copy_content(entry, path, fd, *opened);
+    }
+    if (!generated.empty()) {
+        write_data(reinterpret_cast<const std::byte*>(generated.data()), generated.size());
     }
     // Pads the entry with zeros up to the size in its header when the file gave less.
     if (archive_write_finish_entry(writer_) == ARCHIVE_FATAL) {

@@ -81,8 +81,10 @@ private:
     struct Output;
     void add_entry(const std::string& path);
     void map_holes(archive_entry* entry, int fd, const struct stat& st);
+    // Writes the header, then the content: from `fd` for a file read from disk, `generated`
+    // for an entry made here.
     void write_entry(archive_entry* entry, const std::string& path, int fd,
-                     const struct stat* opened);
+                     const struct stat* opened, std::string_view generated = {});
     void copy_content(archive_entry* entry, const std::string& path, int fd,
                       const struct stat& before);
     void write_data(const std::byte* data, std::size_t size);

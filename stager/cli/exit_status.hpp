@@ -13,7 +13,9 @@ enum ExitStatus : int {
     usage_error = 2,     // the command line is wrong
     config_error = 3,    // offstage.toml or a policy file is invalid (file:line in the message)
     integrity_error = 4, // decryption or verification failed: wrong key, tampered or truncated
-    partial = 5,         // done, but some inputs were reported (vanished, changed, unreadable)
+    partial = 5,         // done, but some inputs were reported (vanished, changed, unreadable);
+                         // for `run`: published, some source degraded or failed
+    mail_failed = 6,     // `run`: published, but the admins' mail could not be sent (kept)
     busy = 75,           // another run holds the lock (EX_TEMPFAIL)
 };
 

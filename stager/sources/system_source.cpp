@@ -3,6 +3,7 @@
 #include "platform/child_process.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
@@ -73,7 +74,7 @@ std::string scan_report_records(const selection::BackupSelection& selection) {
         record("special", manifests::to_string(special.type), selection.path(special));
     }
     for (const manifests::WalkProblem& problem : selection.problems()) {
-        record("problem", problem.what, problem.path);
+        record("problem", problem.what + ": " + std::strerror(problem.error), problem.path);
     }
     return out;
 }
