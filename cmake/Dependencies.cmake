@@ -7,6 +7,7 @@ find_package(OpenSSL 3.0 REQUIRED) # the age format, fuzzed too
 if(NOT OFFSTAGE_FUZZ)
     find_package(CLI11 REQUIRED)
     find_package(fmt REQUIRED)
+    find_package(nlohmann_json 3.10 REQUIRED) # header-only: `offstage status --json`
     find_package(LibArchive REQUIRED)
     find_package(SQLite3 REQUIRED)
     find_package(Boost 1.74 REQUIRED COMPONENTS filesystem)

@@ -84,7 +84,11 @@ struct RunResult {
     RunStatus status = RunStatus::failed;
     std::string failure; // why the run failed (a failed run only), may name paths
     std::vector<SourceResult> sources;
-    std::vector<AnnoyingFile> annoying_files;     // all of them, sorted by path
+    std::vector<AnnoyingFile> annoying_files; // all of them, sorted by path
+    // The selection ran to its end, so annoying_files is the whole set (possibly empty). False
+    // when the run failed before or during the scan: the catalog then keeps the previous set as
+    // the one the next run compares with, instead of calling every file gone.
+    bool annoying_files_scanned = false;
     std::vector<std::string> new_annoying_files;  // not in the previous run, sorted
     std::vector<std::string> gone_annoying_files; // in the previous run, not now, sorted
     std::vector<std::string> notes;               // e.g. "run lock taken over from pid 812 ..."

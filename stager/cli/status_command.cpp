@@ -1,0 +1,406 @@
+// `offstage status [--json]`: what a tired admin needs first. The newest complete tree and its
+// age, whether a run holds the run lock, then the last runs from the catalog with each source's
+// outcome, size and duration. Reads only: it never creates the catalog. See
+// docs/offstage-status.8 (the text and the JSON schema) and docs/catalog.md.
+#include "platform/staging_layout.hpp"
+#include "stager/catalog/catalog.hpp"
+#include "stager/catalog/catalog_error.hpp"
+#include "stager/cli/commands.hpp"
+#include "stager/cli/exit_status.hpp"
+#include "stager/selection/path_encoding.hpp"
+#include "stager/staging/run_lock.hpp"
+#include "stager/staging/staging_tree.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <fmt/format.h>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+namespace offstage::cli {
+namespace {
+
+namespace fs = std::filesystem;
+namespace layout = platform::staging_layout;
+using Clock = std::chrono::system_clock;
+using Json = nlohmann::ordered_json;
+
+// An option given on the command line wins over the built-in default; the [catalog] path,
+// [staging] root and [run] lock keys of offstage.toml take their place between the two once the
+// configuration carries them.
+struct StatusArguments {
+    std::optional<std::string> catalog;
+    std::optional<std::string> staging_root;
+    std::optional<std::string> run_lock;
+    std::size_t runs = 10;
+    bool json = false;
+};
+
+struct StatusPaths {
+    fs::path catalog;
+    fs::path staging_root;
+    fs::path run_lock;
+};
+
+StatusPaths resolve(const StatusArguments& arguments) {
+    return {
+        arguments.catalog.value_or(std::string(catalog::default_catalog_path)),
+        arguments.staging_root.value_or(std::string(layout::default_staging_root)),
+        arguments.run_lock.value_or(std::string(layout::default_run_lock)),
+    };
+}
+
+// The complete trees of the served root, and when the newest was signed (its signature's
+// mtime: publishing keeps it). A staging root that cannot be read is shown, not fatal: the
+// runs in the catalog still say why.
+struct Trees {
+    std::vector<std::string> complete_days; // oldest first
+    std::optional<Clock::time_point> newest_signed_at;
+    std::string error;
+};
+
+Trees read_trees(const fs::path& staging_root) {
+    Trees trees;
+    try {
+        staging::StagingTree tree(staging_root, layout::default_work_root(staging_root));
+        trees.complete_days = tree.complete_days();
+    } catch (const std::exception& error) {
+        trees.error = error.what();
+        return trees;
+    }
+    if (!trees.complete_days.empty()) {
+        fs::path signature = staging_root / trees.complete_days.back() / layout::signature_name;
+        struct stat info {};
+        if (::lstat(signature.c_str(), &info) == 0) {
+            trees.newest_signed_at = Clock::from_time_t(info.st_mtim.tv_sec);
+        }
+    }
+    return trees;
+}
+
+struct Lock {
+    std::optional<staging::LockHolder> holder;
+    std::string error;
+};
+
+Lock read_lock(const fs::path& path) {
+    Lock lock;
+    try {
+        lock.holder = staging::RunLock::live_holder(path);
+    } catch (const std::exception& error) {
+        lock.error = error.what();
+    }
+    return lock;
+}
+
+std::string rfc3339(Clock::time_point when) {
+    std::time_t seconds = Clock::to_time_t(std::chrono::floor<std::chrono::seconds>(when));
+    std::tm tm{};
+    gmtime_r(&seconds, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+// "42 s", "3 min 50 s", "5 h 2 min", "3 d 4 h": two units are enough at a glance.
+std::string human_duration(double seconds) {
+    if (seconds < 0) {
+        seconds = 0;
+    }
+    if (seconds < 10) {
+        return fmt::format("{:.1f} s", seconds);
+    }
+    auto whole = static_cast<long long>(seconds);
+    if (whole < 60) {
+        return fmt::format("{} s", whole);
+    }
+    if (whole < 3600) {
+        return fmt::format("{} min {} s", whole / 60, whole % 60);
+    }
+    if (whole < 86400) {
+        return fmt::format("{} h {} min", whole / 3600, whole % 3600 / 60);
+    }
+    return fmt::format("{} d {} h", whole / 86400, whole % 86400 / 3600);
+}
+
+std::string human_bytes(std::uint64_t bytes) {
+    static constexpr const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+    if (bytes < 1024) {
+        return fmt::format("{} B", bytes);
+    }
+    double value = static_cast<double>(bytes);
+    std::size_t unit = 0;
+    for (value /= 1024; value >= 1024 && unit + 1 < std::size(units); value /= 1024) {
+        ++unit;
+    }
+    return fmt::format("{:.1f} {}", value, units[unit]);
+}
+
+// Free text (a failure, a problem) may name hostile paths: never print it raw.
+std::string printable(std::string_view text) {
+    std::string out;
+    selection::append_text_escaped(out, text);
+    return out;
+}
+
+std::vector<std::string> reasons(const report::SourceResult& source) {
+    std::vector<std::string> codes;
+    std::set<std::string_view> seen;
+    for (const report::Problem& problem : source.problems) {
+        if (seen.insert(report::to_string(problem.code)).second) {
+            codes.emplace_back(report::to_string(problem.code));
+        }
+    }
+    return codes;
+}
+
+std::uint64_t source_bytes(const report::SourceResult& source) {
+    std::uint64_t bytes = 0;
+    for (const report::ArtifactRecord& artifact : source.artifacts) {
+        bytes += artifact.bytes;
+    }
+    return bytes;
+}
+
+double run_seconds(const report::RunResult& run) {
+    return std::chrono::duration<double>(run.finished_at - run.started_at).count();
+}
+
+// A failed run's sources that were not ok, named: "spool-mail failed (lock_timeout)".
+std::string trouble(const report::RunResult& run) {
+    std::string text;
+    for (const report::SourceResult& source : run.sources) {
+        if (source.outcome == report::Outcome::ok) {
+            continue;
+        }
+        std::vector<std::string> codes = reasons(source);
+        text += (text.empty() ? "" : ", ") + printable(source.name) + " " +
+                std::string(report::to_string(source.outcome));
+        if (!codes.empty()) {
+            text += " (" + fmt::format("{}", fmt::join(codes, ", ")) + ")";
+        }
+    }
+    return text;
+}
+
+void print_text(const StatusPaths& paths, const Trees& trees, const Lock& lock,
+                const std::optional<std::vector<catalog::RecordedRun>>& runs) {
+    std::ostream& out = std::cout;
+    Clock::time_point now = Clock::now();
+
+    out << "Newest complete tree: ";
+    if (!trees.error.empty()) {
+        out << "unknown: " << printable(trees.error) << '\n';
+    } else if (trees.complete_days.empty()) {
+        out << "none in " << printable(paths.staging_root.string()) << '\n';
+    } else {
+        out << trees.complete_days.back();
+        if (trees.newest_signed_at) {
+            out << ", signed "
+                << human_duration(
+                       std::chrono::duration<double>(now - *trees.newest_signed_at).count())
+                << " ago (" << rfc3339(*trees.newest_signed_at) << ")";
+        }
+        out << "; " << trees.complete_days.size() << " complete tree"
+            << (trees.complete_days.size() == 1 ? "" : "s") << " in "
+            << printable(paths.staging_root.string()) << '\n';
+    }
+
+    out << "Run lock:             ";
+    if (!lock.error.empty()) {
+        out << "unknown: " << printable(lock.error) << '\n';
+    } else if (lock.holder) {
+        out << "held by " << printable(lock.holder->describe()) << '\n';
+    } else {
+        out << "free\n";
+    }
+
+    out << "Last run:             ";
+    if (!runs || runs->empty()) {
+        out << "no runs recorded yet (" << (runs ? "catalog " : "no catalog at ")
+            << printable(paths.catalog.string()) << ")\n";
+        return;
+    }
+    const report::RunResult& last = runs->front().run;
+    out << last.day << " " << report::to_string(last.status);
+    if (last.status == report::RunStatus::failed && !last.failure.empty()) {
+        out << ": " << printable(last.failure);
+    } else if (std::string text = trouble(last); !text.empty()) {
+        out << ": " << text;
+    }
+    out << '\n';
+
+    out << '\n'
+        << "Last " << runs->size() << " run" << (runs->size() == 1 ? "" : "s")
+        << ", newest first (catalog " << printable(paths.catalog.string()) << "):\n";
+    out << fmt::format("{:<10}  {:<20}  {:<8}  {:>13}  {:>10}  {}\n", "DAY", "STARTED (UTC)",
+                       "STATUS", "DURATION", "SIZE", "ARTIFACTS");
+    for (const catalog::RecordedRun& recorded : *runs) {
+        const report::RunResult& run = recorded.run;
+        std::string artifacts = std::to_string(run.total_artifacts());
+        if (run.reused_artifacts() > 0) {
+            artifacts += " (" + std::to_string(run.reused_artifacts()) + " reused)";
+        }
+        out << fmt::format("{:<10}  {:<20}  {:<8}  {:>13}  {:>10}  {}\n", printable(run.day),
+                           rfc3339(run.started_at), report::to_string(run.status),
+                           human_duration(run_seconds(run)), human_bytes(run.total_bytes()),
+                           artifacts);
+        if (run.status == report::RunStatus::failed && !run.failure.empty()) {
+            out << "    failure: " << printable(run.failure) << '\n';
+        }
+        for (const report::SourceResult& source : run.sources) {
+            std::string outcome(report::to_string(source.outcome));
+            if (std::vector<std::string> codes = reasons(source); !codes.empty()) {
+                outcome += " (" + fmt::format("{}", fmt::join(codes, ", ")) + ")";
+            }
+            out << fmt::format("    {:<24}  {:<22}  {:>13}  {:>10}\n", printable(source.name),
+                               outcome, human_duration(source.duration.count()),
+                               human_bytes(source_bytes(source)));
+        }
+    }
+}
+
+Json source_json(const report::SourceResult& source) {
+    Json artifacts = Json::array();
+    for (const report::ArtifactRecord& artifact : source.artifacts) {
+        artifacts.push_back(
+            {{"name", artifact.name}, {"bytes", artifact.bytes}, {"reused", artifact.reused}});
+    }
+    Json problems = Json::array();
+    for (const report::Problem& problem : source.problems) {
+        problems.push_back(
+            {{"code", std::string(report::to_string(problem.code))}, {"detail", problem.detail}});
+    }
+    Json counts = Json::object();
+    for (const auto& [key, value] : source.counts) {
+        counts[key] = value;
+    }
+    return {
+        {"name", source.name},
+        {"kind", source.kind},
+        {"outcome", std::string(report::to_string(source.outcome))},
+        {"reasons", reasons(source)},
+        {"duration_seconds", source.duration.count()},
+        {"bytes", source_bytes(source)},
+        {"artifacts", std::move(artifacts)},
+        {"counts", std::move(counts)},
+        {"problems", std::move(problems)},
+    };
+}
+
+Json run_json(const catalog::RecordedRun& recorded) {
+    const report::RunResult& run = recorded.run;
+    Json sources = Json::array();
+    for (const report::SourceResult& source : run.sources) {
+        sources.push_back(source_json(source));
+    }
+    return {
+        {"id", recorded.id},
+        {"day", run.day},
+        {"host", run.host},
+        {"status", std::string(report::to_string(run.status))},
+        {"failure", run.failure.empty() ? Json(nullptr) : Json(run.failure)},
+        {"started_at", rfc3339(run.started_at)},
+        {"finished_at", rfc3339(run.finished_at)},
+        {"duration_seconds", run_seconds(run)},
+        {"offstage_version", run.offstage_version},
+        {"totals",
+         {{"artifacts", run.total_artifacts()},
+          {"bytes", run.total_bytes()},
+          {"reused_artifacts", run.reused_artifacts()}}},
+        {"sources", std::move(sources)},
+    };
+}
+
+void print_json(const StatusPaths& paths, const Trees& trees, const Lock& lock,
+                const std::optional<std::vector<catalog::RecordedRun>>& runs) {
+    Json newest = nullptr;
+    if (!trees.complete_days.empty()) {
+        newest = {
+            {"day", trees.complete_days.back()}, {"signed_at", nullptr}, {"age_seconds", nullptr}};
+        if (trees.newest_signed_at) {
+            newest["signed_at"] = rfc3339(*trees.newest_signed_at);
+            newest["age_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(
+                                        Clock::now() - *trees.newest_signed_at)
+                                        .count();
+        }
+    }
+    Json holder = nullptr;
+    if (lock.holder) {
+        holder = {{"pid", lock.holder->pid},
+                  {"boot_id", lock.holder->boot_id},
+                  {"started", lock.holder->started},
+                  {"description", lock.holder->describe()}};
+    }
+    Json run_list = Json::array();
+    for (const catalog::RecordedRun& recorded :
+         runs.value_or(std::vector<catalog::RecordedRun>{})) {
+        run_list.push_back(run_json(recorded));
+    }
+    Json status = {
+        {"format", "offstage-status/1"},
+        {"catalog", {{"path", paths.catalog.string()}, {"exists", runs.has_value()}}},
+        {"staging",
+         {{"root", paths.staging_root.string()},
+          {"error", trees.error.empty() ? Json(nullptr) : Json(trees.error)},
+          {"complete_days", trees.complete_days},
+          {"newest_complete_tree", std::move(newest)}}},
+        {"run_lock",
+         {{"path", paths.run_lock.string()},
+          {"error", lock.error.empty() ? Json(nullptr) : Json(lock.error)},
+          {"holder", std::move(holder)}}},
+        {"runs", std::move(run_list)},
+    };
+    // Paths and problem texts are bytes: an invalid UTF-8 sequence becomes U+FFFD rather than
+    // an exception (the catalog keeps the exact bytes).
+    std::cout << status.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
+}
+
+void run_status(const StatusArguments& arguments) {
+    StatusPaths paths = resolve(arguments);
+    std::optional<std::vector<catalog::RecordedRun>> runs;
+    try {
+        catalog::CatalogSettings settings;
+        settings.path = paths.catalog;
+        if (std::optional<catalog::Catalog> opened = catalog::Catalog::open_existing(settings)) {
+            runs = opened->recent_runs(arguments.runs);
+        }
+    } catch (const catalog::CatalogError& error) {
+        throw CommandFailure(failure, std::string("status: ") + error.what());
+    }
+    Trees trees = read_trees(paths.staging_root);
+    Lock lock = read_lock(paths.run_lock);
+    if (arguments.json) {
+        print_json(paths, trees, lock, runs);
+    } else {
+        print_text(paths, trees, lock, runs);
+    }
+}
+
+} // namespace
+
+void add_status_command(CLI::App& app, const GlobalOptions&) {
+    auto arguments = std::make_shared<StatusArguments>();
+    CLI::App* status = app.add_subcommand(
+        "status", "show the newest complete tree, the run lock and the last runs");
+    status->add_option("--catalog", arguments->catalog,
+                       "the catalog (default " + std::string(catalog::default_catalog_path) + ")");
+    status->add_option("--staging-root", arguments->staging_root,
+                       "the served staging root (default " +
+                           std::string(layout::default_staging_root) + ")");
+    status->add_option("--run-lock", arguments->run_lock,
+                       "the run lock file (default " + std::string(layout::default_run_lock) + ")");
+    status->add_option("--runs", arguments->runs, "how many runs to show, newest first")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+    status->add_flag("--json", arguments->json, "one JSON object (docs/offstage-status.8)");
+    status->callback([arguments] { run_status(*arguments); });
+}
+
+} // namespace offstage::cli

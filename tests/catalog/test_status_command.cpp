@@ -1,0 +1,251 @@
+// `offstage status [--json]`, the real binary on catalogs and staging roots the test builds:
+// the newest complete tree first, the run lock, the runs; an empty, a missing and an unreadable
+// catalog.
+#include "stager/catalog/catalog.hpp"
+#include "stager/staging/run_lock.hpp"
+#include "tests/catalog/catalog_test_runs.hpp"
+#include "tests/support/run_command.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using offstage::catalog::Catalog;
+using offstage::catalog::CatalogSettings;
+using offstage::report::ReasonCode;
+using offstage::report::RunResult;
+using offstage::report::RunStatus;
+using offstage::test::built_program;
+using offstage::test::CommandResult;
+using offstage::test::published_run;
+using offstage::test::run_command;
+using offstage::test::TempDir;
+using offstage::test::write_file;
+
+namespace {
+
+class StatusCommand : public ::testing::Test {
+protected:
+    StatusCommand() {
+        fs::create_directory(dir_ / "staging");
+        for (const char* day : {"2026-11-01", "2026-11-02"}) {
+            write_file(dir_ / "staging" / day / "SHA256SUMS.minisig", "signature\n");
+        }
+        // Not complete (no signature), and not a day: neither is the newest tree.
+        write_file(dir_ / "staging" / "2026-11-03" / "SHA256SUMS", "");
+        write_file(dir_ / "staging" / "notes" / "SHA256SUMS.minisig", "");
+    }
+
+    fs::path catalog_path() const { return dir_ / "catalog.sqlite"; }
+
+    Catalog open_catalog() const {
+        CatalogSettings settings;
+        settings.path = catalog_path();
+        return Catalog::open(settings);
+    }
+
+    // Three runs: complete, degraded (a spool failed), failed (a hostile byte in its text).
+    void fill_catalog() const {
+        Catalog catalog = open_catalog();
+        catalog.record(published_run(1, {"/etc/a"}));
+        RunResult degraded = published_run(2, {"/etc/a"});
+        degraded.status = RunStatus::degraded;
+        offstage::report::SourceResult spool;
+        spool.name = "spool-mail";
+        spool.kind = "spool";
+        spool.duration = std::chrono::duration<double>(600);
+        spool.fail(ReasonCode::lock_timeout, "/var/spool/mail.lock");
+        degraded.sources.push_back(spool);
+        degraded.sources[1].artifacts[0].reused = true;
+        catalog.record(degraded);
+        RunResult failed = published_run(3, {});
+        failed.status = RunStatus::failed;
+        failed.failure = "no space left on /srv/\033[31mred";
+        failed.annoying_files_scanned = false;
+        catalog.record(failed);
+    }
+
+    CommandResult status(std::vector<std::string> extra = {}) const {
+        std::vector<std::string> argv{built_program("offstage").string(),
+                                      "status",
+                                      "--catalog",
+                                      catalog_path().string(),
+                                      "--staging-root",
+                                      (dir_ / "staging").string(),
+                                      "--run-lock",
+                                      (dir_ / "run.lock").string()};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        return run_command(argv);
+    }
+
+    TempDir dir_;
+};
+
+} // namespace
+
+TEST_F(StatusCommand, TextShowsTheNewestTreeFirstThenTheRuns) {
+    fill_catalog();
+    CommandResult result = status();
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    const std::string& out = result.out;
+    EXPECT_TRUE(out.starts_with("Newest complete tree: 2026-11-02, signed ")) << out;
+    EXPECT_NE(out.find("2 complete trees in"), std::string::npos) << out;
+    EXPECT_NE(out.find("Run lock:             free\n"), std::string::npos) << out;
+    EXPECT_NE(
+        out.find("Last run:             2026-11-03 failed: no space left on /srv/\\x1b[31mred"),
+        std::string::npos)
+        << out;
+    EXPECT_EQ(out.find('\033'), std::string::npos) << "a control byte printed raw";
+    EXPECT_NE(out.find("Last 3 runs, newest first"), std::string::npos) << out;
+    // Newest first, one line per run, then its sources.
+    std::size_t third = out.find("\n2026-11-03  2026-11-03T03:00:00Z  failed");
+    std::size_t second = out.find("\n2026-11-02  2026-11-02T03:00:00Z  degraded");
+    std::size_t first = out.find("\n2026-11-01  2026-11-01T03:00:00Z  complete");
+    ASSERT_NE(third, std::string::npos) << out;
+    ASSERT_NE(second, std::string::npos) << out;
+    ASSERT_NE(first, std::string::npos) << out;
+    EXPECT_LT(third, second);
+    EXPECT_LT(second, first);
+    EXPECT_NE(out.find("12 min 34 s     1.4 GiB  2 (1 reused)"), std::string::npos) << out;
+    EXPECT_NE(out.find("spool-mail                failed (lock_timeout)"), std::string::npos)
+        << out;
+    EXPECT_NE(
+        out.find("system                    ok                              2.5 s    11.4 MiB"),
+        std::string::npos)
+        << out;
+
+    CommandResult one = status({"--runs", "1"});
+    ASSERT_EQ(one.exit_status, 0) << one.err;
+    EXPECT_NE(one.out.find("Last 1 run,"), std::string::npos) << one.out;
+    EXPECT_EQ(one.out.find("\n2026-11-02  "), std::string::npos) << one.out;
+    EXPECT_EQ(status({"--runs", "0"}).exit_status, 2);
+}
+
+TEST_F(StatusCommand, JsonIsOneDocumentedObject) {
+    fill_catalog();
+    CommandResult result = status({"--json"});
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    nlohmann::json status = nlohmann::json::parse(result.out);
+    EXPECT_EQ(status["format"], "offstage-status/1");
+    EXPECT_EQ(status["catalog"]["path"], catalog_path().string());
+    EXPECT_EQ(status["catalog"]["exists"], true);
+    EXPECT_EQ(status["staging"]["complete_days"],
+              (std::vector<std::string>{"2026-11-01", "2026-11-02"}));
+    EXPECT_EQ(status["staging"]["newest_complete_tree"]["day"], "2026-11-02");
+    EXPECT_TRUE(status["staging"]["newest_complete_tree"]["age_seconds"].is_number_integer());
+    EXPECT_TRUE(status["staging"]["error"].is_null());
+    EXPECT_TRUE(status["run_lock"]["holder"].is_null());
+
+    const nlohmann::json& runs = status["runs"];
+    ASSERT_EQ(runs.size(), 3u);
+    EXPECT_EQ(runs[0]["day"], "2026-11-03");
+    EXPECT_EQ(runs[0]["status"], "failed");
+    EXPECT_EQ(runs[0]["failure"], "no space left on /srv/\033[31mred"); // JSON escapes it
+    EXPECT_EQ(runs[1]["status"], "degraded");
+    EXPECT_TRUE(runs[1]["failure"].is_null());
+    EXPECT_EQ(runs[1]["started_at"], "2026-11-02T03:00:00Z");
+    EXPECT_EQ(runs[1]["finished_at"], "2026-11-02T03:12:34Z");
+    EXPECT_DOUBLE_EQ(runs[1]["duration_seconds"].get<double>(), 754.0);
+    EXPECT_EQ(runs[1]["totals"]["artifacts"], 2);
+    EXPECT_EQ(runs[1]["totals"]["bytes"], 1'512'000'000u);
+    EXPECT_EQ(runs[1]["totals"]["reused_artifacts"], 1);
+    const nlohmann::json& sources = runs[1]["sources"];
+    ASSERT_EQ(sources.size(), 3u);
+    EXPECT_EQ(sources[0]["name"], "files");
+    EXPECT_EQ(sources[0]["counts"]["entries"], 12345);
+    EXPECT_DOUBLE_EQ(sources[0]["duration_seconds"].get<double>(), 700.25);
+    EXPECT_EQ(sources[1]["artifacts"][0]["name"], "system.tar.zst.age");
+    EXPECT_EQ(sources[1]["artifacts"][0]["reused"], true);
+    EXPECT_EQ(sources[2]["outcome"], "failed");
+    EXPECT_EQ(sources[2]["reasons"], (std::vector<std::string>{"lock_timeout"}));
+    EXPECT_EQ(sources[2]["problems"][0]["detail"], "/var/spool/mail.lock");
+    EXPECT_EQ(sources[2]["bytes"], 0);
+}
+
+TEST_F(StatusCommand, ShowsTheLiveRunLockHolder) {
+    fill_catalog();
+    auto taken = offstage::staging::RunLock::acquire(dir_ / "run.lock", std::chrono::seconds(1));
+    ASSERT_TRUE(taken);
+    CommandResult text = status();
+    ASSERT_EQ(text.exit_status, 0) << text.err;
+    std::string expected = "Run lock:             held by pid " + std::to_string(::getpid()) +
+                           " of this boot, started ";
+    EXPECT_NE(text.out.find(expected), std::string::npos) << text.out;
+
+    CommandResult json = status({"--json"});
+    ASSERT_EQ(json.exit_status, 0) << json.err;
+    nlohmann::json holder = nlohmann::json::parse(json.out)["run_lock"]["holder"];
+    EXPECT_EQ(holder["pid"], ::getpid());
+    EXPECT_EQ(holder["boot_id"], offstage::staging::current_boot_id());
+}
+
+TEST_F(StatusCommand, AnEmptyCatalogSaysNoRunsYet) {
+    open_catalog();
+    CommandResult text = status();
+    ASSERT_EQ(text.exit_status, 0) << text.err;
+    EXPECT_NE(text.out.find("Last run:             no runs recorded yet (catalog " +
+                            catalog_path().string() + ")"),
+              std::string::npos)
+        << text.out;
+    EXPECT_EQ(text.out.find("DAY "), std::string::npos) << text.out; // no empty table
+
+    CommandResult json = status({"--json"});
+    ASSERT_EQ(json.exit_status, 0) << json.err;
+    nlohmann::json parsed = nlohmann::json::parse(json.out);
+    EXPECT_EQ(parsed["catalog"]["exists"], true);
+    EXPECT_TRUE(parsed["runs"].empty());
+}
+
+TEST_F(StatusCommand, AMissingCatalogSaysNoRunsYetAndCreatesNothing) {
+    CommandResult text = status();
+    ASSERT_EQ(text.exit_status, 0) << text.err;
+    EXPECT_NE(text.out.find("no runs recorded yet (no catalog at " + catalog_path().string()),
+              std::string::npos)
+        << text.out;
+    EXPECT_FALSE(fs::exists(catalog_path()));
+
+    CommandResult json = status({"--json"});
+    ASSERT_EQ(json.exit_status, 0) << json.err;
+    EXPECT_EQ(nlohmann::json::parse(json.out)["catalog"]["exists"], false);
+    EXPECT_FALSE(fs::exists(catalog_path()));
+}
+
+TEST_F(StatusCommand, AnUnreadableCatalogIsAnErrorNamingTheFile) {
+    write_file(catalog_path(), std::string(4096, 'x'));
+    CommandResult garbage = status();
+    EXPECT_EQ(garbage.exit_status, 1);
+    EXPECT_NE(garbage.err.find(catalog_path().string()), std::string::npos) << garbage.err;
+    EXPECT_NE(garbage.err.find("not a database"), std::string::npos) << garbage.err;
+    EXPECT_EQ(status({"--json"}).exit_status, 1);
+
+    fs::remove(catalog_path());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(catalog_path().c_str(), &db), SQLITE_OK);
+    sqlite3_exec(db, "PRAGMA user_version = 9", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    CommandResult newer = status();
+    EXPECT_EQ(newer.exit_status, 1);
+    EXPECT_NE(newer.err.find(catalog_path().string() + " has schema version 9, newer"),
+              std::string::npos)
+        << newer.err;
+}
+
+TEST_F(StatusCommand, AStagingRootThatCannotBeReadIsShownNotFatal) {
+    fill_catalog();
+    std::vector<std::string> argv{built_program("offstage").string(),
+                                  "status",
+                                  "--catalog",
+                                  catalog_path().string(),
+                                  "--staging-root",
+                                  (dir_ / "absent").string(),
+                                  "--run-lock",
+                                  (dir_ / "run.lock").string()};
+    CommandResult result = run_command(argv);
+    ASSERT_EQ(result.exit_status, 0) << result.err;
+    EXPECT_TRUE(result.out.starts_with("Newest complete tree: unknown: staging root "))
+        << result.out;
+    EXPECT_NE(result.out.find("Last 3 runs"), std::string::npos) << result.out;
+}
