@@ -5,6 +5,7 @@
 #include "policies/policy_set.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
+#include "stager/config/stager_config.hpp"
 #include "stager/selection/backup_selection.hpp"
 #include "stager/selection/path_encoding.hpp"
 #include "stager/selection/scan_settings.hpp"
@@ -298,8 +299,8 @@ void add_scan_command(CLI::App& app, const GlobalOptions& global) {
         ->check(CLI::IsMember({"text", "json", "null"}))
         ->capture_default_str();
     scan->callback([overrides, format, &global]() {
-        selection::ScanSettings settings =
-            selection::ScanSettings::resolve(global.config_path, *overrides);
+        selection::ScanSettings settings = selection::ScanSettings::resolve(
+            config::StagerConfig::load(global.config_path).file(), *overrides);
         policies::PolicySet policy_set = settings.load_policies();
         BackupSelection result = BackupSelection::compute(settings.selection_input(), policy_set);
         Output output;
