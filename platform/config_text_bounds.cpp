@@ -81,7 +81,7 @@ private:
         } else if (peek() == '\r' && peek(1) == '\n') {
             at_ += 2;
         } else {
-            throw NotToml{};
+            stop();
         }
     }
 
@@ -94,7 +94,7 @@ private:
         int depth = key(start) + (array ? 1 : 0);
         skip_blanks();
         if (!starts_with(array ? "]]" : "]")) {
-            throw NotToml{};
+            stop();
         }
         at_ += array ? 2 : 1;
         check_depth(depth, start);
@@ -107,7 +107,7 @@ private:
         check_depth(depth, start);
         skip_blanks();
         if (peek() != '=') {
-            throw NotToml{};
+            stop();
         }
         ++at_;
         skip_blanks();
@@ -119,7 +119,10 @@ private:
         int parts = 0;
         while (true) {
             skip_blanks();
-            if (peek() == '"') {
+            if (starts_with("\"\"\"") || starts_with("'''")) {
+                // Not allowed in a key, but toml++ reads the whole string before it says so.
+                multi_line_string(peek());
+            } else if (peek() == '"') {
                 basic_string();
             } else if (peek() == '\'') {
                 literal_string();
@@ -128,10 +131,11 @@ private:
                 // Wider than TOML's bare keys (A-Za-z0-9_-): anything that ends no key.
                 while (!at_end() && std::string_view(" \t\r\n.=[]{}#,\"'").find(peek()) ==
                                         std::string_view::npos) {
+                    require_ascii();
                     ++at_;
                 }
                 if (at_ == bare) {
-                    throw NotToml{};
+                    stop();
                 }
             }
             // Counted as it goes: a 300000-part key fails at its first excess part.
@@ -164,10 +168,11 @@ private:
             std::size_t scalar = at_;
             while (!at_end() &&
                    std::string_view(",]}#\r\n").find(peek()) == std::string_view::npos) {
+                require_ascii();
                 ++at_;
             }
             if (at_ == scalar) {
-                throw NotToml{};
+                stop();
             }
         }
     }
@@ -185,7 +190,7 @@ private:
             if (peek() == ',') {
                 ++at_;
             } else if (peek() != ']') {
-                throw NotToml{};
+                stop();
             }
         }
     }
@@ -210,7 +215,7 @@ private:
                 return;
             }
             if (at_end()) {
-                throw NotToml{};
+                stop();
             }
         }
     }
@@ -219,7 +224,7 @@ private:
         ++at_; // "
         while (true) {
             if (at_end() || peek() == '\n') {
-                throw NotToml{};
+                stop();
             }
             char c = text_[at_++];
             if (c == '"') {
@@ -227,7 +232,7 @@ private:
             }
             if (c == '\\') {
                 if (at_end()) {
-                    throw NotToml{};
+                    stop();
                 }
                 ++at_;
             }
@@ -238,7 +243,7 @@ private:
         ++at_; // '
         while (true) {
             if (at_end() || peek() == '\n') {
-                throw NotToml{};
+                stop();
             }
             if (text_[at_++] == '\'') {
                 return;
@@ -252,14 +257,25 @@ private:
         at_ += 3;
         while (true) {
             if (at_end()) {
-                throw NotToml{};
+                stop();
             }
             char c = text_[at_++];
             if (c == '\\' && quote == '"') {
-                if (at_end()) {
-                    throw NotToml{};
+                // toml++ asks whether the escaped character, and after a line-ending backslash
+                // the first one that is not white space, is Unicode white space: a question
+                // its tables answer with undefined behaviour for many code points.
+                const std::size_t escaped = at_;
+                while (!at_end() &&
+                       std::string_view(" \t\r\n").find(peek()) != std::string_view::npos) {
+                    ++at_;
                 }
-                ++at_;
+                if (at_end()) {
+                    stop();
+                }
+                require_ascii("after a backslash in a \"\"\" string, where offstage takes none");
+                if (at_ == escaped) {
+                    ++at_; // the escaped character; after a line-ending one, the content
+                }
             } else if (c == quote) {
                 std::size_t run = 1;
                 while (peek() == quote) {
@@ -273,10 +289,33 @@ private:
         }
     }
 
+    // Where the walk cannot go on. A byte outside ASCII there is refused here rather than left
+    // to toml++, whose check of it for Unicode white space is undefined behaviour for many code
+    // points (toml++ 3.3's tables reach __builtin_unreachable): TOML 1.0 allows such bytes only
+    // in strings and comments.
+    [[noreturn]] void stop() const {
+        require_ascii();
+        throw NotToml{};
+    }
+
+    void require_ascii(
+        std::string_view where = "outside a string or comment, where TOML allows none") const {
+        if (!at_end() && static_cast<unsigned char>(peek()) >= 0x80) {
+            fail_at(at_, "a byte outside ASCII (" + escape_for_message(text_.substr(at_, 1)) +
+                             ") " + std::string(where));
+        }
+    }
+
     void check_depth(int depth, std::size_t where) const {
         if (depth <= max_config_depth) {
             return;
         }
+        fail_at(where, "nested deeper than " + std::to_string(max_config_depth) +
+                           " levels (the parts of a table header and of a dotted key, and the "
+                           "arrays and inline tables around a value, count together)");
+    }
+
+    [[noreturn]] void fail_at(std::size_t where, const std::string& what) const {
         std::size_t line = 1;
         std::size_t line_start = 0;
         for (std::size_t i = 0; i < where; ++i) {
@@ -286,10 +325,7 @@ private:
             }
         }
         throw ConfigError(escape_for_message(source_name_) + ":" + std::to_string(line) + ":" +
-                          std::to_string(where - line_start + 1) + ": nested deeper than " +
-                          std::to_string(max_config_depth) +
-                          " levels (the parts of a table header and of a dotted key, and the "
-                          "arrays and inline tables around a value, count together)");
+                          std::to_string(where - line_start + 1) + ": " + what);
     }
 
     std::string_view text_;

@@ -103,6 +103,45 @@ TEST(ConfigTextBounds, AHugeHeaderIsRefusedNotACrash) {
     EXPECT_THROW(ConfigFile::parse("k = " + repeat("{a=", 300000), "t.toml"), ConfigError);
 }
 
+// toml++ 3.3 answers "is this Unicode white space?" with undefined behaviour for many code
+// points (U+00A1..U+0499 among them: found by fuzz_config_file), and asks it wherever white
+// space may stand. TOML 1.0 allows bytes outside ASCII only in strings and comments.
+TEST(ConfigTextBounds, BytesOutsideAsciiOnlyInStringsAndComments) {
+    const std::string gamma = "\xc9\xa3"; // U+0263
+    const std::string outside = " outside a string or comment, where TOML allows none";
+    EXPECT_EQ(verdict("[s]\nk = \"" + gamma + "\" # " + gamma + "\nl = '" + gamma + "'\nm = '''" +
+                      gamma + "'''\nn = \"\"\"" + gamma + "\\n" + gamma + "\"\"\"\n"),
+              "ok");
+    EXPECT_EQ(verdict("[s]\nk" + gamma + " = 1\n"),
+              "t.toml:2:2: a byte outside ASCII (\\xc9)" + outside);
+    EXPECT_EQ(verdict("[s]\nk = 1" + gamma + "\n"),
+              "t.toml:2:6: a byte outside ASCII (\\xc9)" + outside);
+    EXPECT_EQ(verdict("[s]\nk = tru" + gamma + "\n"),
+              "t.toml:2:8: a byte outside ASCII (\\xc9)" + outside);
+    EXPECT_EQ(verdict("[s]\nk = \"x\"" + gamma + "\n"),
+              "t.toml:2:8: a byte outside ASCII (\\xc9)" + outside);
+    EXPECT_EQ(verdict("[s]\nk = [\"x\" " + gamma + "]\n"),
+              "t.toml:2:10: a byte outside ASCII (\\xc9)" + outside);
+    EXPECT_EQ(verdict("[s" + gamma + "]\n"), "t.toml:1:3: a byte outside ASCII (\\xc9)" + outside);
+    EXPECT_EQ(verdict(gamma + "\n"), "t.toml:1:1: a byte outside ASCII (\\xc9)" + outside);
+    // In a """ string, right after a backslash (an escape, or a line-ending one).
+    const std::string after = " after a backslash in a \"\"\" string, where offstage takes none";
+    EXPECT_EQ(verdict("k = \"\"\"a\\" + gamma + "\"\"\"\n"),
+              "t.toml:1:10: a byte outside ASCII (\\xc9)" + after);
+    EXPECT_EQ(verdict("k = \"\"\"a\\  \n\n  " + gamma + "\"\"\"\n"),
+              "t.toml:3:3: a byte outside ASCII (\\xc9)" + after);
+    // toml++ reads a """ string where a key belongs before it refuses it: the same rule.
+    EXPECT_EQ(verdict("\"\"\"\n\"\\" + gamma + "k\n"),
+              "t.toml:2:3: a byte outside ASCII (\\xc9)" + after);
+    // A line-ending backslash does not swallow the closing quotes.
+    EXPECT_EQ(verdict("k = \"\"\"a\\\n\"\"\"\n[" + parts(17) + "]\n"), "t.toml:3:1" + too_deep);
+    // The input the fuzzer found, through the whole reader.
+    EXPECT_THROW(ConfigFile::parse("\r\n[archive]\r\nlevel = 197-05-92\xc9\xa3"
+                                   "07:32:00Z\r\nthreads = 0x10\r\n",
+                                   "t.toml"),
+                 ConfigError);
+}
+
 TEST(ConfigTextBounds, SizeIsBounded) {
     EXPECT_EQ(verdict(std::string(max_config_bytes, ' ')), "ok");
     EXPECT_EQ(verdict(std::string(max_config_bytes + 1, ' ')), "t.toml: larger than 1048576 bytes");
