@@ -68,8 +68,8 @@ std::string printable(const std::string& path) {
 }
 
 // What the command line chose over [archive] (-1 and "": nothing).
-config::StagerConfig::CompressionChoice compression_choice(const ArchiveArguments& arguments) {
-    config::StagerConfig::CompressionChoice choice;
+config::CompressionChoice compression_choice(const ArchiveArguments& arguments) {
+    config::CompressionChoice choice;
     if (!arguments.compression.empty()) {
         choice.zstd = arguments.compression == "zstd";
     }

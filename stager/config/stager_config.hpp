@@ -17,6 +17,13 @@
 
 namespace offstage::config {
 
+// What the command line chose over [archive]; nullopt: the file (else the default) decides.
+struct CompressionChoice {
+    std::optional<bool> zstd = std::nullopt;
+    std::optional<int> level = std::nullopt;   // 1..19, checked by the option
+    std::optional<int> threads = std::nullopt; // 0..platform::thread_limit(), by the option
+};
+
 class StagerConfig {
 public:
     // Reads and checks `path`. When `path` is the default path and nothing is there, every
@@ -34,12 +41,6 @@ public:
     recipients_or(const std::vector<std::string>& given,
                   const std::vector<std::string>& given_files) const;
 
-    // What the command line chose over [archive]; nullopt: the file (else the default) decides.
-    struct CompressionChoice {
-        std::optional<bool> zstd;
-        std::optional<int> level;   // 1..19, checked by the option
-        std::optional<int> threads; // 0..platform::thread_limit(), checked by the option
-    };
     // [archive] with the command line over it. Threads 0 ("one per CPU") becomes the number of
     // CPUs this process may use (sched_getaffinity), not the machine's count.
     archive::CompressionSettings compression(const CompressionChoice& command_line = {}) const;
