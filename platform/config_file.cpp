@@ -346,6 +346,11 @@ ConfigFile ConfigFile::load(const std::filesystem::path& path, const ConfigSchem
         throw ConfigError(name + ": not a regular file" +
                           (S_ISDIR(info.st_mode) ? " (a directory)" : ""));
     }
+    // A regular file: reads need not be non-blocking (and some file systems would honour it).
+    int flags = ::fcntl(fd.get(), F_GETFL);
+    if (flags >= 0) {
+        ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+    }
     if (info.st_size > static_cast<off_t>(max_config_bytes)) {
         throw ConfigError(name + ": larger than " + std::to_string(max_config_bytes) + " bytes");
     }
