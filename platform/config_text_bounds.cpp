@@ -18,6 +18,9 @@ public:
         , source_name_(source_name) {}
 
     void document() {
+        if (starts_with("\xef\xbb\xbf")) {
+            at_ += 3; // a UTF-8 byte order mark, which TOML (and toml++) allows
+        }
         int table_depth = 0; // the depth of the last [table] or [[table]] header
         while (true) {
             skip_blanks();

@@ -109,6 +109,11 @@ TEST(ConfigFile, EveryKindOfMistakeIsAnErrorAtItsPlace) {
     }
 }
 
+TEST(ConfigFile, AByteOrderMarkMayOpenTheFile) {
+    ConfigFile file = ConfigFile::parse("\xef\xbb\xbf[staging]\nroot = \"/srv\"\n", "t.toml");
+    EXPECT_EQ(file.section("staging").path("root"), fs::path("/srv"));
+}
+
 TEST(ConfigFile, TheFirstProblemInFileOrderIsReportedWithACountOfTheRest) {
     // toml++ keeps keys sorted: "zz" comes after "aa" there, before it here.
     EXPECT_EQ(error_of("[scan]\nzz = 1\n[archive]\naa = 2\nlevel = 0\n"),

@@ -124,6 +124,9 @@ TEST(ConfigTextBounds, BytesOutsideAsciiOnlyInStringsAndComments) {
               "t.toml:2:10: a byte outside ASCII (\\xc9)" + outside);
     EXPECT_EQ(verdict("[s" + gamma + "]\n"), "t.toml:1:3: a byte outside ASCII (\\xc9)" + outside);
     EXPECT_EQ(verdict(gamma + "\n"), "t.toml:1:1: a byte outside ASCII (\\xc9)" + outside);
+    // A byte order mark may open the file.
+    EXPECT_EQ(verdict("\xef\xbb\xbf[s]\nk = 1\n"), "ok");
+    EXPECT_EQ(verdict("k = 1\n\xef\xbb\xbf"), "t.toml:2:1: a byte outside ASCII (\\xef)" + outside);
     // In a """ string, right after a backslash (an escape, or a line-ending one).
     const std::string after = " after a backslash in a \"\"\" string, where offstage takes none";
     EXPECT_EQ(verdict("k = \"\"\"a\\" + gamma + "\"\"\"\n"),
