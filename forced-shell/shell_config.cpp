@@ -5,39 +5,31 @@
 namespace offstage::forced_shell {
 
 ShellConfig ShellConfig::load(const std::filesystem::path& path) {
-    using platform::ConfigError;
+    // The whole file is checked against offstage.toml's key table here, every section (not
+    // only what the shell reads), so that the shell and `offstage` agree on which files are
+    // valid; types, ranges and absolute paths are the table's job too.
     platform::ConfigFile file = platform::ConfigFile::load(path);
-    file.reject_unknown_keys(
-        "shell", {"rsync", "backup_command", "log_file", "syslog", "backup_lock", "backup_wait"});
     ShellConfig config;
-    if (auto root = file.absolute_path("staging", "root")) {
+    if (auto root = file.section("staging").path("root")) {
         config.staging_root = *root;
     }
-    if (auto rsync = file.absolute_path("shell", "rsync")) {
+    platform::ConfigTable shell = file.section("shell");
+    if (auto rsync = shell.path("rsync")) {
         config.rsync = *rsync;
     }
-    if (auto command = file.strings("shell", "backup_command")) {
-        if (command->empty() || command->front().empty() || command->front()[0] != '/') {
-            throw ConfigError(file.source_name() +
-                              ": [shell] backup_command must be a non-empty argv whose first "
-                              "word is an absolute path");
-        }
+    if (auto command = shell.strings("backup_command")) {
         config.backup_command = *command;
     }
-    if (auto log = file.string("shell", "log_file")) {
-        if (!log->empty() && (*log)[0] != '/') {
-            throw ConfigError(file.source_name() +
-                              ": [shell] log_file must be an absolute path or \"\"");
-        }
+    if (auto log = shell.path("log_file")) {
         config.log_file = *log;
     }
-    if (auto use_syslog = file.boolean("shell", "syslog")) {
+    if (auto use_syslog = shell.boolean("syslog")) {
         config.syslog = *use_syslog;
     }
-    if (auto lock = file.absolute_path("shell", "backup_lock")) {
+    if (auto lock = shell.path("backup_lock")) {
         config.backup_lock = *lock;
     }
-    if (auto wait = file.boolean("shell", "backup_wait")) {
+    if (auto wait = shell.boolean("backup_wait")) {
         config.backup_wait = *wait;
     }
     return config;

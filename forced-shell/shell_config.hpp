@@ -1,6 +1,7 @@
 // The forced shell's settings: [staging] root and the [shell] section of offstage.toml. Loading
-// is strict: an unknown [shell] key, a wrong type or a relative path is a ConfigError, never a
-// default, because a mistyped security setting must refuse rather than allow.
+// is strict: the whole file is checked against offstage.toml's key table (platform/
+// config_schema.hpp), so an unknown section or key, a wrong type or a relative path anywhere is
+// a ConfigError, never a default: a mistyped security setting must refuse rather than allow.
 #pragma once
 
 #include <filesystem>
@@ -19,8 +20,8 @@ struct ShellConfig {
     bool backup_wait = false;
 
     // Reads `path`; absent keys keep the defaults above (the values of the shipped file).
-    // Throws platform::ConfigError naming the file (and key) when the file is missing,
-    // unreadable or invalid.
+    // Throws platform::ConfigError naming the file (and FILE:LINE:COL) when the file is
+    // missing, not a regular file, unreadable or invalid.
     static ShellConfig load(const std::filesystem::path& path);
 };
 

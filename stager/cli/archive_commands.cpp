@@ -2,7 +2,7 @@
 // from a list of paths, and back into a directory. Exit statuses as in exit_status.hpp: partial
 // (5) when some inputs were reported (vanished, changed, unreadable), integrity_error (4) when
 // the artifact does not decrypt or is not a safe offstage archive.
-#include "platform/config_file.hpp"
+#include "platform/config_limits.hpp"
 #include "platform/fd_stream.hpp"
 #include "platform/printable_name.hpp"
 #include "platform/progress_meter.hpp"
@@ -19,6 +19,7 @@
 #include "stager/archive/output_path.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
+#include "stager/config/stager_config.hpp"
 
 #include <cstdio>
 #include <fcntl.h>
@@ -67,71 +68,27 @@ std::string printable(const std::string& path) {
     return text;
 }
 
-// The configuration, or an empty one when the default file does not exist (an explicit
-// --config that does not exist is an error).
-platform::ConfigFile load_config(const GlobalOptions& global) {
-    if (global.config_path == platform::ConfigFile::default_path &&
-        !std::filesystem::exists(global.config_path)) {
-        return platform::ConfigFile::parse("", global.config_path);
-    }
-    return platform::ConfigFile::load(global.config_path);
-}
-
-archive::CompressionSettings compression_settings(const platform::ConfigFile& config,
-                                                  const ArchiveArguments& arguments) {
-    config.reject_unknown_keys("archive", {"compression", "level", "threads"});
-    archive::CompressionSettings settings;
-    std::string kind = config.string("archive", "compression").value_or("zstd");
+// What the command line chose over [archive] (-1 and "": nothing).
+config::CompressionChoice compression_choice(const ArchiveArguments& arguments) {
+    config::CompressionChoice choice;
     if (!arguments.compression.empty()) {
-        kind = arguments.compression;
-    } else if (kind != "zstd" && kind != "none") {
-        throw platform::ConfigError(config.source_name() + ": [archive] compression must be " +
-                                    "\"zstd\" or \"none\", not \"" + kind + "\"");
-    }
-    settings.zstd = kind == "zstd";
-    if (auto level = config.integer("archive", "level")) {
-        if (*level < 1 || *level > 19) {
-            throw platform::ConfigError(config.source_name() + ": [archive] level must be 1..19");
-        }
-        settings.level = static_cast<int>(*level);
-    }
-    if (auto threads = config.integer("archive", "threads")) {
-        if (*threads < 0 || *threads > 256) {
-            throw platform::ConfigError(config.source_name() +
-                                        ": [archive] threads must be 0..256");
-        }
-        settings.threads = static_cast<int>(*threads);
+        choice.zstd = arguments.compression == "zstd";
     }
     if (arguments.level >= 0) {
-        settings.level = arguments.level;
+        choice.level = arguments.level;
     }
     if (arguments.threads >= 0) {
-        settings.threads = arguments.threads;
+        choice.threads = arguments.threads;
     }
-    return settings;
+    return choice;
 }
 
-// Recipients from the command line; only when it names none, from [encryption].
-std::vector<age::X25519Recipient> recipients(const platform::ConfigFile& config,
+// -r and -R; when neither is given, [encryption] of the configuration.
+std::vector<age::X25519Recipient> recipients(const config::StagerConfig& config,
                                              const ArchiveArguments& arguments) {
-    std::vector<std::string> strings = arguments.recipients;
-    std::vector<std::string> files = arguments.recipient_files;
-    if (strings.empty() && files.empty()) {
-        strings = config.strings("encryption", "recipients").value_or(std::vector<std::string>{});
-        if (auto file = config.string("encryption", "recipients_file"); file && !file->empty()) {
-            files.push_back(*file);
-        }
-    }
     std::vector<age::X25519Recipient> result;
     try {
-        for (const std::string& text : strings) {
-            result.push_back(age::X25519Recipient::parse(text));
-        }
-        for (const std::string& file : files) {
-            for (auto& recipient : age::load_recipients_file(file)) {
-                result.push_back(recipient);
-            }
-        }
+        result = config.recipients_or(arguments.recipients, arguments.recipient_files);
     } catch (const age::AgeError& error) {
         throw CommandFailure(usage_error, error.what());
     }
@@ -147,8 +104,10 @@ void run_archive(const GlobalOptions& global, const ArchiveArguments& arguments)
         throw CommandFailure(usage_error, "archive: nothing to archive: give --from0 LIST "
                                           "(or - for standard input) or paths");
     }
-    platform::ConfigFile config = load_config(global);
-    archive::CompressionSettings compression = compression_settings(config, arguments);
+    // All of the configuration, even what the command line overrides: a bad file is bad
+    // whatever the command line says.
+    config::StagerConfig config = config::StagerConfig::load(global.config_path);
+    archive::CompressionSettings compression = config.compression(compression_choice(arguments));
     age::EncryptOptions keys;
     keys.recipients = recipients(config, arguments);
 
@@ -299,8 +258,9 @@ void add_archive_commands(CLI::App& app, const GlobalOptions& global) {
         ->check(CLI::Range(1, 19));
     archive_command
         ->add_option("--threads", archive_arguments->threads,
-                     "zstd worker threads, 0 = one per core (default: [archive] threads, else 0)")
-        ->check(CLI::Range(0, 256));
+                     "zstd worker threads, 0 = one per usable CPU, at most 4 per usable CPU and "
+                     "64 (default: [archive] threads, else 0)")
+        ->check(CLI::Range(0, platform::thread_limit()));
     archive_command->add_option("--from0", archive_arguments->list,
                                 "NUL-separated list of paths to archive, - for standard input");
     archive_command

@@ -20,6 +20,7 @@
 #include "stager/archive/output_path.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
+#include "stager/config/stager_config.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -144,36 +145,12 @@ void get_passphrase(const CryptArguments& arguments, bool confirm, Passphrase& p
     }
 }
 
-platform::ConfigFile load_config(const GlobalOptions& global) {
-    if (global.config_path == platform::ConfigFile::default_path &&
-        !std::filesystem::exists(global.config_path)) {
-        return platform::ConfigFile::parse("", global.config_path);
-    }
-    return platform::ConfigFile::load(global.config_path);
-}
-
 // -r and -R; when neither is given (and no -p), [encryption] of the configuration.
-std::vector<age::X25519Recipient> recipients(const GlobalOptions& global,
+std::vector<age::X25519Recipient> recipients(const config::StagerConfig& config,
                                              const CryptArguments& arguments) {
-    std::vector<std::string> strings = arguments.recipients;
-    std::vector<std::string> files = arguments.recipient_files;
-    if (strings.empty() && files.empty()) {
-        platform::ConfigFile config = load_config(global);
-        strings = config.strings("encryption", "recipients").value_or(std::vector<std::string>{});
-        if (auto file = config.string("encryption", "recipients_file"); file && !file->empty()) {
-            files.push_back(*file);
-        }
-    }
     std::vector<age::X25519Recipient> result;
     try {
-        for (const auto& text : strings) {
-            result.push_back(age::X25519Recipient::parse(text));
-        }
-        for (const auto& file : files) {
-            for (auto& recipient : age::load_recipients_file(file)) {
-                result.push_back(recipient);
-            }
-        }
+        result = config.recipients_or(arguments.recipients, arguments.recipient_files);
     } catch (const age::AgeError& error) {
         throw CommandFailure(usage_error, std::string("encrypt: ") + error.what());
     }
@@ -247,6 +224,9 @@ void copy(platform::ByteSource& from, platform::ByteSink& to, platform::Progress
 
 void run_encrypt(const GlobalOptions& global, const CryptArguments& arguments) {
     const auto output_path = check_output(arguments.output, "encrypt");
+    // All of the configuration, even with -r, -R or -p: a bad file is bad whatever the command
+    // line says.
+    config::StagerConfig config = config::StagerConfig::load(global.config_path);
     age::EncryptOptions options;
     options.armor = arguments.armor;
     Passphrase passphrase;
@@ -262,7 +242,7 @@ void run_encrypt(const GlobalOptions& global, const CryptArguments& arguments) {
         options.passphrase = passphrase.text;
         options.scrypt_work_factor = arguments.work_factor;
     } else {
-        options.recipients = recipients(global, arguments);
+        options.recipients = recipients(config, arguments);
     }
     bool to_stdout = !output_path;
     if (to_stdout && !arguments.armor && ::isatty(STDOUT_FILENO) == 1) {

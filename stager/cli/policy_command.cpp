@@ -4,6 +4,7 @@
 #include "policies/policy_set.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
+#include "stager/config/stager_config.hpp"
 #include "stager/selection/path_encoding.hpp"
 #include "stager/selection/path_explainer.hpp"
 #include "stager/selection/scan_settings.hpp"
@@ -25,9 +26,10 @@ void add_location_options(CLI::App& command, selection::ScanSettings::Overrides&
 }
 
 void check(const GlobalOptions& global, const selection::ScanSettings::Overrides& overrides) {
-    // Configuration first: a bad [scan] section makes the policy directory itself uncertain.
-    selection::ScanSettings settings =
-        selection::ScanSettings::resolve(global.config_path, overrides);
+    // Configuration first, all of it (the same checks as every other command's): a bad [scan]
+    // section makes the policy directory itself uncertain.
+    selection::ScanSettings settings = selection::ScanSettings::resolve(
+        config::StagerConfig::load(global.config_path).file(), overrides);
     std::vector<policies::PolicyError> errors;
     try {
         errors = policies::PolicySet::check_directory(settings.policy_dir);
@@ -62,8 +64,8 @@ void explain(const GlobalOptions& global, const selection::ScanSettings::Overrid
                                                   "seen from the scanned root)");
         }
     }
-    selection::ScanSettings settings =
-        selection::ScanSettings::resolve(global.config_path, overrides);
+    selection::ScanSettings settings = selection::ScanSettings::resolve(
+        config::StagerConfig::load(global.config_path).file(), overrides);
     policies::PolicySet policy_set = settings.load_policies();
     std::vector<selection::Explanation> explanations =
         selection::PathExplainer::explain(settings.selection_input(), policy_set, paths);

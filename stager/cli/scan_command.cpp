@@ -6,6 +6,7 @@
 #include "policies/policy_set.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
+#include "stager/config/stager_config.hpp"
 #include "stager/selection/backup_selection.hpp"
 #include "stager/selection/path_encoding.hpp"
 #include "stager/selection/scan_settings.hpp"
@@ -324,7 +325,8 @@ void add_scan_command(CLI::App& app, const GlobalOptions& global) {
     scan->callback([overrides, format, &global]() {
         with_quoted_errors([&]() {
             selection::ScanSettings settings =
-                selection::ScanSettings::resolve(global.config_path, *overrides);
+                selection::ScanSettings::resolve(
+                    config::StagerConfig::load(global.config_path).file(), *overrides);
             policies::PolicySet policy_set = settings.load_policies();
             BackupSelection result =
                 BackupSelection::compute(settings.selection_input(), policy_set);

@@ -9,35 +9,21 @@
 
 namespace offstage::selection {
 
-ScanSettings ScanSettings::resolve(const std::filesystem::path& config_path,
-                                   const Overrides& overrides) {
+ScanSettings ScanSettings::resolve(const platform::ConfigFile& config, const Overrides& overrides) {
     ScanSettings settings;
-    std::optional<std::filesystem::path> config_admindir;
-    struct stat info {};
-    bool missing_default = config_path == platform::ConfigFile::default_path &&
-                           ::stat(config_path.c_str(), &info) != 0 && errno == ENOENT;
-    if (!missing_default) {
-        platform::ConfigFile config = platform::ConfigFile::load(config_path);
-        config.reject_unknown_keys("scan", {"root", "admindir", "policy_dir", "filesystems"});
-        if (auto root = config.absolute_path("scan", "root")) {
-            settings.root = *root;
-        }
-        config_admindir = config.absolute_path("scan", "admindir");
-        if (auto policy_dir = config.absolute_path("scan", "policy_dir")) {
-            settings.policy_dir = *policy_dir;
-        }
-        if (auto filesystems = config.strings("scan", "filesystems")) {
-            for (const std::string& mount : *filesystems) {
-                if (mount.empty() || mount.front() != '/') {
-                    throw platform::ConfigError(config.source_name() + ": [scan] filesystems: '" +
-                                                mount + "' must be an absolute path");
-                }
-            }
-            settings.filesystems = *filesystems;
-        }
-        if (auto staging = config.absolute_path("staging", "root")) {
-            settings.staging_root = *staging;
-        }
+    platform::ConfigTable scan = config.section("scan");
+    if (auto root = scan.path("root")) {
+        settings.root = *root;
+    }
+    std::optional<std::filesystem::path> config_admindir = scan.path("admindir");
+    if (auto policy_dir = scan.path("policy_dir")) {
+        settings.policy_dir = *policy_dir;
+    }
+    if (auto filesystems = scan.strings("filesystems")) {
+        settings.filesystems = *filesystems;
+    }
+    if (auto staging = config.section("staging").path("root")) {
+        settings.staging_root = *staging;
     }
     if (overrides.root) {
         settings.root = *overrides.root;

@@ -1,9 +1,10 @@
 // Where a scan looks: the root, the dpkg database, the policy directory, the extra filesystems
 // and the staging root to leave out, from the command line over offstage.toml over defaults.
-// A missing offstage.toml at the default path means "all defaults"; any other unreadable or
-// invalid file is a ConfigError naming it (and the line, for a bad value).
+// The file was checked against the key table when it was loaded (types, absolute paths,
+// unknown keys: platform/config_table.cpp); this only chooses among the values.
 #pragma once
 
+#include "platform/config_file.hpp"
 #include "stager/selection/backup_selection.hpp"
 
 #include <filesystem>
@@ -23,10 +24,9 @@ struct ScanSettings {
     struct Overrides {
         std::optional<std::filesystem::path> root, admindir, policy_dir;
     };
-    // Reads [scan] (unknown keys are errors) and [staging] root of `config_path`, then applies
-    // the command line's overrides. When only --root is given, the database is ROOT's own.
-    static ScanSettings resolve(const std::filesystem::path& config_path,
-                                const Overrides& overrides);
+    // [scan] and [staging] root of `config`, with the command line's overrides over them.
+    // When only --root is given, the database is ROOT's own.
+    static ScanSettings resolve(const platform::ConfigFile& config, const Overrides& overrides);
 
     SelectionInput selection_input() const;
 

@@ -378,6 +378,13 @@ TEST_F(OffstageShellTest, ConfigErrorsRefuseWithStatus78) {
     expect_refused(shell("backup"), "backup_command", 78);
     write_file(config, "[shell\nrsync = 1\n");
     expect_refused(shell("backup"), "bad.toml:1", 78);
+    // The whole file is checked, not only what the shell reads: a typo anywhere refuses.
+    write_file(config, "[shell]\nrsync = \"/usr/bin/rsync\"\n[archiv]\nlevel = 3\n");
+    expect_refused(shell("backup"), "bad.toml:3:2: unknown section [archiv]", 78);
+    write_file(config, "[encryption]\nrecipient_file = \"/etc/offstage/escrow.txt\"\n");
+    expect_refused(shell("backup"), "bad.toml:2:1: [encryption] unknown key 'recipient_file'", 78);
+    config = base;
+    expect_refused(shell("backup"), base.string() + ": not a regular file (a directory)", 78);
     EXPECT_FALSE(fs::exists(record / "backup-environ"));
 }
 

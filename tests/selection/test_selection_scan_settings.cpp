@@ -13,7 +13,7 @@ TEST(ScanSettings, ReadsScanAndStagingSectionsAndAppliesOverrides) {
         dir / "offstage.toml", "[staging]\nroot = \"/srv/stage\"\n"
                                "[scan]\nroot = \"/mnt/host\"\nadmindir = \"/mnt/host/dpkg\"\n"
                                "policy_dir = \"/etc/p\"\nfilesystems = [\"/home\"]\n");
-    ScanSettings settings = ScanSettings::resolve(config, {});
+    ScanSettings settings = ScanSettings::resolve(platform::ConfigFile::load(config), {});
     EXPECT_EQ(settings.root, "/mnt/host");
     EXPECT_EQ(settings.admindir, "/mnt/host/dpkg");
     EXPECT_EQ(settings.policy_dir, "/etc/p");
@@ -23,7 +23,7 @@ TEST(ScanSettings, ReadsScanAndStagingSectionsAndAppliesOverrides) {
     // --root alone: the database is that root's own, not the configured one.
     ScanSettings::Overrides root_only;
     root_only.root = "/tmp/other";
-    settings = ScanSettings::resolve(config, root_only);
+    settings = ScanSettings::resolve(platform::ConfigFile::load(config), root_only);
     EXPECT_EQ(settings.root, "/tmp/other");
     EXPECT_EQ(settings.admindir, "/tmp/other/var/lib/dpkg");
 
@@ -31,7 +31,7 @@ TEST(ScanSettings, ReadsScanAndStagingSectionsAndAppliesOverrides) {
     all.root = "/r";
     all.admindir = "/a";
     all.policy_dir = "/p";
-    settings = ScanSettings::resolve(config, all);
+    settings = ScanSettings::resolve(platform::ConfigFile::load(config), all);
     EXPECT_EQ(settings.admindir, "/a");
     EXPECT_EQ(settings.policy_dir, "/p");
 }
@@ -39,7 +39,7 @@ TEST(ScanSettings, ReadsScanAndStagingSectionsAndAppliesOverrides) {
 TEST(ScanSettings, DefaultsWithoutAConfigSection) {
     test::TempDir dir;
     std::filesystem::path config = test::write_file(dir / "offstage.toml", "[shell]\n");
-    ScanSettings settings = ScanSettings::resolve(config, {});
+    ScanSettings settings = ScanSettings::resolve(platform::ConfigFile::load(config), {});
     EXPECT_EQ(settings.root, "/");
     EXPECT_EQ(settings.admindir, "/var/lib/dpkg");
     EXPECT_EQ(settings.policy_dir, "/etc/offstage/policy.d");
@@ -51,7 +51,7 @@ TEST(ScanSettings, RejectsUnknownKeysBadTypesAndMissingExplicitFiles) {
     auto error_of = [&dir](const std::string& text) {
         std::filesystem::path config = test::write_file(dir / "offstage.toml", text);
         try {
-            ScanSettings::resolve(config, {});
+            ScanSettings::resolve(platform::ConfigFile::load(config), {});
         } catch (const platform::ConfigError& error) {
             return std::string(error.what());
         }
@@ -66,7 +66,8 @@ TEST(ScanSettings, RejectsUnknownKeysBadTypesAndMissingExplicitFiles) {
     EXPECT_NE(error_of("[scan]\nfilesystems = \"/home\"\n").find("array of strings"),
               std::string::npos);
     EXPECT_NE(error_of("[scan]\nfilesystems = [\"home\"]\n").find("absolute"), std::string::npos);
-    EXPECT_THROW(ScanSettings::resolve(dir / "missing.toml", {}), platform::ConfigError);
+    EXPECT_THROW(ScanSettings::resolve(platform::ConfigFile::load(dir / "missing.toml"), {}),
+                 platform::ConfigError);
 }
 
 TEST(ScanSettings, AMissingOrBadPolicyDirectoryIsAConfigError) {

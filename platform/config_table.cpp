@@ -1,0 +1,70 @@
+// The key table of /etc/offstage/offstage.toml: every section and every key of the file, once.
+// docs/offstage.toml.5 documents each row (tests/platform checks that it names every key), and
+// docs/offstage.toml is the installed file with every default. Defaults live with the programs
+// that use a key (forced-shell/shell_config.hpp, stager/config/stager_config.hpp,
+// stager/selection/scan_settings.hpp); this table says only what a value may be.
+#include "platform/config_schema.hpp"
+
+#include <array>
+
+namespace offstage::platform {
+namespace {
+
+using enum ConfigType;
+
+// [staging]: the tree both programs share.
+constexpr std::array staging_keys{
+    ConfigKey{.name = "root", .type = absolute_path}, // served by the shell, written by the run
+};
+
+// [shell]: offstage-shell alone. Everything it executes or writes is an absolute path.
+constexpr std::array shell_keys{
+    ConfigKey{.name = "rsync", .type = absolute_path},
+    ConfigKey{.name = "backup_command", .type = command}, // run with no shell in between
+    ConfigKey{.name = "log_file", .type = optional_path}, // "": syslog only
+    ConfigKey{.name = "syslog", .type = boolean},
+    ConfigKey{.name = "backup_lock", .type = absolute_path},
+    ConfigKey{.name = "backup_wait", .type = boolean},
+};
+
+// [scan]: what the backup set is computed from.
+constexpr std::array scan_keys{
+    ConfigKey{.name = "root", .type = absolute_path},
+    ConfigKey{.name = "admindir", .type = absolute_path},
+    ConfigKey{.name = "policy_dir", .type = absolute_path},
+    ConfigKey{.name = "filesystems", .type = absolute_paths}, // mount points walked besides root
+};
+
+// [encryption]: the stager checks each recipient as an age key too (stager/config): the shell
+// holds no age code.
+constexpr std::array encryption_keys{
+    ConfigKey{.name = "recipients", .type = strings},
+    ConfigKey{.name = "recipients_file", .type = optional_path},
+};
+
+constexpr std::array<std::string_view, 2> compressions{"zstd", "none"};
+
+// [archive]: how artifacts are compressed.
+constexpr std::array archive_keys{
+    ConfigKey{.name = "compression", .type = choice, .choices = compressions},
+    ConfigKey{.name = "level", .type = integer, .min = 1, .max = 19}, // zstd's ordinary levels
+    ConfigKey{.name = "threads", .type = thread_count},
+};
+
+constexpr std::array sections{
+    ConfigSection{.name = "staging", .keys = staging_keys},
+    ConfigSection{.name = "shell", .keys = shell_keys},
+    ConfigSection{.name = "scan", .keys = scan_keys},
+    ConfigSection{.name = "encryption", .keys = encryption_keys},
+    ConfigSection{.name = "archive", .keys = archive_keys},
+};
+
+constexpr ConfigSchema schema{.sections = sections};
+
+} // namespace
+
+const ConfigSchema& offstage_config_schema() {
+    return schema;
+}
+
+} // namespace offstage::platform
