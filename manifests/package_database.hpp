@@ -19,7 +19,7 @@ namespace offstage::manifests {
 struct DatabaseLocation {
     std::filesystem::path root = "/";                 // the filesystem the database describes
     std::filesystem::path admindir = "/var/lib/dpkg"; // the database (dpkg --admindir)
-    std::string dpkg_query = "dpkg-query";            // program, looked up in PATH
+    std::string dpkg_query = "/usr/bin/dpkg-query";   // absolute: children get no PATH search
 };
 
 class PackageDatabase {

@@ -4,12 +4,17 @@
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <iomanip>
 #include <poll.h>
+#include <sstream>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <system_error>
+#include <thread>
 #include <unistd.h>
-
-extern char** environ;
 
 namespace offstage::platform {
 
@@ -27,6 +32,83 @@ struct EnvironmentSetter : bp::extend::handler {
         executor.env = envp;
     }
 };
+
+// In the child, after Boost.Process has put the pipes on 0-2 and before execve: every other
+// descriptor is marked close-on-exec (a descriptor some library opened without O_CLOEXEC, or a
+// lock file, must not reach sendmail or a hook), and signals are back to their defaults (offstage
+// may ignore SIGPIPE or block signals; dispositions set to ignore and the mask survive execve).
+// Only async-signal-safe calls: the limit for the fallback loop is read before the fork.
+struct StrictChildSetup : bp::extend::handler {
+    int max_fd;
+    explicit StrictChildSetup(int max_descriptor)
+        : max_fd(max_descriptor) {}
+    template <typename Executor>
+    void on_exec_setup(Executor&) const {
+        // CLOEXEC rather than closing: Boost's pipe that reports an execve failure must stay
+        // open until the execve.
+        if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+            for (int fd = 3; fd < max_fd; ++fd) {
+                ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+            }
+        }
+        for (int signal = 1; signal < NSIG; ++signal) {
+            if (signal != SIGKILL && signal != SIGSTOP) {
+                ::signal(signal, SIG_DFL);
+            }
+        }
+        sigset_t none;
+        ::sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    }
+};
+
+int descriptor_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY ||
+        limit.rlim_cur > (1u << 20)) {
+        return 1 << 20;
+    }
+    return static_cast<int>(limit.rlim_cur);
+}
+
+// write() that turns a closed pipe into EPIPE without a SIGPIPE killing offstage: the signal is
+// blocked for this thread around the call and, if the write raised it, taken off the queue.
+ssize_t write_without_sigpipe(int fd, const char* data, std::size_t size) {
+    sigset_t pipe_only;
+    ::sigemptyset(&pipe_only);
+    ::sigaddset(&pipe_only, SIGPIPE);
+    sigset_t pending;
+    ::sigemptyset(&pending);
+    ::sigpending(&pending);
+    const bool was_pending = ::sigismember(&pending, SIGPIPE) == 1;
+    sigset_t saved;
+    ::pthread_sigmask(SIG_BLOCK, &pipe_only, &saved);
+    ssize_t written = ::write(fd, data, size);
+    int error = errno;
+    if (written < 0 && error == EPIPE && !was_pending) {
+        timespec no_wait{};
+        while (::sigtimedwait(&pipe_only, nullptr, &no_wait) < 0 && errno == EINTR) {
+        }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    errno = error;
+    return written;
+}
+
+// Kills the child and reaps it, so no zombie and no stray process outlives run().
+void kill_and_reap(pid_t pid) {
+    ::kill(pid, SIGKILL);
+    int ignored = 0;
+    while (::waitpid(pid, &ignored, 0) < 0 && errno == EINTR) {
+    }
+}
+
+std::string seconds_text(std::chrono::milliseconds duration) {
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(duration.count() % 1000 == 0 ? 0 : 1)
+         << static_cast<double>(duration.count()) / 1000.0 << " s";
+    return text.str();
+}
 
 // Enough of stderr to say why; a child that floods it must not grow our memory.
 constexpr std::size_t stderr_limit = 4096;
@@ -85,31 +167,21 @@ std::string ChildProcess::describe(const std::vector<std::string>& argv) {
 int ChildProcess::run(const std::vector<std::string>& argv,
                       const std::function<void(std::string_view)>& on_output,
                       const Options& options) {
+    using Clock = std::chrono::steady_clock;
     const std::string command = describe(argv);
     if (argv.empty()) {
         throw ChildProcessError(command, -1, "run: empty command line");
     }
-    std::string program = argv[0];
-    if (program.find('/') == std::string::npos) {
-        boost::filesystem::path found = bp::search_path(program);
-        if (found.empty()) {
-            throw ChildProcessError(command, -1,
-                                    command + ": cannot start: " + program + " not found in PATH");
-        }
-        program = found.string();
+    const std::string& program = argv[0];
+    if (program.empty() || program[0] != '/') {
+        // No PATH search: which program runs must not depend on the caller's PATH.
+        throw ChildProcessError(command, -1,
+                                command + ": cannot start: not an absolute path: " + program);
     }
-    // The child's environment: ours with the given variables replaced. Built here rather than
-    // with bp::environment, whose lookup in Boost 1.74 reads past the end of shorter entries.
+    // The child's environment is exactly the listed variables, built here (nothing is allocated
+    // in the child) rather than with bp::environment, whose lookup in Boost 1.74 reads past the
+    // end of shorter entries.
     std::vector<std::string> variables;
-    for (char** entry = environ; *entry != nullptr; ++entry) {
-        std::string_view text(*entry);
-        std::string_view key = text.substr(0, text.find('='));
-        bool replaced = std::any_of(options.environment.begin(), options.environment.end(),
-                                    [key](const auto& pair) { return pair.first == key; });
-        if (!replaced) {
-            variables.emplace_back(text);
-        }
-    }
     for (const auto& [key, value] : options.environment) {
         variables.push_back(key + "=" + value);
     }
@@ -119,27 +191,65 @@ int ChildProcess::run(const std::vector<std::string>& argv,
     }
     envp.push_back(nullptr);
     std::vector<std::string> args(argv.begin() + 1, argv.end());
+    const bool limited = options.timeout.count() > 0;
+    const Clock::time_point deadline = Clock::now() + options.timeout;
 
+    bp::pipe in_pipe;
     bp::pipe out_pipe;
     bp::pipe err_pipe;
     std::error_code start_error;
     // (Named redirections: clang-format reads `std_in < null, std_out > pipe` as a template.)
-    auto no_input = bp::std_in < bp::null;
     auto output_to = bp::std_out > out_pipe;
     auto errors_to = bp::std_err > err_pipe;
-    bp::child child(bp::exe = program, bp::args = args, EnvironmentSetter{envp.data()}, no_input,
-                    output_to, errors_to, start_error);
+    auto start = [&](auto input_from) {
+        return bp::child(bp::exe = program, bp::args = args, EnvironmentSetter{envp.data()},
+                         input_from, output_to, errors_to, StrictChildSetup{descriptor_limit()},
+                         start_error);
+    };
+    bp::child child = options.input ? start(bp::std_in < in_pipe) : start(bp::std_in < bp::null);
     if (start_error) {
         throw ChildProcessError(command, -1, command + ": cannot start: " + start_error.message());
     }
+    // From here on the pid is ours to wait for (Boost's wait_for is unreliable in 1.74).
+    const pid_t pid = child.id();
+    child.detach();
 
     std::string err_text;
+    int in_fd = -1;
+    std::string_view pending_input;
+    if (options.input) {
+        in_fd = in_pipe.native_sink();
+        ::fcntl(in_fd, F_SETFL, ::fcntl(in_fd, F_GETFL) | O_NONBLOCK);
+        pending_input = *options.input;
+        if (pending_input.empty()) {
+            in_pipe.close();
+            in_fd = -1;
+        }
+    }
     int out_fd = out_pipe.native_source();
     int err_fd = err_pipe.native_source();
+    auto timed_out = [&]() {
+        kill_and_reap(pid);
+        std::string message =
+            command + ": timed out after " + seconds_text(options.timeout) + ", killed";
+        std::string why = first_line(err_text);
+        if (!why.empty()) {
+            message += ": " + why;
+        }
+        return ChildProcessError(command, 128 + SIGKILL, message, true);
+    };
+    auto remaining_ms = [&]() {
+        if (!limited) {
+            return -1;
+        }
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        return static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1 << 30));
+    };
     std::string buffer(1 << 16, '\0');
+    int raw = 0;
     try {
-        while (out_fd >= 0 || err_fd >= 0) {
-            pollfd fds[2];
+        while (out_fd >= 0 || err_fd >= 0 || in_fd >= 0) {
+            pollfd fds[3];
             nfds_t count = 0;
             if (out_fd >= 0) {
                 fds[count++] = {out_fd, POLLIN, 0};
@@ -147,7 +257,15 @@ int ChildProcess::run(const std::vector<std::string>& argv,
             if (err_fd >= 0) {
                 fds[count++] = {err_fd, POLLIN, 0};
             }
-            if (::poll(fds, count, -1) < 0) {
+            if (in_fd >= 0) {
+                fds[count++] = {in_fd, POLLOUT, 0};
+            }
+            int timeout_ms = remaining_ms();
+            if (limited && timeout_ms == 0) {
+                throw timed_out();
+            }
+            int ready = ::poll(fds, count, timeout_ms);
+            if (ready < 0) {
                 if (errno == EINTR) {
                     continue;
                 }
@@ -155,6 +273,23 @@ int ChildProcess::run(const std::vector<std::string>& argv,
             }
             for (nfds_t i = 0; i < count; ++i) {
                 if (fds[i].revents == 0) {
+                    continue;
+                }
+                if (fds[i].fd == in_fd) {
+                    ssize_t n =
+                        write_without_sigpipe(in_fd, pending_input.data(),
+                                              std::min<std::size_t>(pending_input.size(), 1 << 16));
+                    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+                        continue;
+                    }
+                    if (n > 0) {
+                        pending_input.remove_prefix(static_cast<std::size_t>(n));
+                    }
+                    // Done, or the child closed its end (EPIPE): its exit status tells.
+                    if (n < 0 || pending_input.empty()) {
+                        in_pipe.close();
+                        in_fd = -1;
+                    }
                     continue;
                 }
                 ssize_t n = ::read(fds[i].fd, buffer.data(), buffer.size());
@@ -175,18 +310,29 @@ int ChildProcess::run(const std::vector<std::string>& argv,
                 }
             }
         }
+        // Its output is closed; it may still run (a child that closed stdout and stderr).
+        while (true) {
+            pid_t reaped = ::waitpid(pid, &raw, limited ? WNOHANG : 0);
+            if (reaped == pid) {
+                break;
+            }
+            if (reaped < 0 && errno != EINTR) {
+                throw ChildProcessError(command, -1, command + ": wait: " + std::strerror(errno));
+            }
+            if (reaped == 0) {
+                if (remaining_ms() == 0) {
+                    throw timed_out();
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+        }
+    } catch (const ChildProcessError&) {
+        throw; // timed out (killed and reaped already) or gone (wait failed)
     } catch (...) {
-        std::error_code ignored;
-        child.terminate(ignored);
+        kill_and_reap(pid);
         throw;
     }
 
-    std::error_code wait_error;
-    child.wait(wait_error);
-    if (wait_error) {
-        throw ChildProcessError(command, -1, command + ": wait: " + wait_error.message());
-    }
-    int raw = child.native_exit_code();
     int status = WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : WEXITSTATUS(raw);
     bool accepted =
         status == 0 || std::find(options.accepted_statuses.begin(), options.accepted_statuses.end(),

@@ -1,9 +1,14 @@
 // A program run as a child process without a shell (Boost.Process), its standard output
-// streamed to the caller as it arrives. Errors name the command line and how it ended (exit
-// status or signal) with the first line of its standard error: never a bare "failed".
+// streamed to the caller as it arrives. The forced shell's rules hold for every child the stager
+// runs: an absolute path (no PATH search), an environment built from nothing (only the variables
+// the caller lists), no descriptor but 0-2 (everything else is closed on exec), default signal
+// handling. Errors name the command line and how it ended (exit status, signal or timeout) with
+// the first line of its standard error: never a bare "failed".
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -15,32 +20,43 @@ namespace offstage::platform {
 // A child that could not be started, or ended with a non-zero status or a signal.
 class ChildProcessError : public std::runtime_error {
 public:
-    ChildProcessError(std::string command, int exit_status, const std::string& message)
+    ChildProcessError(std::string command, int exit_status, const std::string& message,
+                      bool timed_out = false)
         : std::runtime_error(message)
         , command_(std::move(command))
-        , exit_status_(exit_status) {}
+        , exit_status_(exit_status)
+        , timed_out_(timed_out) {}
     const std::string& command() const { return command_; }
     // The exit status, 128+signal when killed, -1 when it never started.
     int exit_status() const { return exit_status_; }
+    // It ran past Options::timeout and was killed (exit_status() is then 128+SIGKILL).
+    bool timed_out() const { return timed_out_; }
 
 private:
     std::string command_;
     int exit_status_;
+    bool timed_out_;
 };
 
 class ChildProcess {
 public:
     struct Options {
-        // Set on top of the inherited environment (e.g. {"LC_ALL", "C"}).
+        // The child's whole environment (e.g. {"LC_ALL", "C"}): nothing of ours is inherited.
         std::vector<std::pair<std::string, std::string>> environment;
         // Exit statuses that are results, not errors (0 always is).
         std::vector<int> accepted_statuses;
+        // Written to the child's stdin, which is then closed; without it stdin is /dev/null.
+        // A child that stops reading (closes stdin, exits) is judged by its exit status.
+        std::optional<std::string> input;
+        // From the start to the child's end, reading included; past it the child is killed
+        // (SIGKILL) and a ChildProcessError with timed_out() is thrown. Zero: no limit.
+        std::chrono::milliseconds timeout{0};
     };
 
-    // Runs argv (argv[0] absolute, or looked up in PATH), calls `on_output` with each chunk
-    // of its stdout in order, and returns its exit status once it has ended. Throws
-    // ChildProcessError when it cannot start or ends with a status not accepted; an exception
-    // from `on_output` kills the child and propagates.
+    // Runs argv (argv[0] an absolute path), calls `on_output` with each chunk of its stdout in
+    // order, and returns its exit status once it has ended. Throws ChildProcessError when it
+    // cannot start, ends with a status not accepted or runs past the timeout; an exception from
+    // `on_output` kills the child and propagates.
     static int run(const std::vector<std::string>& argv,
                    const std::function<void(std::string_view)>& on_output, const Options& options);
     static int run(const std::vector<std::string>& argv,

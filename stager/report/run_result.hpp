@@ -94,6 +94,10 @@ struct RunResult {
     std::vector<std::string> notes;               // e.g. "run lock taken over from pid 812 ..."
     std::vector<std::string> pruned_days;
     bool replaced_day = false;
+    // Conffiles whose state changed since the previous run (newly modified, changed again,
+    // back to the package's version), sorted; paths are bytes. Absent when the run does not
+    // track them (the mail then leaves the section out rather than say "none").
+    std::optional<std::vector<std::string>> changed_conffiles;
 
     // complete/degraded from the sources' outcomes (for a published run).
     RunStatus status_from_sources() const;

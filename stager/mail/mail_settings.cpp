@@ -1,0 +1,71 @@
+#include "stager/mail/mail_settings.hpp"
+
+#include "stager/mail/printable_name.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace offstage::mail {
+
+namespace {
+
+// RFC 5322 atext: what a dot-atom may hold besides dots.
+bool is_atext(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && std::strchr("!#$%&'*+-/=?^_`{|}~", c) != nullptr);
+}
+
+bool is_dot_atom(std::string_view text) {
+    if (text.empty() || text.front() == '.' || text.back() == '.' ||
+        text.find("..") != std::string_view::npos) {
+        return false;
+    }
+    return std::all_of(text.begin(), text.end(), [](char c) { return c == '.' || is_atext(c); });
+}
+
+} // namespace
+
+std::vector<std::string> MailSettings::sendmail_command() const {
+    std::vector<std::string> argv = {sendmail, "-t", "-oi"};
+    argv.insert(argv.end(), sendmail_args.begin(), sendmail_args.end());
+    return argv;
+}
+
+bool is_domain(std::string_view host) {
+    if (host.empty() || host.size() > 253 || host.front() == '.' || host.back() == '.' ||
+        host.find("..") != std::string_view::npos) {
+        return false;
+    }
+    std::size_t label = 0;
+    for (char c : host) {
+        if (c == '.') {
+            label = 0;
+            continue;
+        }
+        bool allowed =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+        if (!allowed || ++label > 63) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::optional<std::string> address_problem(std::string_view address) {
+    const std::string shown = "\"" + printable_name(address) + "\"";
+    if (address.empty()) {
+        return "an empty address";
+    }
+    std::size_t at = address.rfind('@');
+    std::string_view local = address.substr(0, at);
+    if (!is_dot_atom(local)) {
+        return shown + " is not an address: the part before '@' may hold letters, digits, "
+                       "dots (not first, last or doubled) and !#$%&'*+-/=?^_`{|}~, nothing else";
+    }
+    if (at != std::string_view::npos && !is_domain(address.substr(at + 1))) {
+        return shown + " is not an address: the part after '@' is no domain name";
+    }
+    return std::nullopt;
+}
+
+} // namespace offstage::mail
