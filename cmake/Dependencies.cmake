@@ -9,6 +9,7 @@ if(NOT OFFSTAGE_FUZZ)
     find_package(fmt REQUIRED)
     find_package(LibArchive REQUIRED)
     find_package(SQLite3 REQUIRED)
+    find_package(nlohmann_json 3.10 REQUIRED) # report.json
     find_package(Boost 1.74 REQUIRED COMPONENTS filesystem)
     pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
     pkg_check_modules(ACL REQUIRED IMPORTED_TARGET libacl)
