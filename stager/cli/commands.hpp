@@ -17,5 +17,6 @@ void add_policy_command(CLI::App& app, const GlobalOptions& global);   // policy
 void add_key_command(CLI::App& app, const GlobalOptions& global);      // key_command.cpp
 void add_crypt_commands(CLI::App& app, const GlobalOptions& global);   // crypt_commands.cpp
 void add_archive_commands(CLI::App& app, const GlobalOptions& global); // archive_commands.cpp
+void add_verify_command(CLI::App& app, const GlobalOptions& global);   // verify_command.cpp
 
 } // namespace offstage::cli

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     add_key_command(app, global);
     add_crypt_commands(app, global);
     add_archive_commands(app, global);
+    add_verify_command(app, global);
 
     try {
         app.parse(argc, argv);
