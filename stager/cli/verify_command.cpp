@@ -43,7 +43,7 @@ std::filesystem::path day_directory(const VerifyArguments& arguments) {
 std::string read_small_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        throw CommandFailure(failure, "verify: cannot read " + restore::printable(path));
+        throw CommandFailure(usage_error, "verify: cannot read " + restore::printable(path));
     }
     std::string text;
     text.resize(64 * 1024);

@@ -1,5 +1,6 @@
 #include "stager/report/report_json.hpp"
 #include "tests/support/run_command.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <cstring>
 #include <gtest/gtest.h>
@@ -281,4 +282,19 @@ TEST(ReportJson, TheWriterRefusesWhatTheSchemaCannotHold) {
     RunResult wrong_status = run;
     wrong_status.status = RunStatus::complete;
     EXPECT_EQ(refusal(wrong_status), "report.json: status: does not match the sources' outcomes");
+}
+
+TEST(ReportJson, TheExampleOfTheDocumentIsAValidReport) {
+    std::string doc =
+        offstage::test::read_file(std::string(OFFSTAGE_SOURCE_DIR) + "/docs/staging-tree.md");
+    std::size_t section = doc.find("## report.json");
+    ASSERT_NE(section, std::string::npos);
+    std::size_t begin = doc.find("```json\n", section);
+    ASSERT_NE(begin, std::string::npos);
+    begin += 8;
+    std::size_t end = doc.find("```", begin);
+    Report example = parse_report_json(doc.substr(begin, end - begin));
+    EXPECT_EQ(example.status, RunStatus::degraded);
+    EXPECT_EQ(example.sources.size(), 2u);
+    EXPECT_EQ(example.totals.bytes, 1200005000u);
 }

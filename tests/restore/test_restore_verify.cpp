@@ -50,7 +50,7 @@ report::SourceResult source(const std::string& name, const std::string& kind) {
 staging::DayFile& write_zstd_age(staging::DayFile& file, const age::EncryptOptions& keys,
                                  const std::string& plain, bool break_zstd) {
     test::StringSink compressed;
-    archive::ZstdCompressor compressor({3, 0}, compressed);
+    offstage::archive::ZstdCompressor compressor({3, 0}, compressed);
     compressor.write(std::as_bytes(std::span(plain)));
     compressor.finish();
     if (break_zstd) {
@@ -166,7 +166,7 @@ private:
         report::SourceResult files = source("files", "files");
         {
             staging::DayFile file(work_dir, "files.tar.zst.age");
-            archive::EncryptedArchiveWriter writer(file, keys, {true, 3, 1});
+            offstage::archive::EncryptedArchiveWriter writer(file, keys, {true, 3, 1});
             for (const auto& path : sample.paths()) {
                 writer.add(path);
             }
@@ -181,7 +181,7 @@ private:
         report::SourceResult system = source("system", "system");
         {
             staging::DayFile file(work_dir, "system.tar.zst.age");
-            archive::EncryptedArchiveWriter writer(file, keys, {true, 3, 1});
+            offstage::archive::EncryptedArchiveWriter writer(file, keys, {true, 3, 1});
             writer.add((dir / "system/dpkg-selections").string());
             writer.add((dir / "system/apt-manual").string());
             writer.commit();
@@ -191,7 +191,7 @@ private:
         report::SourceResult spool = source("spool-mail", "spool");
         {
             test::StringSink tar;
-            archive::TarWriter writer(tar);
+            offstage::archive::TarWriter writer(tar);
             writer.add((dir / "system/apt-manual").string());
             writer.finish();
             staging::DayFile file(work_dir, "spool-mail.tar.zst.age");
