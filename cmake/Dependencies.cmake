@@ -10,6 +10,7 @@ if(NOT OFFSTAGE_FUZZ)
     find_package(nlohmann_json 3.10 REQUIRED) # header-only: `offstage status --json`
     find_package(LibArchive REQUIRED)
     find_package(SQLite3 REQUIRED)
+    find_package(nlohmann_json 3.10 REQUIRED) # report.json
     find_package(Boost 1.74 REQUIRED COMPONENTS filesystem)
     pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
     pkg_check_modules(ACL REQUIRED IMPORTED_TARGET libacl)

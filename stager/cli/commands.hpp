@@ -18,5 +18,6 @@ void add_key_command(CLI::App& app, const GlobalOptions& global);      // key_co
 void add_crypt_commands(CLI::App& app, const GlobalOptions& global);   // crypt_commands.cpp
 void add_archive_commands(CLI::App& app, const GlobalOptions& global); // archive_commands.cpp
 void add_status_command(CLI::App& app, const GlobalOptions& global);   // status_command.cpp
+void add_verify_command(CLI::App& app, const GlobalOptions& global);   // verify_command.cpp
 
 } // namespace offstage::cli

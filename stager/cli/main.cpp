@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     add_crypt_commands(app, global);
     add_archive_commands(app, global);
     add_status_command(app, global);
+    add_verify_command(app, global);
 
     try {
         app.parse(argc, argv);
