@@ -324,9 +324,8 @@ void add_scan_command(CLI::App& app, const GlobalOptions& global) {
         ->capture_default_str();
     scan->callback([overrides, format, &global]() {
         with_quoted_errors([&]() {
-            selection::ScanSettings settings =
-                selection::ScanSettings::resolve(
-                    config::StagerConfig::load(global.config_path).file(), *overrides);
+            selection::ScanSettings settings = selection::ScanSettings::resolve(
+                config::StagerConfig::load(global.config_path).file(), *overrides);
             policies::PolicySet policy_set = settings.load_policies();
             BackupSelection result =
                 BackupSelection::compute(settings.selection_input(), policy_set);

@@ -119,7 +119,20 @@ protected:
             fs::remove(sudoers_file_, ignored);
         }
         if (user_created_) {
-            const CommandResult removed = run_retrying_on_lock({"userdel", user_});
+            // sshd's session processes for the user can outlive sshd by a moment (they are
+            // ending when it stops): give them that moment, then end them, then remove the user.
+            CommandResult removed;
+            for (int attempt = 0; attempt < 20; ++attempt) {
+                removed = run_retrying_on_lock({"userdel", user_});
+                if (removed.exit_status == 0 ||
+                    removed.err.find("currently used by process") == std::string::npos) {
+                    break;
+                }
+                if (attempt >= 4) {
+                    test::run_command({"pkill", "-KILL", "-u", user_});
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(250));
+            }
             EXPECT_EQ(removed.exit_status, 0) << "userdel " << user_ << ": " << removed.err;
         }
         directory_.reset();
