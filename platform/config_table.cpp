@@ -15,6 +15,42 @@ using enum ConfigType;
 // [staging]: the tree both programs share.
 constexpr std::array staging_keys{
     ConfigKey{.name = "root", .type = absolute_path}, // served by the shell, written by the run
+    ConfigKey{.name = "work_root", .type = absolute_path}, // where runs build, outside root
+    ConfigKey{.name = "group", .type = string},            // the pull user's group
+    ConfigKey{.name = "keep", .type = integer, .min = 1, .max = 3650}, // complete trees kept
+    ConfigKey{.name = "signing_key", .type = absolute_path},
+};
+
+// [run]: `offstage run` itself.
+constexpr std::array run_keys{
+    ConfigKey{.name = "lock", .type = absolute_path},
+    ConfigKey{.name = "lock_wait", .type = integer, .min = 0, .max = 86400}, // seconds
+    ConfigKey{.name = "state_dir", .type = absolute_path},                   // keys, the kept mails
+};
+
+// [catalog]: the SQLite record of every run.
+constexpr std::array catalog_keys{
+    ConfigKey{.name = "path", .type = absolute_path},
+    ConfigKey{.name = "busy_timeout", .type = integer, .min = 1, .max = 600}, // seconds
+};
+
+// [mail]: the report mail, sent with `sendmail -t -oi` (docs/mail.md).
+constexpr std::array mail_keys{
+    ConfigKey{.name = "recipients", .type = strings}, // [] sends no mail
+    ConfigKey{.name = "from", .type = string},
+    ConfigKey{.name = "sendmail", .type = absolute_path},
+    ConfigKey{.name = "sendmail_args", .type = strings},
+    ConfigKey{.name = "listing_cap", .type = integer, .min = 0, .max = 1000000},
+    ConfigKey{.name = "keep_dir", .type = absolute_path},
+    ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 3600}, // seconds
+};
+
+// [[spool]]: a directory archived under its lock file, one entry each.
+constexpr std::array spool_keys{
+    ConfigKey{.name = "name", .type = string, .required = true},
+    ConfigKey{.name = "directory", .type = absolute_path, .required = true},
+    ConfigKey{.name = "lock_file", .type = optional_path},
+    ConfigKey{.name = "lock_timeout", .type = integer, .min = 0, .max = 86400}, // seconds
 };
 
 // [shell]: offstage-shell alone. Everything it executes or writes is an absolute path.
@@ -57,6 +93,10 @@ constexpr std::array sections{
     ConfigSection{.name = "scan", .keys = scan_keys},
     ConfigSection{.name = "encryption", .keys = encryption_keys},
     ConfigSection{.name = "archive", .keys = archive_keys},
+    ConfigSection{.name = "run", .keys = run_keys},
+    ConfigSection{.name = "catalog", .keys = catalog_keys},
+    ConfigSection{.name = "mail", .keys = mail_keys},
+    ConfigSection{.name = "spool", .keys = spool_keys, .array_of_tables = true},
 };
 
 constexpr ConfigSchema schema{.sections = sections};

@@ -19,5 +19,6 @@ void add_crypt_commands(CLI::App& app, const GlobalOptions& global);   // crypt_
 void add_archive_commands(CLI::App& app, const GlobalOptions& global); // archive_commands.cpp
 void add_status_command(CLI::App& app, const GlobalOptions& global);   // status_command.cpp
 void add_verify_command(CLI::App& app, const GlobalOptions& global);   // verify_command.cpp
+void add_run_command(CLI::App& app, const GlobalOptions& global);      // run_command.cpp
 
 } // namespace offstage::cli

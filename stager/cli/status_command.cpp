@@ -7,6 +7,7 @@
 #include "stager/catalog/catalog_error.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
+#include "stager/config/stager_config.hpp"
 #include "stager/selection/path_encoding.hpp"
 #include "stager/staging/run_lock.hpp"
 #include "stager/staging/staging_tree.hpp"
@@ -48,11 +49,13 @@ struct StatusPaths {
     fs::path run_lock;
 };
 
-StatusPaths resolve(const StatusArguments& arguments) {
+// The command line over offstage.toml over the defaults.
+StatusPaths resolve(const StatusArguments& arguments, const config::StagerConfig& config) {
+    config::StagerConfig::Paths configured = config.paths();
     return {
-        arguments.catalog.value_or(std::string(catalog::default_catalog_path)),
-        arguments.staging_root.value_or(std::string(layout::default_staging_root)),
-        arguments.run_lock.value_or(std::string(layout::default_run_lock)),
+        arguments.catalog ? fs::path(*arguments.catalog) : configured.catalog,
+        arguments.staging_root ? fs::path(*arguments.staging_root) : configured.staging_root,
+        arguments.run_lock ? fs::path(*arguments.run_lock) : configured.run_lock,
     };
 }
 
@@ -362,8 +365,8 @@ void print_json(const StatusPaths& paths, const Trees& trees, const Lock& lock,
     std::cout << status.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
 }
 
-void run_status(const StatusArguments& arguments) {
-    StatusPaths paths = resolve(arguments);
+void run_status(const GlobalOptions& global, const StatusArguments& arguments) {
+    StatusPaths paths = resolve(arguments, config::StagerConfig::load(global.config_path));
     std::optional<std::vector<catalog::RecordedRun>> runs;
     try {
         catalog::CatalogSettings settings;
@@ -385,7 +388,7 @@ void run_status(const StatusArguments& arguments) {
 
 } // namespace
 
-void add_status_command(CLI::App& app, const GlobalOptions&) {
+void add_status_command(CLI::App& app, const GlobalOptions& global) {
     auto arguments = std::make_shared<StatusArguments>();
     CLI::App* status = app.add_subcommand(
         "status", "show the newest complete tree, the run lock and the last runs");
@@ -400,7 +403,7 @@ void add_status_command(CLI::App& app, const GlobalOptions&) {
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
     status->add_flag("--json", arguments->json, "one JSON object (docs/offstage-status.8)");
-    status->callback([arguments] { run_status(*arguments); });
+    status->callback([&global, arguments] { run_status(global, *arguments); });
 }
 
 } // namespace offstage::cli

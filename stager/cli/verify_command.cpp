@@ -7,6 +7,7 @@
 #include "stager/age/identity.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
+#include "stager/config/stager_config.hpp"
 #include "stager/restore/day_verifier.hpp"
 #include "stager/restore/printable.hpp"
 #include "stager/staging/minisign.hpp"
@@ -27,8 +28,8 @@ struct VerifyArguments {
     std::string target;
     std::vector<std::string> identity_files;
     std::string public_key_file;
-    std::string signing_key{layout::default_signing_key};
-    std::string staging_root{layout::default_staging_root};
+    std::string signing_key;  // default: [staging] signing_key of offstage.toml
+    std::string staging_root; // default: [staging] root
 };
 
 // A bare day name is a day of the staging root; anything else (./2026-11-22 included) is a
@@ -77,7 +78,18 @@ staging::MinisignPublicKey public_key(const VerifyArguments& arguments) {
     }
 }
 
-void run_verify(const VerifyArguments& arguments) {
+void run_verify(const GlobalOptions& global, VerifyArguments arguments) {
+    // Off-host there is usually no offstage.toml: then the defaults hold.
+    if (arguments.signing_key.empty() || arguments.staging_root.empty()) {
+        config::StagerConfig::Paths configured =
+            config::StagerConfig::load(global.config_path).paths();
+        if (arguments.signing_key.empty()) {
+            arguments.signing_key = configured.signing_key.string();
+        }
+        if (arguments.staging_root.empty()) {
+            arguments.staging_root = configured.staging_root.string();
+        }
+    }
     restore::VerifyOptions options;
     options.day_dir = day_directory(arguments);
     try {
@@ -110,7 +122,7 @@ void run_verify(const VerifyArguments& arguments) {
 
 } // namespace
 
-void add_verify_command(CLI::App& app, const GlobalOptions&) {
+void add_verify_command(CLI::App& app, const GlobalOptions& global) {
     auto arguments = std::make_shared<VerifyArguments>();
     CLI::App* verify = app.add_subcommand(
         "verify", "check a day of the staging tree (or a pulled copy): signature, SHA256SUMS, "
@@ -126,13 +138,12 @@ void add_verify_command(CLI::App& app, const GlobalOptions&) {
     verify->add_option("-P,--public-key", arguments->public_key_file,
                        "minisign public key file (`offstage key signing` prints it); keep it "
                        "off the host");
-    verify
-        ->add_option("--signing-key", arguments->signing_key,
-                     "without -P: the host's signing key whose public half is used")
-        ->capture_default_str();
-    verify->add_option("--staging-root", arguments->staging_root, "where a DATE is looked up")
-        ->capture_default_str();
-    verify->callback([arguments] { run_verify(*arguments); });
+    verify->add_option("--signing-key", arguments->signing_key,
+                       "without -P: the host's signing key whose public half is used (default: "
+                       "[staging] signing_key)");
+    verify->add_option("--staging-root", arguments->staging_root,
+                       "where a DATE is looked up (default: [staging] root)");
+    verify->callback([&global, arguments] { run_verify(global, *arguments); });
 }
 
 } // namespace offstage::cli

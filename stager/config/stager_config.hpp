@@ -9,6 +9,7 @@
 #include "platform/config_file.hpp"
 #include "stager/age/recipient.hpp"
 #include "stager/archive/encrypted_archive_writer.hpp"
+#include "stager/run/run_settings.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -44,6 +45,24 @@ public:
     // [archive] with the command line over it. Threads 0 ("one per CPU") becomes the number of
     // CPUs this process may use (sched_getaffinity), not the machine's count.
     archive::CompressionSettings compression(const CompressionChoice& command_line = {}) const;
+
+    // Where the staging tree and the run's state are ([staging], [run], [catalog]), with the
+    // documented defaults: what `run`, `status` and `verify` share.
+    struct Paths {
+        std::filesystem::path staging_root;
+        std::filesystem::path work_root;
+        std::filesystem::path signing_key;
+        std::filesystem::path run_lock;
+        std::filesystem::path state_dir;
+        std::filesystem::path catalog;
+    };
+    Paths paths() const;
+
+    // Everything `offstage run` needs: [scan], [staging], [run], [catalog], [[spool]],
+    // [encryption] and [archive], with the documented defaults (docs/offstage.toml.5). Throws
+    // ConfigError at the place of a value the table allows but the run cannot use (an unknown
+    // group, no recipient at all, two spools of one name).
+    run::RunSettings run_settings(const std::filesystem::path& config_path) const;
 
 private:
     explicit StagerConfig(platform::ConfigFile file);

@@ -17,8 +17,8 @@ using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
 namespace layout = platform::staging_layout;
 
-constexpr std::array<std::string_view, 7> source_kinds = {
-    "files", "system", "spool", "mariadb", "postgresql", "sqlite", "afs"};
+constexpr std::array<std::string_view, 8> source_kinds = {
+    "files", "system", "catalog", "spool", "mariadb", "postgresql", "sqlite", "afs"};
 constexpr std::array<Outcome, 3> all_outcomes = {Outcome::ok, Outcome::degraded, Outcome::failed};
 constexpr std::array<ReasonCode, 8> all_reasons = {ReasonCode::input_changed,
                                                    ReasonCode::input_unreadable,

@@ -86,10 +86,14 @@ SystemSource::SystemSource(SystemSettings settings, const selection::BackupSelec
 std::vector<std::pair<std::string, std::string>>
 SystemSource::entries(report::SourceResult& result) const {
     std::vector<std::pair<std::string, std::string>> entries;
-    const std::vector<std::pair<std::string, std::string>> c_locale = {{"LC_ALL", "C"}};
+    // The children's whole environment (the runner inherits nothing), and a budget each: a
+    // command that hangs fails this source instead of the run.
+    platform::ChildProcess::Options options;
+    options.environment = {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}, {"LC_ALL", "C"}};
+    options.timeout = std::chrono::minutes(5);
     auto command = [&](const std::string& name, const std::vector<std::string>& argv) {
         try {
-            entries.emplace_back(name, platform::ChildProcess::output(argv, {c_locale, {}}));
+            entries.emplace_back(name, platform::ChildProcess::output(argv, options));
         } catch (const platform::ChildProcessError& error) {
             result.degrade(report::ReasonCode::child_failed, error.what());
         }

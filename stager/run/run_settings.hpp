@@ -1,0 +1,49 @@
+// Everything one `offstage run` needs, resolved from offstage.toml and the command line before
+// the run starts (stager/config), so that the run itself reads no configuration.
+#pragma once
+
+#include "platform/staging_layout.hpp"
+#include "stager/archive/encrypted_archive_writer.hpp"
+#include "stager/catalog/catalog.hpp"
+#include "stager/mail/mail_settings.hpp"
+#include "stager/selection/scan_settings.hpp"
+#include "stager/sources/spool_source.hpp"
+#include "stager/staging/artifact_writer.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace offstage::run {
+
+struct RunSettings {
+    selection::ScanSettings scan;      // root, dpkg database, policies, filesystems, staging root
+    std::filesystem::path config_file; // archived in `system`
+
+    std::filesystem::path staging_root{platform::staging_layout::default_staging_root};
+    std::filesystem::path work_root; // default: staging_layout::default_work_root(root)
+    gid_t pull_group = 0;            // group of the published trees
+    std::size_t keep = 2;            // complete trees kept (at least 1)
+
+    std::filesystem::path run_lock{platform::staging_layout::default_run_lock};
+    std::chrono::milliseconds lock_wait{std::chrono::minutes(10)};
+
+    std::filesystem::path signing_key{platform::staging_layout::default_signing_key};
+    std::filesystem::path digest_key =
+        std::filesystem::path(platform::staging_layout::default_state_dir) / "digest.key";
+
+    catalog::CatalogSettings catalog;
+    mail::MailSettings mail;
+
+    staging::ArtifactSettings artifacts; // recipients and compression
+    std::vector<sources::SpoolSettings> spools;
+
+    std::string host;               // in the signature and the mail; default: gethostname()
+    std::optional<std::string> day; // default: today's local date
+    bool progress = false;          // progress on a terminal
+};
+
+} // namespace offstage::run
