@@ -1,0 +1,307 @@
+// `offstage run` through the built binary, on the tiny dpkg root of tests/selection (real dpkg
+// database, real policies), with a real spool under a real flock. Every published tree is checked
+// with the stock tools: sha256sum, minisign and `offstage verify -i`.
+#include "tests/selection/tiny_debian_root.hpp"
+#include "tests/support/run_command.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using offstage::test::built_program;
+using offstage::test::CommandResult;
+using offstage::test::read_file;
+using offstage::test::run_command;
+using offstage::test::TempDir;
+using offstage::test::TinyDebianRoot;
+using offstage::test::write_file;
+
+namespace {
+
+// Holds an exclusive flock on `path` in a child until it is killed.
+class HeldLock {
+public:
+    explicit HeldLock(const fs::path& path) {
+        int ready[2];
+        EXPECT_EQ(::pipe(ready), 0);
+        child_ = ::fork();
+        if (child_ == 0) {
+            int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0600);
+            char ok = (fd >= 0 && ::flock(fd, LOCK_EX) == 0) ? 'y' : 'n';
+            [[maybe_unused]] auto written = ::write(ready[1], &ok, 1);
+            ::pause();
+            ::_exit(0);
+        }
+        char ok = 0;
+        EXPECT_EQ(::read(ready[0], &ok, 1), 1);
+        EXPECT_EQ(ok, 'y');
+        ::close(ready[0]);
+        ::close(ready[1]);
+    }
+    ~HeldLock() { release(); }
+    void release() {
+        if (child_ > 0) {
+            ::kill(child_, SIGKILL);
+            ::waitpid(child_, nullptr, 0);
+            child_ = -1;
+        }
+    }
+
+private:
+    pid_t child_ = -1;
+};
+
+class OffstageRun : public ::testing::Test {
+protected:
+    TempDir dir{"offstage-run"};
+    fs::path staging = dir / "srv/offstage";
+    fs::path spool = dir / "spool";
+    fs::path identity = dir / "identity.txt";
+    std::string recipient;
+
+    void SetUp() override {
+        const TinyDebianRoot& root = TinyDebianRoot::shared();
+        static_cast<void>(root);
+        fs::create_directories(staging);
+        auto made = run_command({"age-keygen", "-o", identity.string()});
+        ASSERT_EQ(made.exit_status, 0) << made.err;
+        recipient = run_command({"age-keygen", "-y", identity.string()}).out;
+        recipient.erase(recipient.find_last_not_of('\n') + 1);
+        write_file(spool / "queue/1.msg", "a queued message\n");
+        write_config();
+    }
+
+    void write_config(const std::string& extra = "", int keep = 2, int lock_timeout = 2) {
+        const TinyDebianRoot& root = TinyDebianRoot::shared();
+        write_file(dir / "offstage.toml",
+                   "[staging]\nroot = \"" + staging.string() + "\"\nsigning_key = \"" +
+                       (dir / "state/signing.key").string() + "\"\nkeep = " + std::to_string(keep) +
+                       "\n[run]\nlock = \"" + (dir / "run.lock").string() +
+                       "\"\nlock_wait = 1\nstate_dir = \"" + (dir / "state").string() +
+                       "\"\n[catalog]\npath = \"" + (dir / "state/catalog.sqlite").string() +
+                       "\"\n[scan]\nroot = \"" + root.root().string() + "\"\nadmindir = \"" +
+                       root.admindir().string() + "\"\npolicy_dir = \"" +
+                       root.policy_dir().string() + "\"\n[encryption]\nrecipients = [\"" +
+                       recipient + "\"]\n[mail]\nrecipients = []\n[[spool]]\nname = \"mail\"\n" +
+                       "directory = \"" + spool.string() + "\"\nlock_file = \"" +
+                       (dir / "spool.lock").string() +
+                       "\"\nlock_timeout = " + std::to_string(lock_timeout) + "\n" + extra);
+    }
+
+    CommandResult offstage(std::vector<std::string> args) const {
+        args.insert(args.begin(), {built_program("offstage").string(), "--config",
+                                   (dir / "offstage.toml").string()});
+        return run_command(args);
+    }
+    CommandResult run(const std::string& day) const { return offstage({"run", "--day", day}); }
+
+    std::vector<std::string> published() const {
+        std::vector<std::string> names;
+        for (const auto& entry : fs::directory_iterator(staging)) {
+            names.push_back(entry.path().filename().string());
+        }
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+
+    // What the provider checks on a tree: sha256sum, minisign, offstage verify with the identity.
+    void expect_verifies(const std::string& day) const {
+        fs::path tree = staging / day;
+        auto sums = run_command({"sha256sum", "--check", "--strict", "--quiet", "SHA256SUMS"}, [&] {
+            offstage::test::CommandOptions options;
+            options.working_directory = tree;
+            return options;
+        }());
+        EXPECT_EQ(sums.exit_status, 0) << day << ": " << sums.out << sums.err;
+        auto key = offstage({"key", "signing", "--key", (dir / "state/signing.key").string()});
+        ASSERT_EQ(key.exit_status, 0) << key.err;
+        write_file(dir / "signing.pub", key.out);
+        auto signature = run_command({"minisign", "-V", "-p", (dir / "signing.pub").string(), "-m",
+                                      (tree / "SHA256SUMS").string()});
+        EXPECT_EQ(signature.exit_status, 0) << day << ": " << signature.err;
+        auto verified = offstage({"verify", "-P", (dir / "signing.pub").string(), "-i",
+                                  identity.string(), tree.string()});
+        EXPECT_EQ(verified.exit_status, 0) << day << ": " << verified.out << verified.err;
+    }
+
+    ino_t inode(const fs::path& path) const {
+        struct stat info {};
+        EXPECT_EQ(::stat(path.c_str(), &info), 0) << path;
+        return info.st_ino;
+    }
+};
+
+} // namespace
+
+TEST_F(OffstageRun, PublishesASignedTreeThatTheStockToolsCheck) {
+    auto result = run("2026-11-22");
+    ASSERT_EQ(result.exit_status, 0) << result.out << result.err;
+    EXPECT_NE(result.out.find("2026-11-22"), std::string::npos) << result.out;
+    EXPECT_EQ(published(), std::vector<std::string>{"2026-11-22"});
+    fs::path tree = staging / "2026-11-22";
+    for (const char* name :
+         {"files.tar.zst.age", "system.tar.zst.age", "catalog.tar.zst.age",
+          "spool-mail.tar.zst.age", "report.json", "SHA256SUMS", "SHA256SUMS.minisig"}) {
+        struct stat info {};
+        ASSERT_EQ(::lstat((tree / name).c_str(), &info), 0) << name;
+        EXPECT_EQ(info.st_mode & 07777, 0640u) << name;
+    }
+    struct stat info {};
+    ASSERT_EQ(::stat(tree.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 07777, 0750u);
+    expect_verifies("2026-11-22");
+    // report.json names no host path: neither the scanned root nor any file below it.
+    std::string report = read_file(tree / "report.json");
+    EXPECT_EQ(report.find(TinyDebianRoot::shared().root().string()), std::string::npos);
+    EXPECT_EQ(report.find("/etc/"), std::string::npos);
+    EXPECT_NE(report.find("\"status\": \"complete\""), std::string::npos) << report;
+    // Nothing is left in the work root.
+    EXPECT_TRUE(fs::is_empty(dir / "srv/offstage.work"));
+}
+
+TEST_F(OffstageRun, TheNextDayReusesWhatDidNotChangeAndSeesNoNewAnnoyingFile) {
+    ASSERT_EQ(run("2026-11-22").exit_status, 0);
+    auto second = run("2026-11-23");
+    ASSERT_EQ(second.exit_status, 0) << second.out << second.err;
+    for (const char* name : {"system.tar.zst.age", "spool-mail.tar.zst.age"}) {
+        EXPECT_EQ(inode(staging / "2026-11-22" / name), inode(staging / "2026-11-23" / name))
+            << name << " was written again";
+    }
+    EXPECT_NE(inode(staging / "2026-11-22/files.tar.zst.age"),
+              inode(staging / "2026-11-23/files.tar.zst.age"));
+    EXPECT_NE(read_file(staging / "2026-11-22/report.json").find("\"new_annoying_files\": 0"), 0u);
+    EXPECT_NE(read_file(staging / "2026-11-23/report.json").find("\"new_annoying_files\": 0"),
+              std::string::npos);
+    expect_verifies("2026-11-23");
+    // A changed spool is written anew.
+    write_file(spool / "queue/2.msg", "another\n");
+    ASSERT_EQ(run("2026-11-24").exit_status, 0);
+    EXPECT_NE(inode(staging / "2026-11-23/spool-mail.tar.zst.age"),
+              inode(staging / "2026-11-24/spool-mail.tar.zst.age"));
+}
+
+TEST_F(OffstageRun, KeepsTheNewestTreesAndReplacesADayWhole) {
+    write_config("", 2);
+    for (const char* day : {"2026-11-20", "2026-11-21", "2026-11-22"}) {
+        ASSERT_EQ(run(day).exit_status, 0) << day;
+    }
+    EXPECT_EQ(published(), (std::vector<std::string>{"2026-11-21", "2026-11-22"}));
+    ino_t before = inode(staging / "2026-11-22/files.tar.zst.age");
+    auto again = run("2026-11-22");
+    ASSERT_EQ(again.exit_status, 0) << again.out << again.err;
+    EXPECT_NE(inode(staging / "2026-11-22/files.tar.zst.age"), before);
+    EXPECT_EQ(published(), (std::vector<std::string>{"2026-11-21", "2026-11-22"}));
+    expect_verifies("2026-11-22");
+}
+
+TEST_F(OffstageRun, ALiveRunLockMakesASecondRunExitBusy) {
+    HeldLock held(dir / "run.lock");
+    auto result = run("2026-11-22");
+    EXPECT_EQ(result.exit_status, 75) << result.out << result.err;
+    EXPECT_NE(result.err.find("run.lock"), std::string::npos) << result.err;
+    EXPECT_TRUE(published().empty());
+}
+
+TEST_F(OffstageRun, ASpoolLockNeverReleasedFailsThatSourceAndTheRestIsPublished) {
+    HeldLock held(dir / "spool.lock");
+    auto result = run("2026-11-22");
+    EXPECT_EQ(result.exit_status, 5) << result.out << result.err;
+    EXPECT_NE(result.out.find("spool-mail: failed"), std::string::npos) << result.out;
+    std::string report = read_file(staging / "2026-11-22/report.json");
+    EXPECT_NE(report.find("lock_timeout"), std::string::npos) << report;
+    EXPECT_NE(report.find("\"status\": \"degraded\""), std::string::npos) << report;
+    EXPECT_FALSE(fs::exists(staging / "2026-11-22/spool-mail.tar.zst.age"));
+    expect_verifies("2026-11-22");
+}
+
+TEST_F(OffstageRun, AKilledRunLeavesNoPartialTreeAndTheNextRunCleansUp) {
+    ASSERT_EQ(run("2026-11-22").exit_status, 0);
+    write_config("", 2, 60);
+    // The run waits for the spool's lock: kill -9 it there, with its work dir half written.
+    HeldLock held(dir / "spool.lock");
+    pid_t child = ::fork();
+    if (child == 0) {
+        std::string offstage = built_program("offstage").string();
+        std::string config = (dir / "offstage.toml").string();
+        ::execl(offstage.c_str(), offstage.c_str(), "--config", config.c_str(), "run", "--day",
+                "2026-11-23", static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    fs::path work_root = dir / "srv/offstage.work";
+    bool files_written = false;
+    for (int i = 0; i < 200 && !files_written; ++i) {
+        std::this_thread::sleep_for(50ms);
+        std::error_code ignored;
+        for (const auto& entry : fs::directory_iterator(work_root, ignored)) {
+            files_written = files_written || fs::exists(entry.path() / "files.tar.zst.age");
+        }
+    }
+    ASSERT_TRUE(files_written) << "the run never got to its spool";
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    EXPECT_EQ(published(), std::vector<std::string>{"2026-11-22"});
+    expect_verifies("2026-11-22");
+    held.release();
+    write_config();
+    auto next = run("2026-11-23");
+    ASSERT_EQ(next.exit_status, 0) << next.out << next.err;
+    EXPECT_NE(next.out.find("taken over from pid " + std::to_string(child)), std::string::npos)
+        << next.out;
+    EXPECT_NE(next.out.find("removed .incoming-2026-11-23-"), std::string::npos) << next.out;
+    EXPECT_EQ(published(), (std::vector<std::string>{"2026-11-22", "2026-11-23"}));
+    EXPECT_TRUE(fs::is_empty(work_root));
+    expect_verifies("2026-11-23");
+}
+
+TEST_F(OffstageRun, AFullStagingFilesystemFailsTheRunAndKeepsThePreviousTrees) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "mounting a tmpfs needs root (CI runs as root)";
+    }
+    fs::path mount = dir / "mnt";
+    fs::create_directories(mount);
+    ASSERT_EQ(::mount("tmpfs", mount.c_str(), "tmpfs", 0, "size=2m"), 0);
+    struct Unmount {
+        fs::path path;
+        ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+    } unmount{mount};
+    staging = mount / "offstage";
+    fs::create_directories(staging);
+    write_config();
+    ASSERT_EQ(run("2026-11-22").exit_status, 0);
+    // 4 MiB that do not compress: more than the filesystem holds.
+    {
+        std::ifstream random("/dev/urandom", std::ios::binary);
+        std::string bytes(4 << 20, '\0');
+        random.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        write_file(spool / "queue/big", bytes);
+    }
+    auto failed = run("2026-11-23");
+    EXPECT_EQ(failed.exit_status, 1) << failed.out << failed.err;
+    EXPECT_NE(failed.out.find("No space left on device"), std::string::npos) << failed.out;
+    EXPECT_NE(failed.out.find("nothing new was published"), std::string::npos) << failed.out;
+    EXPECT_EQ(published(), std::vector<std::string>{"2026-11-22"});
+    EXPECT_TRUE(fs::is_empty(mount / "offstage.work"));
+    expect_verifies("2026-11-22");
+}
+
+TEST_F(OffstageRun, ABadConfigurationIsStatus3WithItsPlace) {
+    write_config("[staging]\nkeep = 0\n");
+    auto duplicate = run("2026-11-22");
+    EXPECT_EQ(duplicate.exit_status, 3) << duplicate.err;
+    write_config("[[spool]]\nname = \"other\"\ndirectory = \"relative\"\n");
+    auto relative = run("2026-11-22");
+    EXPECT_EQ(relative.exit_status, 3) << relative.err;
+    EXPECT_NE(relative.err.find("offstage.toml:"), std::string::npos) << relative.err;
+    EXPECT_NE(relative.err.find("directory"), std::string::npos) << relative.err;
+    EXPECT_TRUE(published().empty());
+}
