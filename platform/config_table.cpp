@@ -45,6 +45,12 @@ constexpr std::array mail_keys{
     ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 3600}, // seconds
 };
 
+// [hooks]: the admin's programs around a run (docs/offstage-run.8, HOOKS).
+constexpr std::array hooks_keys{
+    ConfigKey{.name = "pre", .type = command}, ConfigKey{.name = "post", .type = command},
+    ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 86400}, // seconds, each hook
+};
+
 // [[spool]]: a directory archived under its lock file, one entry each.
 constexpr std::array spool_keys{
     ConfigKey{.name = "name", .type = string, .required = true},
@@ -96,6 +102,7 @@ constexpr std::array sections{
     ConfigSection{.name = "run", .keys = run_keys},
     ConfigSection{.name = "catalog", .keys = catalog_keys},
     ConfigSection{.name = "mail", .keys = mail_keys},
+    ConfigSection{.name = "hooks", .keys = hooks_keys},
     ConfigSection{.name = "spool", .keys = spool_keys, .array_of_tables = true},
 };
 

@@ -41,6 +41,11 @@ struct RunSettings {
     staging::ArtifactSettings artifacts; // recipients and compression
     std::vector<sources::SpoolSettings> spools;
 
+    // [hooks]: argv of the admin's programs (empty: none) and their budget.
+    std::vector<std::string> pre_hook;
+    std::vector<std::string> post_hook;
+    std::chrono::seconds hook_timeout{600};
+
     std::string host;               // in the signature and the mail; default: gethostname()
     std::optional<std::string> day; // default: today's local date
     bool progress = false;          // progress on a terminal

@@ -1,5 +1,6 @@
 #include "stager/run/staging_run.hpp"
 
+#include "platform/child_process.hpp"
 #include "stager/catalog/catalog.hpp"
 #include "stager/cli/exit_status.hpp"
 #include "stager/report/report_json.hpp"
@@ -78,6 +79,21 @@ void produce(sources::Source& source, staging::ArtifactWriter& writer, report::R
         log << "\n  " << report::to_string(problem.code) << ": " << problem.detail;
     }
     log << '\n';
+}
+
+// An admin's hook: `argv` with `arguments` appended, the environment built from nothing but
+// PATH, LC_ALL and `variables`, within `timeout`. Throws platform::ChildProcessError naming the
+// command, its status and its first stderr line.
+void run_hook(std::vector<std::string> argv, const std::vector<std::string>& arguments,
+              std::vector<std::pair<std::string, std::string>> variables,
+              std::chrono::seconds timeout) {
+    argv.insert(argv.end(), arguments.begin(), arguments.end());
+    platform::ChildProcess::Options options;
+    options.environment = {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}, {"LC_ALL", "C"}};
+    options.environment.insert(options.environment.end(), variables.begin(), variables.end());
+    options.timeout = timeout;
+    platform::ChildProcess::run(
+        argv, [](std::string_view) {}, options);
 }
 
 } // namespace
@@ -207,6 +223,22 @@ void StagingRun::record(report::RunResult& result) {
 }
 
 void StagingRun::finish(RunOutcome& outcome) {
+    report::RunResult& result = outcome.result;
+    if (!settings_.post_hook.empty()) {
+        bool published = result.status != report::RunStatus::failed;
+        std::string tree = published ? (settings_.staging_root / result.day).string() : "";
+        std::string status(report::to_string(result.status));
+        try {
+            run_hook(settings_.post_hook, {result.day, status, tree},
+                     {{"OFFSTAGE_DAY", result.day},
+                      {"OFFSTAGE_STATUS", status},
+                      {"OFFSTAGE_TREE", tree}},
+                     settings_.hook_timeout);
+        } catch (const platform::ChildProcessError& error) {
+            result.notes.push_back(std::string("the post hook failed: ") + error.what());
+            log_ << result.notes.back() << '\n';
+        }
+    }
     record(outcome.result);
     // Last: the mail says everything the run knows, the catalog's trouble included.
     outcome.mail = mail::send_report_mail(outcome.result, settings_.mail);
@@ -244,6 +276,16 @@ void StagingRun::execute_locked(report::RunResult& result) {
     catalog.fill_annoying_changes(result);
 
     staging::WorkDir work = tree.begin(result.day);
+    if (!settings_.pre_hook.empty()) {
+        log_ << "pre hook " << platform::ChildProcess::describe(settings_.pre_hook) << '\n';
+        try {
+            run_hook(settings_.pre_hook, {result.day, work.path().string()},
+                     {{"OFFSTAGE_DAY", result.day}, {"OFFSTAGE_WORK_DIR", work.path().string()}},
+                     settings_.hook_timeout);
+        } catch (const platform::ChildProcessError& error) {
+            throw std::runtime_error(std::string("the pre hook failed: ") + error.what());
+        }
+    }
     // Reuse links an artifact of the newest published tree when the catalog recorded the same
     // keyed plaintext digest for it there, and the file is still what was recorded.
     staging::PreviousArtifacts previous =

@@ -305,3 +305,41 @@ TEST_F(OffstageRun, ABadConfigurationIsStatus3WithItsPlace) {
     EXPECT_NE(relative.err.find("directory"), std::string::npos) << relative.err;
     EXPECT_TRUE(published().empty());
 }
+
+TEST_F(OffstageRun, HooksGetTheirArgumentsAndAFailingPreHookPublishesNothing) {
+    fs::path calls = dir / "hook-calls";
+    write_file(
+        dir / "hook.sh",
+        "#!/bin/sh\necho \"$0 $* day=$OFFSTAGE_DAY status=$OFFSTAGE_STATUS home=$HOME\" >> " +
+            calls.string() + "\n",
+        fs::perms(0755));
+    write_config("[hooks]\npre = [\"" + (dir / "hook.sh").string() + "\", \"pre\"]\npost = [\"" +
+                 (dir / "hook.sh").string() + "\", \"post\"]\n");
+    auto good = run("2026-11-22");
+    ASSERT_EQ(good.exit_status, 0) << good.out << good.err;
+    std::string lines = read_file(calls);
+    EXPECT_NE(lines.find("pre 2026-11-22 " + (dir / "srv/offstage.work").string() +
+                         "/.incoming-2026-11-22-"),
+              std::string::npos)
+        << lines;
+    EXPECT_NE(lines.find("post 2026-11-22 complete " + (staging / "2026-11-22").string() +
+                         " day=2026-11-22 status=complete home=\n"),
+              std::string::npos)
+        << lines; // nothing of offstage's environment (HOME) reaches a hook
+
+    write_file(dir / "fail.sh", "#!/bin/sh\necho 'cannot stop the service' >&2\nexit 3\n",
+               fs::perms(0755));
+    write_config("[hooks]\npre = [\"" + (dir / "fail.sh").string() + "\"]\n");
+    auto failed = run("2026-11-23");
+    EXPECT_EQ(failed.exit_status, 1) << failed.out << failed.err;
+    EXPECT_NE(failed.out.find("the pre hook failed"), std::string::npos) << failed.out;
+    EXPECT_NE(failed.out.find("cannot stop the service"), std::string::npos) << failed.out;
+    EXPECT_EQ(published(), std::vector<std::string>{"2026-11-22"});
+    EXPECT_TRUE(fs::is_empty(dir / "srv/offstage.work"));
+
+    write_config("[hooks]\npost = [\"" + (dir / "fail.sh").string() + "\"]\n");
+    auto post = run("2026-11-24");
+    EXPECT_EQ(post.exit_status, 0) << post.out << post.err;
+    EXPECT_NE(post.out.find("note: the post hook failed"), std::string::npos) << post.out;
+    expect_verifies("2026-11-24");
+}
