@@ -26,6 +26,8 @@ constexpr std::array run_keys{
     ConfigKey{.name = "lock", .type = absolute_path},
     ConfigKey{.name = "lock_wait", .type = integer, .min = 0, .max = 86400}, // seconds
     ConfigKey{.name = "state_dir", .type = absolute_path},                   // keys, the kept mails
+    ConfigKey{.name = "log_file", .type = optional_path},                    // "": no log file
+    ConfigKey{.name = "syslog", .type = boolean},
 };
 
 // [catalog]: the SQLite record of every run.

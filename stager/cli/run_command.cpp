@@ -1,9 +1,11 @@
 // `offstage run`: stage today's tree (docs/staging-tree.md). Thin: the configuration becomes
 // RunSettings (stager/config), StagingRun does the steps, and this file prints a one-screen
 // summary and maps the result to the documented exit status.
+#include "platform/progress_meter.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
 #include "stager/config/stager_config.hpp"
+#include "stager/run/run_log.hpp"
 #include "stager/run/staging_run.hpp"
 
 #include <iostream>
@@ -20,17 +22,7 @@ struct RunArguments {
 };
 
 std::string human_bytes(std::uint64_t bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
-    int unit = 0;
-    while (value >= 1024 && unit < 4) {
-        value /= 1024;
-        ++unit;
-    }
-    std::ostringstream text;
-    text.precision(unit == 0 ? 0 : 1);
-    text << std::fixed << value << ' ' << units[unit];
-    return text.str();
+    return platform::ProgressMeter::format_bytes(static_cast<double>(bytes));
 }
 
 void print_summary(const report::RunResult& result, std::ostream& out) {
@@ -76,9 +68,12 @@ void run(const GlobalOptions& global, const RunArguments& arguments) {
     }
     // The step log goes to stderr when someone watches (a terminal) or asks (-v); under the
     // forced shell and cron only the summary shows.
-    std::ostringstream quiet_log;
-    bool show_log = arguments.verbose || (!global.quiet && ::isatty(STDERR_FILENO));
-    run::StagingRun staging_run(std::move(settings), show_log ? std::cerr : quiet_log);
+    bool on_terminal = !global.quiet && ::isatty(STDERR_FILENO);
+    settings.progress = on_terminal;
+    run::RunLogSettings log_settings{settings.log_file, settings.syslog,
+                                     arguments.verbose || on_terminal ? &std::cerr : nullptr};
+    run::RunLog log(log_settings);
+    run::StagingRun staging_run(std::move(settings), log);
     run::RunOutcome outcome = staging_run.execute();
     if (outcome.busy) {
         throw CommandFailure(busy, "run: " + outcome.result.failure);

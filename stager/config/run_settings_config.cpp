@@ -60,6 +60,8 @@ run::RunSettings StagerConfig::run_settings(const std::filesystem::path& config_
     settings.run_lock = where.run_lock;
     settings.lock_wait = std::chrono::seconds(run.integer("lock_wait").value_or(600));
     const std::filesystem::path& state_dir = where.state_dir;
+    settings.log_file = run.path("log_file").value_or(settings.log_file);
+    settings.syslog = run.boolean("syslog").value_or(true);
     settings.digest_key = state_dir / "digest.key";
 
     platform::ConfigTable catalog = file_.section("catalog");

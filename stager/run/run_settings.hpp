@@ -49,6 +49,9 @@ struct RunSettings {
     std::string host;               // in the signature and the mail; default: gethostname()
     std::optional<std::string> day; // default: today's local date
     bool progress = false;          // progress on a terminal
+    // [run] log_file (empty: none) and syslog: where every step and problem is logged.
+    std::filesystem::path log_file{"/var/log/offstage/run.log"};
+    bool syslog = true;
 };
 
 } // namespace offstage::run

@@ -300,8 +300,10 @@ void StagingRun::execute_locked(report::RunResult& result) {
     };
     staging::ArtifactWriter writer(work, settings_.artifacts, digest_key, previous);
 
-    sources::FilesSource files(selection, settings_.scan.root);
+    platform::ProgressMeter progress("files", settings_.progress);
+    sources::FilesSource files(selection, settings_.scan.root, &progress);
     produce(files, writer, result, log_);
+    progress.finish();
     for (const manifests::WalkProblem& problem : selection.problems()) {
         result.sources.back().degrade(report::ReasonCode::input_unreadable,
                                       problem.path + ": " + problem.what + ": " +

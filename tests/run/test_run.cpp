@@ -88,11 +88,13 @@ protected:
                        (dir / "state/signing.key").string() + "\"\nkeep = " + std::to_string(keep) +
                        "\n[run]\nlock = \"" + (dir / "run.lock").string() +
                        "\"\nlock_wait = 1\nstate_dir = \"" + (dir / "state").string() +
-                       "\"\n[catalog]\npath = \"" + (dir / "state/catalog.sqlite").string() +
-                       "\"\n[scan]\nroot = \"" + root.root().string() + "\"\nadmindir = \"" +
-                       root.admindir().string() + "\"\npolicy_dir = \"" +
-                       root.policy_dir().string() + "\"\n[encryption]\nrecipients = [\"" +
-                       recipient + "\"]\n[mail]\nrecipients = []\n[[spool]]\nname = \"mail\"\n" +
+                       "\"\nlog_file = \"" + (dir / "run.log").string() +
+                       "\"\nsyslog = false\n[catalog]\npath = \"" +
+                       (dir / "state/catalog.sqlite").string() + "\"\n[scan]\nroot = \"" +
+                       root.root().string() + "\"\nadmindir = \"" + root.admindir().string() +
+                       "\"\npolicy_dir = \"" + root.policy_dir().string() +
+                       "\"\n[encryption]\nrecipients = [\"" + recipient +
+                       "\"]\n[mail]\nrecipients = []\n[[spool]]\nname = \"mail\"\n" +
                        "directory = \"" + spool.string() + "\"\nlock_file = \"" +
                        (dir / "spool.lock").string() +
                        "\"\nlock_timeout = " + std::to_string(lock_timeout) + "\n" + extra);
@@ -167,6 +169,10 @@ TEST_F(OffstageRun, PublishesASignedTreeThatTheStockToolsCheck) {
     EXPECT_NE(report.find("\"status\": \"complete\""), std::string::npos) << report;
     // Nothing is left in the work root.
     EXPECT_TRUE(fs::is_empty(dir / "srv/offstage.work"));
+    // The run's log file has every step, time-stamped.
+    std::string log = read_file(dir / "run.log");
+    EXPECT_NE(log.find("Z source files: ok\n"), std::string::npos) << log;
+    EXPECT_NE(log.find("Z published 2026-11-22\n"), std::string::npos) << log;
 }
 
 TEST_F(OffstageRun, TheNextDayReusesWhatDidNotChangeAndSeesNoNewAnnoyingFile) {
