@@ -119,15 +119,14 @@ int RunOutcome::exit_status() const {
 // changes with every run.
 class CatalogSource : public sources::Source {
 public:
-    CatalogSource(const catalog::Catalog& catalog, std::filesystem::path scratch_dir)
-        : catalog_(catalog)
-        , scratch_dir_(std::move(scratch_dir)) {}
+    explicit CatalogSource(const catalog::Catalog& catalog)
+        : catalog_(catalog) {}
     std::string name() const override { return "catalog"; }
     std::string kind() const override { return "catalog"; }
     void produce(staging::ArtifactWriter& writer, report::SourceResult& result) override {
-        // In the 0700 work root, removed whatever happens.
-        std::filesystem::path copy = scratch_dir_ / (".catalog-" + std::to_string(::getpid()));
-        std::filesystem::remove(copy);
+        // A scratch copy inside the 0700 work dir: removed here, and with the work dir if the
+        // run dies (the next run removes leftover work dirs whole).
+        std::filesystem::path copy = writer.work().path() / ".catalog-copy.sqlite";
         struct Remove {
             std::filesystem::path path;
             ~Remove() {
@@ -149,7 +148,6 @@ public:
 
 private:
     const catalog::Catalog& catalog_;
-    std::filesystem::path scratch_dir_;
 };
 
 StagingRun::StagingRun(RunSettings settings, std::ostream& log)
@@ -319,7 +317,7 @@ void StagingRun::execute_locked(report::RunResult& result) {
     sources::SystemSource system(system_settings, selection);
     produce(system, writer, result, log_);
 
-    CatalogSource catalog_source(catalog, settings_.work_root);
+    CatalogSource catalog_source(catalog);
     produce(catalog_source, writer, result, log_);
 
     for (const sources::SpoolSettings& spool_settings : settings_.spools) {
