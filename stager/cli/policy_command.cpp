@@ -5,6 +5,7 @@
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
 #include "stager/config/stager_config.hpp"
+#include "stager/run/deployment_check.hpp"
 #include "stager/selection/path_encoding.hpp"
 #include "stager/selection/path_explainer.hpp"
 #include "stager/selection/scan_settings.hpp"
@@ -25,11 +26,33 @@ void add_location_options(CLI::App& command, selection::ScanSettings::Overrides&
                        "directory of *.policy files ([scan] policy_dir)");
 }
 
+// What `offstage run` would meet (stager/run/deployment_check.hpp). A config that names no
+// recipient configures no run: said, not failed (the policies may be all one checks).
+std::size_t check_run(const config::StagerConfig& config, const GlobalOptions& global) {
+    if (config.recipients().empty()) {
+        std::cerr << "offstage: policy check: run: not checked: [encryption] names no recipient, "
+                     "so offstage run would refuse to start\n";
+        return 0;
+    }
+    run::DeploymentFindings findings =
+        run::check_deployment(config.run_settings(global.config_path));
+    if (!global.quiet) {
+        for (const std::string& good : findings.good) {
+            std::cout << "ok: run: " << selection::message_escaped(good) << '\n';
+        }
+    }
+    for (const std::string& problem : findings.problems) {
+        std::cerr << "offstage: policy check: run: " << selection::message_escaped(problem) << '\n';
+    }
+    return findings.problems.size();
+}
+
 void check(const GlobalOptions& global, const selection::ScanSettings::Overrides& overrides) {
     // Configuration first, all of it (the same checks as every other command's): a bad [scan]
     // section makes the policy directory itself uncertain.
-    selection::ScanSettings settings = selection::ScanSettings::resolve(
-        config::StagerConfig::load(global.config_path).file(), overrides);
+    config::StagerConfig config = config::StagerConfig::load(global.config_path);
+    std::size_t run_problems = check_run(config, global);
+    selection::ScanSettings settings = selection::ScanSettings::resolve(config.file(), overrides);
     std::vector<policies::PolicyError> errors;
     try {
         errors = policies::PolicySet::check_directory(settings.policy_dir);
@@ -50,6 +73,10 @@ void check(const GlobalOptions& global, const selection::ScanSettings::Overrides
     if (!global.quiet) {
         std::cout << "ok: " << policy_set.rules().size() << " rules in "
                   << settings.policy_dir.string() << "\n";
+    }
+    if (run_problems != 0) {
+        throw CommandFailure(config_error,
+                             std::to_string(run_problems) + " problem(s) a run would meet (above)");
     }
 }
 

@@ -22,6 +22,7 @@
 #include <iterator>
 #include <memory>
 #include <sys/stat.h>
+#include <system_error>
 #include <unistd.h>
 
 namespace offstage::run {
@@ -255,6 +256,13 @@ void StagingRun::execute_locked(report::RunResult& result) {
     }
     catalog_ = catalog::Catalog::open(settings_.catalog);
     catalog::Catalog& catalog = *catalog_;
+    // The state directories (/var/lib/offstage): root's alone.
+    for (const std::filesystem::path& file : {settings_.signing_key, settings_.digest_key}) {
+        if (::mkdir(file.parent_path().c_str(), 0700) != 0 && errno != EEXIST) {
+            throw std::system_error(errno, std::generic_category(),
+                                    "create " + file.parent_path().string());
+        }
+    }
     staging::SigningKey key = signing_key(settings_.signing_key, result);
     staging::DigestKey digest_key = staging::load_or_create_digest_key(settings_.digest_key);
 

@@ -349,3 +349,23 @@ TEST_F(OffstageRun, HooksGetTheirArgumentsAndAFailingPreHookPublishesNothing) {
     EXPECT_NE(post.out.find("note: the post hook failed"), std::string::npos) << post.out;
     expect_verifies("2026-11-24");
 }
+
+TEST_F(OffstageRun, PolicyCheckSaysWhatARunWouldMeet) {
+    fs::permissions(staging, fs::perms(0750));
+    auto good = offstage({"policy", "check"});
+    EXPECT_EQ(good.exit_status, 0) << good.out << good.err;
+    EXPECT_NE(good.out.find("ok: run: staging root " + staging.string()), std::string::npos)
+        << good.out;
+    EXPECT_NE(good.out.find("ok: run: [[spool]] mail"), std::string::npos) << good.out;
+    fs::permissions(staging, fs::perms(0755));
+    write_config("[hooks]\npre = [\"/nonexistent/hook\"]\n");
+    auto bad = offstage({"policy", "check"});
+    EXPECT_EQ(bad.exit_status, 3) << bad.out << bad.err;
+    EXPECT_NE(bad.err.find("staging root " + staging.string() + " has mode 0755"),
+              std::string::npos)
+        << bad.err;
+    EXPECT_NE(bad.err.find("[hooks] pre /nonexistent/hook: No such file or directory"),
+              std::string::npos)
+        << bad.err;
+    EXPECT_FALSE(fs::exists(dir / "srv/offstage.work")) << "policy check created the work root";
+}
