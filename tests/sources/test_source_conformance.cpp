@@ -93,6 +93,11 @@ struct SourceCase {
     report::ReasonCode trouble;
 };
 
+// Test names show the case's label, not its bytes.
+void PrintTo(const SourceCase& source_case, std::ostream* out) {
+    *out << source_case.label;
+}
+
 std::unique_ptr<sources::Source> files_source(Inputs&) {
     return std::make_unique<sources::FilesSource>(TinyScan::shared().selection,
                                                   TinyDebianRoot::shared().root());
