@@ -1,9 +1,9 @@
 #include "stager/mail/mail_sender.hpp"
 
 #include "platform/child_process.hpp"
+#include "platform/printable_name.hpp"
 #include "platform/system_error.hpp"
 #include "platform/unique_fd.hpp"
-#include "stager/mail/printable_name.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 namespace offstage::mail {
+
+using platform::printable_name;
 
 namespace {
 

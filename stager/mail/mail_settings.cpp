@@ -1,11 +1,13 @@
 #include "stager/mail/mail_settings.hpp"
 
-#include "stager/mail/printable_name.hpp"
+#include "platform/printable_name.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 namespace offstage::mail {
+
+using platform::printable_name;
 
 namespace {
 

@@ -1,7 +1,7 @@
 #include "stager/mail/report_mail.hpp"
 
+#include "platform/printable_name.hpp"
 #include "stager/mail/mime.hpp"
-#include "stager/mail/printable_name.hpp"
 
 #include <algorithm>
 #include <array>
@@ -12,6 +12,8 @@
 #include <stdexcept>
 
 namespace offstage::mail {
+
+using platform::printable_name;
 
 namespace {
 

@@ -1,11 +1,13 @@
+#include "platform/printable_name.hpp"
 #include "stager/mail/mail_settings.hpp"
 #include "stager/mail/mime.hpp"
-#include "stager/mail/printable_name.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
 namespace offstage::mail {
+
+using platform::printable_name;
 namespace {
 
 // A plain decoder, to read our quoted-printable back (the real-parser check is in
