@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
             }
         }
         std::cerr << "offstage-e2e-site: sshd stopped, " << directory.path().string()
-                  << " removed\n";
+                  << " and the tiny dpkg root removed\n";
         if (forwarded_signal != 0) {
             return 128 + forwarded_signal;
         }
