@@ -1,13 +1,18 @@
-// offstage-e2e-site: runs a command next to a live forced-shell deployment (ShellDeployment:
-// sshd on 127.0.0.1, the sample staging tree, offstage-shell behind a forced key), then stops
-// sshd and removes everything. tools/demo.sh runs its steps under it, so the demo and the
-// end-to-end tests stand on the same harness.
+// offstage-e2e-site: runs a command next to a live deployment (ShellDeployment: sshd on
+// 127.0.0.1, offstage-shell behind a forced key, `backup` running the real `offstage run` on a
+// tiny dpkg root this program builds with dpkg first), then stops sshd and removes everything.
+// tools/demo.sh runs its steps under it, so the demo and the end-to-end tests stand on the same
+// harness.
 //
-//   offstage-e2e-site [--shell PATH] [--keep] -- COMMAND [ARGS...]
+//   offstage-e2e-site [--shell PATH] [--offstage PATH] [--keep] -- COMMAND [ARGS...]
+//   offstage-e2e-site --show-mail FILE
 //
 // COMMAND finds the deployment in its environment (OFFSTAGE_E2E_*), and its exit status is
-// this program's.
+// this program's. --show-mail prints a message the deployment's sendmail kept: its headers,
+// then its body decoded from quoted-printable.
+#include "tests/e2e/sent_mail.hpp"
 #include "tests/e2e/shell_deployment.hpp"
+#include "tests/selection/tiny_debian_root.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -45,7 +50,9 @@ void forward_signal(int signal_number) {
 
 int usage(const char* message) {
     std::cerr << "offstage-e2e-site: " << message << "\n"
-              << "usage: offstage-e2e-site [--shell PATH] [--keep] -- COMMAND [ARGS...]\n";
+              << "usage: offstage-e2e-site [--shell PATH] [--offstage PATH] [--keep] -- COMMAND "
+                 "[ARGS...]\n"
+                 "       offstage-e2e-site --show-mail FILE\n";
     return usage_status;
 }
 
@@ -74,11 +81,8 @@ int run_in_foreground(const std::vector<std::string>& argv,
     }
     args.push_back(nullptr);
 
-    struct sigaction action {};
-    action.sa_handler = forward_signal;
-    sigemptyset(&action.sa_mask);
-    for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
-        ::sigaction(signal_number, &action, nullptr);
+    if (forwarded_signal != 0) { // interrupted while the deployment was set up
+        return 128 + forwarded_signal;
     }
     pid_t pid = 0;
     const int rc = ::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), envp.data());
@@ -102,14 +106,31 @@ int run_in_foreground(const std::vector<std::string>& argv,
 
 } // namespace
 
+int show_mail(const fs::path& file) {
+    try {
+        const offstage::e2e::SentMail mail = offstage::e2e::SentMail::read(file);
+        std::cout << mail.headers() << "\n" << mail.body();
+        return 0;
+    } catch (const std::exception& error) {
+        std::cerr << "offstage-e2e-site: " << error.what() << "\n";
+        return 1;
+    }
+}
+
 int main(int argc, char** argv) {
+    if (argc == 3 && std::string(argv[1]) == "--show-mail") {
+        return show_mail(argv[2]);
+    }
     fs::path shell_program;
+    fs::path offstage_program;
     bool keep = false;
     std::vector<std::string> command;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--shell" && i + 1 < argc) {
             shell_program = argv[++i];
+        } else if (arg == "--offstage" && i + 1 < argc) {
+            offstage_program = argv[++i];
         } else if (arg == "--keep") {
             keep = true;
         } else if (arg == "--") {
@@ -122,23 +143,44 @@ int main(int argc, char** argv) {
     if (command.empty()) {
         return usage("no command given after --");
     }
+    // From here on Ctrl-C (or a TERM or HUP) is noted and passed to the command, never fatal
+    // here: whatever happens, sshd is stopped and the directory removed before we exit.
+    struct sigaction action {};
+    action.sa_handler = forward_signal;
+    sigemptyset(&action.sa_mask);
+    for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
+        ::sigaction(signal_number, &action, nullptr);
+    }
 
     try {
         if (shell_program.empty()) {
             shell_program = offstage::test::built_program("offstage-shell");
         }
+        if (offstage_program.empty()) {
+            offstage_program = offstage::test::built_program("offstage");
+        }
         offstage::test::TempDir directory("offstage-e2e-site");
         int status = 0;
         {
+            std::cerr << "offstage-e2e-site: building a tiny dpkg root to scan (dpkg-deb, dpkg)\n";
+            const offstage::test::TinyDebianRoot tiny_root;
             ShellDeployment::Options options;
             options.shell_program = fs::absolute(shell_program);
+            options.offstage_program = fs::absolute(offstage_program);
+            options.scan = {tiny_root.root(), tiny_root.admindir(), tiny_root.policy_dir()};
             ShellDeployment site(directory.path(), options);
             const auto& sshd = site.sshd();
             status = run_in_foreground(command,
                                        {{"OFFSTAGE_E2E_DIR", site.directory().string()},
                                         {"OFFSTAGE_E2E_STAGING", site.staging_root().string()},
-                                        {"OFFSTAGE_E2E_OUTSIDE", site.outside().string()},
+                                        {"OFFSTAGE_E2E_WORK_ROOT", site.work_root().string()},
                                         {"OFFSTAGE_E2E_CONFIG", site.config_file().string()},
+                                        {"OFFSTAGE_E2E_RUN_CONFIG", site.run_config().string()},
+                                        {"OFFSTAGE_E2E_OFFSTAGE", site.offstage_program().string()},
+                                        {"OFFSTAGE_E2E_SCAN_ROOT", tiny_root.root().string()},
+                                        {"OFFSTAGE_E2E_IDENTITY", site.identity().string()},
+                                        {"OFFSTAGE_E2E_SIGNING_KEY", site.signing_key().string()},
+                                        {"OFFSTAGE_E2E_MAIL", site.last_mail().string()},
                                         {"OFFSTAGE_E2E_SHELL_LOG", site.shell_log().string()},
                                         {"OFFSTAGE_E2E_AUTHORIZED_KEYS",
                                          (site.directory() / "sshd" / "authorized_keys").string()},
@@ -155,7 +197,7 @@ int main(int argc, char** argv) {
             }
         }
         std::cerr << "offstage-e2e-site: sshd stopped, " << directory.path().string()
-                  << " removed\n";
+                  << " and the tiny dpkg root removed\n";
         if (forwarded_signal != 0) {
             return 128 + forwarded_signal;
         }

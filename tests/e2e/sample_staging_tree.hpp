@@ -1,7 +1,9 @@
-// A staging root shaped like the one `offstage run` publishes (DESIGN.md, "The staging tree"),
-// filled to exercise a transfer: a name with spaces, a name with non-UTF-8 bytes, nested
-// directories, an empty file, a multi-megabyte artifact and a SHA256SUMS that checks them;
-// beside it a hidden work dir and a symlink pointing out of the root. Deterministic content.
+// A hand-made staging root for the tests of the forced shell's path rules only: what `offstage
+// run` never publishes but a shell must handle anyway (a name with spaces, a name with non-UTF-8
+// bytes, nested directories, an empty file, a multi-megabyte file and a SHA256SUMS that checks
+// them; beside it a .incoming dir inside the served root and a symlink pointing out of it).
+// Deterministic content. Real trees come from the real `offstage run` (ShellDeployment's
+// `backup`); this tree only gives the shell odd paths to refuse or pass.
 #pragma once
 
 #include <filesystem>

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace offstage::e2e {
 
@@ -27,7 +28,7 @@ std::string toml_string(const std::string& text) {
     return quoted + "\"";
 }
 
-// A POSIX shell single-quoted word (for the stand-in backup script only).
+// A POSIX shell single-quoted word (for the sendmail capture script).
 std::string shell_quoted(const std::string& text) {
     std::string quoted = "'";
     for (char c : text) {
@@ -36,64 +37,161 @@ std::string shell_quoted(const std::string& text) {
     return quoted + "'";
 }
 
+std::string describe(const std::vector<std::string>& argv, const test::CommandResult& result) {
+    std::string command;
+    for (const std::string& word : argv) {
+        command += (command.empty() ? "" : " ") + word;
+    }
+    return command + ": exit status " + std::to_string(result.exit_status) + ": " + result.out +
+           result.err;
+}
+
 } // namespace
 
 ShellDeployment::ShellDeployment(const fs::path& directory, Options options)
-    : directory_(directory) {
-    if (!fs::exists(options.shell_program)) {
-        throw std::runtime_error("ShellDeployment: no offstage-shell at " +
-                                 options.shell_program.string() + " (is it built?)");
+    : directory_(directory)
+    , options_(std::move(options)) {
+    for (const fs::path& program : {options_.shell_program, options_.offstage_program}) {
+        if (!fs::exists(program)) {
+            throw std::runtime_error("ShellDeployment: no program at " + program.string() +
+                                     " (is it built?)");
+        }
     }
-    SampleStagingTree::write(staging_root(), outside());
+    options_.shell_program = fs::absolute(options_.shell_program);
+    options_.offstage_program = fs::absolute(options_.offstage_program);
+    fs::create_directories(staging_root());
+    if (options_.sample_tree) {
+        SampleStagingTree::write(staging_root(), outside());
+    }
     fs::create_directories(shell_log().parent_path());
-    fs::create_directories(directory_ / "run");
+    fs::create_directories(run_lock().parent_path());
     fs::create_directories(directory_ / "sshd");
-    write_config({backup_script().string()});
-    write_script(options);
+    fs::create_directories(last_mail().parent_path());
+
+    // The admins' key pair, made as the docs say: `offstage key generate` prints the recipient.
+    fs::create_directories(identity().parent_path());
+    fs::permissions(identity().parent_path(), fs::perms(0700));
+    const std::vector<std::string> generate{options_.offstage_program.string(), "key", "generate",
+                                            "-o", identity().string()};
+    const test::CommandResult made = test::run_command(generate);
+    if (made.exit_status != 0) {
+        throw std::runtime_error("ShellDeployment: " + describe(generate, made));
+    }
+    recipient_ = made.out.substr(0, made.out.find('\n'));
+
+    // A spool like the seed's spamd queue: a few messages, guarded by a lock file.
+    test::write_file(spool_directory() / "new" / "1732250000.M1.host",
+                     "From: a@example.org\n\nhello\n");
+    test::write_file(spool_directory() / "new" / "1732250001.M2.host",
+                     "From: b@example.org\n\nbye\n");
+    test::write_file(spool_lock(), "");
+
+    write_sendmail_capture();
+    write_config(run_argv());
 
     SshdServer::Options sshd_options;
     sshd_options.directory = directory_ / "sshd";
     sshd_options.forced_command =
-        fs::absolute(options.shell_program).string() + " --config " + config_file().string();
-    sshd_options.login_user = options.login_user;
+        options_.shell_program.string() + " --config " + config_file().string();
+    sshd_options.login_user = options_.login_user;
     sshd_ = std::make_unique<SshdServer>(sshd_options);
 }
 
 ShellDeployment::~ShellDeployment() = default;
 
-void ShellDeployment::write_config(const std::vector<std::string>& backup_command) const {
+std::vector<std::string> ShellDeployment::run_argv(const std::optional<std::string>& day) const {
+    std::vector<std::string> argv{options_.offstage_program.string(), "--config",
+                                  run_config().string(), "run"};
+    if (day) {
+        argv.insert(argv.end(), {"--day", *day});
+    }
+    return argv;
+}
+
+void ShellDeployment::write_config(const std::vector<std::string>& backup_command,
+                                   int spool_lock_timeout_seconds) const {
     std::string command_array;
     for (const std::string& word : backup_command) {
         command_array += (command_array.empty() ? "" : ", ") + toml_string(word);
     }
-    std::ostringstream config;
-    config << "# offstage-shell configuration of an end-to-end test deployment\n"
-           << "[staging]\n"
-           << "root = " << toml_string(staging_root().string()) << "\n"
-           << "\n[shell]\n"
-           << "rsync = " << toml_string(rsync_program) << "\n"
-           << "backup_command = [" << command_array << "]\n"
-           << "log_file = " << toml_string(shell_log().string()) << "\n"
-           << "syslog = false\n"
-           << "backup_lock = " << toml_string((directory_ / "run" / "backup.lock").string()) << "\n"
-           << "backup_wait = false\n";
-    test::write_file(config_file(), config.str());
+    const auto path = [](const fs::path& value) { return toml_string(value.string()); };
+    std::ostringstream shell;
+    shell << "# offstage-shell's configuration of an end-to-end test deployment\n"
+          << "[staging]\n"
+          << "root = " << path(staging_root()) << "\n"
+          << "\n[shell]\n"
+          << "rsync = " << toml_string(rsync_program) << "\n"
+          << "backup_command = [" << command_array << "]\n"
+          << "log_file = " << path(shell_log()) << "\n"
+          << "syslog = false\n"
+          << "backup_lock = " << path(backup_lock()) << "\n"
+          << "backup_wait = false\n";
+    test::write_file(config_file(), shell.str());
+
+    std::ostringstream run;
+    run << "# offstage run's configuration of an end-to-end test deployment\n"
+        << "[staging]\n"
+        << "root = " << path(staging_root()) << "\n"
+        << "signing_key = " << path(signing_key())
+        << "\n"
+        // Room for every day a test stages next to the sample tree's day.
+        << "keep = 7\n";
+    if (!options_.pull_group.empty()) {
+        run << "group = " << toml_string(options_.pull_group) << "\n";
+    }
+    run << "\n[run]\n"
+        << "lock = " << path(run_lock()) << "\n"
+        << "lock_wait = 1\n"
+        << "state_dir = " << path(state_dir()) << "\n"
+        << "\n[catalog]\n"
+        << "path = " << path(state_dir() / "catalog.sqlite") << "\n"
+        << "\n[scan]\n"
+        << "root = " << path(options_.scan.root) << "\n"
+        << "admindir = " << path(options_.scan.admindir) << "\n"
+        << "policy_dir = " << path(options_.scan.policy_dir) << "\n"
+        << "\n[encryption]\n"
+        << "recipients = [" << toml_string(recipient_) << "]\n"
+        << "\n[mail]\n"
+        << "recipients = [\"root\"]\n"
+        << "sendmail = " << path(sendmail_capture()) << "\n"
+        << "\n[[spool]]\n"
+        << "name = " << toml_string(spool_name) << "\n"
+        << "directory = " << path(spool_directory()) << "\n"
+        << "lock_file = " << path(spool_lock()) << "\n"
+        << "lock_timeout = " << spool_lock_timeout_seconds << "\n";
+    test::write_file(run_config(), run.str());
 }
 
-void ShellDeployment::write_script(const Options& options) const {
+void ShellDeployment::write_sendmail_capture() const {
+    // A test double of the MTA's sendmail interface only (the run's real sendmail path is
+    // tested against exim in tests/mail): it keeps what `sendmail -t -oi` would have sent.
+    const std::string kept = shell_quoted(last_mail().string());
+    const std::string partial = shell_quoted(last_mail().string() + ".part");
     std::ostringstream script;
     script << "#!/bin/sh\n"
-           << "# Stands in for `offstage run` behind the forced shell's `backup`.\n"
-           << "echo \"backup: staged " << SampleStagingTree::day
-           << " (stand-in for offstage run)\"\n"
-           << "echo \"backup: a note on stderr, from uid $(id -u), arguments: $*\" >&2\n"
-           << "if [ -e " << shell_quoted(backup_hold().string()) << " ]; then\n"
-           << "    : > " << shell_quoted(backup_started().string()) << "\n"
-           << "    while [ ! -e " << shell_quoted(backup_release().string())
-           << " ]; do sleep 0.05; done\n"
-           << "fi\n"
-           << "exit " << options.backup_exit_status << "\n";
-    test::write_file(backup_script(), script.str(), fs::perms(0755));
+           << "# Keeps the message offstage run hands to sendmail -t -oi (on stdin) in a file.\n"
+           << "umask 077\n"
+           << "/bin/cat > " << partial << " && /bin/mv -f " << partial << " " << kept << "\n";
+    test::write_file(sendmail_capture(), script.str(), fs::perms(0755));
+}
+
+test::CommandResult ShellDeployment::offstage(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{options_.offstage_program.string(), "--config",
+                                  run_config().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    test::CommandOptions options;
+    options.timeout = client_timeout;
+    return test::run_command(argv, options);
+}
+
+fs::path ShellDeployment::write_signing_public_key(const fs::path& path) const {
+    const std::vector<std::string> argv{options_.offstage_program.string(), "key", "signing",
+                                        "--key", signing_key().string()};
+    const test::CommandResult key = test::run_command(argv);
+    if (key.exit_status != 0) {
+        throw std::runtime_error("ShellDeployment: " + describe(argv, key));
+    }
+    return test::write_file(path, key.out);
 }
 
 test::CommandResult ShellDeployment::ssh(const std::string& remote_command) const {

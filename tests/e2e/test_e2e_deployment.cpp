@@ -1,17 +1,20 @@
 // docs/deployment.md checked on a real account: a dedicated pull user created with the
-// commands the document gives, logging in through sshd with the forced key, reading the
-// staging tree and nothing else. Needs root (useradd, sshd switching users).
-#include "tests/e2e/sample_staging_tree.hpp"
+// commands the document gives, logging in through sshd with the forced key, reading the trees
+// the real `offstage run` published and nothing else, and running `backup` as root through the
+// documented sudoers rule. Needs root (useradd, sshd switching users, sudo).
 #include "tests/e2e/shell_deployment.hpp"
 #include "tests/e2e/tree_snapshot.hpp"
+#include "tests/selection/tiny_debian_root.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <memory>
 #include <string>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -21,7 +24,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::CommandResult;
-using Tree = SampleStagingTree;
+
+// A day the tests stage as root (as cron runs `offstage run`) before the pull user pulls it.
+constexpr const char* staged_day = "2026-11-22";
 
 std::string describe(const CommandResult& result) {
     return "exit status " + std::to_string(result.exit_status) + "\n--- stdout:\n" + result.out +
@@ -48,6 +53,16 @@ void setup_command(const std::vector<std::string>& argv) {
     if (result.exit_status != 0) {
         throw std::runtime_error(::testing::PrintToString(argv) + ": " + describe(result));
     }
+}
+
+// Today, local time: the day `offstage run` stages without --day.
+std::string today() {
+    const std::time_t now = std::time(nullptr);
+    std::tm local{};
+    ::localtime_r(&now, &local);
+    char day[16];
+    std::strftime(day, sizeof day, "%Y-%m-%d", &local);
+    return day;
 }
 
 // `runuser -u USER -- ARGV...`: what the pull user itself may do on this host.
@@ -82,9 +97,14 @@ protected:
         fs::copy_file(test::built_program("offstage-shell"), shell);
         fs::permissions(shell, fs::perms(0755));
 
+        const test::TinyDebianRoot& root = test::TinyDebianRoot::shared();
         ShellDeployment::Options options;
         options.shell_program = shell;
+        options.offstage_program = test::built_program("offstage");
+        options.scan = {root.root(), root.admindir(), root.policy_dir()};
         options.login_user = user_;
+        // docs/deployment.md: published trees belong to the pull user's group ([staging] group).
+        options.pull_group = user_;
         site_ = std::make_unique<ShellDeployment>(dir, options);
 
         // docs/deployment.md, "Filesystem permissions".
@@ -95,8 +115,41 @@ protected:
             {"install", "-d", "-o", "root", "-g", user_, "-m", "0770", (dir / "run").string()});
         setup_command({"install", "-o", "root", "-g", user_, "-m", "0620", "/dev/null",
                        site_->shell_log().string()});
-        // What lies outside the staging root is the host's, not the pull user's.
-        fs::permissions(site_->outside(), fs::perms(0700));
+    }
+
+    // docs/deployment.md section 3, with this test's user and paths: `backup` runs
+    // `sudo -n OFFSTAGE --config CONFIG run`, and sudoers allows exactly that command with exactly
+    // those arguments. Returns false (the caller skips) where sudo is not installed.
+    bool allow_backup_through_sudo() {
+        if (!fs::exists("/usr/bin/sudo")) {
+            return false;
+        }
+        const std::string rule = user_ + " ALL=(root) NOPASSWD: " + run_command_line() + "\n";
+        const fs::path draft =
+            test::write_file(directory_->path() / "sudoers-draft", rule, fs::perms(0440));
+        // A broken file in /etc/sudoers.d breaks sudo for the whole host: validate it first.
+        const CommandResult valid = test::run_command({"visudo", "-c", "-f", draft.string()});
+        if (valid.exit_status != 0) {
+            throw std::runtime_error("visudo -c: " + describe(valid));
+        }
+        // sudo ignores names with a dot in /etc/sudoers.d.
+        sudoers_file_ = "/etc/sudoers.d/offstage-e2e-" + std::to_string(::getpid());
+        fs::copy_file(draft, sudoers_file_);
+        fs::permissions(sudoers_file_, fs::perms(0440));
+        std::vector<std::string> command{"/usr/bin/sudo", "-n"};
+        const std::vector<std::string> run = site_->run_argv();
+        command.insert(command.end(), run.begin(), run.end());
+        site_->write_config(command);
+        return true;
+    }
+
+    // "OFFSTAGE --config CONFIG run", as sudoers names the command.
+    std::string run_command_line() const {
+        std::string line;
+        for (const std::string& word : site_->run_argv()) {
+            line += (line.empty() ? "" : " ") + word;
+        }
+        return line;
     }
 
     // `offstage-shell --check` of this deployment, as docs/deployment.md section 5 runs it.
@@ -147,39 +200,47 @@ protected:
 };
 
 TEST_F(DeploymentWithAPullUser, ThePullUserPullsTheDayAndCanWriteNothing) {
+    // The host's cron stages the day (as root); the pull user reads it through the shell.
+    const CommandResult staged = site_->offstage({"run", "--day", staged_day});
+    ASSERT_EQ(staged.exit_status, 0) << describe(staged);
     test::TempDir client("offstage-e2e-client");
     const CommandResult pull = site_->rsync(
-        {"-a", site_->remote(std::string(Tree::day) + "/"), client.path().string() + "/day/"});
+        {"-a", site_->remote(std::string(staged_day) + "/"), client.path().string() + "/day/"});
     ASSERT_EQ(pull.exit_status, 0) << describe(pull);
     const std::vector<std::string> differences =
-        TreeSnapshot::of(site_->staging_root() / Tree::day)
+        TreeSnapshot::of(site_->staging_root() / staged_day)
             .differences_to(TreeSnapshot::of(client.path() / "day"));
     EXPECT_TRUE(differences.empty()) << ::testing::PrintToString(differences);
 
     const TreeSnapshot before = TreeSnapshot::of(site_->staging_root());
     const fs::path local = test::write_file(client / "evil.txt", "planted\n");
     const CommandResult upload =
-        site_->rsync({local.string(), site_->remote(std::string(Tree::day) + "/")});
+        site_->rsync({local.string(), site_->remote(std::string(staged_day) + "/")});
     EXPECT_NE(upload.exit_status, 0) << describe(upload);
     EXPECT_TRUE(before.differences_to(TreeSnapshot::of(site_->staging_root())).empty());
 
     // The OS confinement the shell relies on, as the user itself sees it.
-    const fs::path day = site_->staging_root() / Tree::day;
+    const fs::path day = site_->staging_root() / staged_day;
     EXPECT_EQ(as_user(user_, {"test", "-r", (day / "report.json").string()}).exit_status, 0);
+    EXPECT_EQ(as_user(user_, {"test", "-r", (day / "files.tar.zst.age").string()}).exit_status, 0);
     EXPECT_NE(as_user(user_, {"test", "-w", day.string()}).exit_status, 0);
     EXPECT_NE(as_user(user_, {"test", "-w", site_->staging_root().string()}).exit_status, 0);
     EXPECT_NE(as_user(user_, {"test", "-w", (day / "report.json").string()}).exit_status, 0);
     EXPECT_NE(as_user(user_, {"test", "-w", home_.string()}).exit_status, 0);
-    const CommandResult secret =
-        as_user(user_, {"cat", (site_->outside() / Tree::secret_name).string()});
+    // Nor the host's secrets beside it: the signing key the run made, the run's work root.
+    const CommandResult secret = as_user(user_, {"cat", site_->signing_key().string()});
     EXPECT_NE(secret.exit_status, 0);
     EXPECT_EQ(secret.out, "");
+    EXPECT_NE(as_user(user_, {"ls", site_->work_root().string()}).exit_status, 0);
 }
 
 TEST_F(DeploymentWithAPullUser, ThePullUserRunsBackupAndItsDecisionsAreLogged) {
+    if (!allow_backup_through_sudo()) {
+        GTEST_SKIP() << "sudo is not installed: backup cannot run as root for the pull user";
+    }
     const CommandResult backup = site_->ssh("backup");
     EXPECT_EQ(backup.exit_status, 0) << describe(backup);
-    EXPECT_NE(backup.out.find("backup: staged"), std::string::npos) << describe(backup);
+    EXPECT_NE(backup.out.find(today()), std::string::npos) << describe(backup);
     const CommandResult refused = site_->ssh("cat /etc/shadow");
     EXPECT_EQ(refused.exit_status, 77) << describe(refused);
     EXPECT_EQ(refused.out, "");
@@ -205,33 +266,42 @@ TEST_F(DeploymentWithAPullUser, TheShellsOwnCheckPassesAndCatchesAWritableRoot) 
 }
 
 TEST_F(DeploymentWithAPullUser, BackupRunsAsRootThroughTheDocumentedSudoersRule) {
-    if (!fs::exists("/usr/bin/sudo")) {
+    if (!allow_backup_through_sudo()) {
         GTEST_SKIP() << "sudo is not installed: the sudoers rule of docs/deployment.md "
                         "section 3 cannot be checked";
     }
-    // docs/deployment.md section 3, with this test's user and its stand-in for
-    // `/usr/sbin/offstage run`: the rule names one argument, so it allows only that one.
-    const std::string script = site_->backup_script().string();
-    const std::string rule = user_ + " ALL=(root) NOPASSWD: " + script + " run\n";
-    const fs::path draft =
-        test::write_file(directory_->path() / "sudoers-draft", rule, fs::perms(0440));
-    // A broken file in /etc/sudoers.d breaks sudo for the whole host: validate it first.
-    const CommandResult valid = test::run_command({"visudo", "-c", "-f", draft.string()});
-    ASSERT_EQ(valid.exit_status, 0) << describe(valid);
-    // sudo ignores names with a dot in /etc/sudoers.d.
-    sudoers_file_ = "/etc/sudoers.d/offstage-e2e-" + std::to_string(::getpid());
-    fs::copy_file(draft, sudoers_file_);
-    fs::permissions(sudoers_file_, fs::perms(0440));
-    site_->write_config({"/usr/bin/sudo", "-n", script, "run"});
-
+    // The real `offstage run`, as root through sudo, started by the pull user's `backup`.
     const CommandResult backup = site_->ssh("backup");
-    EXPECT_EQ(backup.exit_status, 0) << describe(backup);
-    EXPECT_NE(backup.out.find("backup: staged"), std::string::npos) << describe(backup);
-    EXPECT_NE(backup.err.find("from uid 0, arguments: run"), std::string::npos) << describe(backup);
+    ASSERT_EQ(backup.exit_status, 0) << describe(backup);
+    EXPECT_NE(backup.out.find(today()), std::string::npos) << describe(backup);
+    // It published today's tree for the pull user's group, which the pull user then pulls.
+    const fs::path day = site_->staging_root() / today();
+    struct stat info {};
+    ASSERT_EQ(::stat((day / "SHA256SUMS.minisig").c_str(), &info), 0);
+    EXPECT_EQ(info.st_uid, 0U);
+    EXPECT_EQ(as_user(user_, {"test", "-r", (day / "SHA256SUMS.minisig").string()}).exit_status, 0);
+    test::TempDir client("offstage-e2e-client");
+    const CommandResult pull =
+        site_->rsync({"-a", site_->remote(today() + "/"), client.path().string() + "/day/"});
+    ASSERT_EQ(pull.exit_status, 0) << describe(pull);
+    test::CommandOptions in_copy;
+    in_copy.working_directory = client.path() / "day";
+    const CommandResult sums =
+        test::run_command({"sha256sum", "--check", "--strict", "SHA256SUMS"}, in_copy);
+    EXPECT_EQ(sums.exit_status, 0) << describe(sums);
 
     // Nothing else through that rule: not other arguments, not another command.
-    EXPECT_NE(as_user(user_, {"sudo", "-n", script, "run", "--now"}).exit_status, 0);
-    EXPECT_NE(as_user(user_, {"sudo", "-n", script}).exit_status, 0);
+    std::vector<std::string> other_day{"sudo", "-n"};
+    for (const std::string& word : site_->run_argv("2026-01-01")) {
+        other_day.push_back(word);
+    }
+    EXPECT_NE(as_user(user_, other_day).exit_status, 0);
+    EXPECT_NE(as_user(user_, {"sudo", "-n", site_->offstage_program().string(), "run"}).exit_status,
+              0);
+    EXPECT_NE(as_user(user_, {"sudo", "-n", site_->offstage_program().string(), "--config",
+                              site_->run_config().string(), "key", "signing"})
+                  .exit_status,
+              0);
     EXPECT_NE(as_user(user_, {"sudo", "-n", "/usr/bin/id"}).exit_status, 0);
 }
 
@@ -269,9 +339,12 @@ TEST_F(DeploymentWithAPullUser, TheSshdMatchBlockForcesTheShellOnAKeyWithoutComm
     const CommandResult refused = ssh("id");
     EXPECT_EQ(refused.exit_status, 77) << describe(refused) << sshd.log();
     EXPECT_EQ(refused.out, "") << describe(refused);
+    if (!allow_backup_through_sudo()) {
+        GTEST_SKIP() << "sudo is not installed: backup cannot run as root for the pull user";
+    }
     const CommandResult backup = ssh("backup");
     EXPECT_EQ(backup.exit_status, 0) << describe(backup) << sshd.log();
-    EXPECT_NE(backup.out.find("backup: staged"), std::string::npos) << describe(backup);
+    EXPECT_NE(backup.out.find(today()), std::string::npos) << describe(backup);
 }
 
 } // namespace

@@ -1,8 +1,12 @@
 // offstage-shell end to end: Debian's sshd with a key forced to the built offstage-shell, and
 // the real ssh and rsync clients doing what a provider (or an attacker holding the key) does.
+// The shell's path rules are tried on a hand-made tree (SampleStagingTree: odd names, a symlink
+// out of the root, a .incoming dir inside it); `backup` itself, the real `offstage run`, is
+// tried in test_e2e_backup.cpp.
 #include "tests/e2e/sample_staging_tree.hpp"
 #include "tests/e2e/shell_deployment.hpp"
 #include "tests/e2e/tree_snapshot.hpp"
+#include "tests/selection/tiny_debian_root.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -12,7 +16,6 @@
 #include <gtest/gtest.h>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace offstage::e2e {
@@ -25,8 +28,6 @@ using Tree = SampleStagingTree;
 
 constexpr int refused_status = 77;
 constexpr int config_error_status = 78;
-constexpr int busy_status = 75;
-constexpr int backup_script_status = 3;
 
 // What the real rsync 3.5.0 client sends for `rsync -a host:2026-11-22/ dst`
 // (tests/forced-shell/rsync-client-corpus.txt), and its receiver twin for an upload.
@@ -82,9 +83,12 @@ protected:
     static void SetUpTestSuite() {
         try {
             directory_ = std::make_unique<TempDir>("offstage-e2e");
+            const test::TinyDebianRoot& root = test::TinyDebianRoot::shared();
             ShellDeployment::Options options;
             options.shell_program = test::built_program("offstage-shell");
-            options.backup_exit_status = backup_script_status;
+            options.offstage_program = test::built_program("offstage");
+            options.scan = {root.root(), root.admindir(), root.policy_dir()};
+            options.sample_tree = true;
             site_ = std::make_unique<ShellDeployment>(directory_->path(), options);
         } catch (const std::exception& error) {
             setup_error_ = error.what();
@@ -255,37 +259,6 @@ TEST_F(ForcedShellEndToEnd, ShellMetacharactersAreNeverInterpreted) {
         EXPECT_NE(result.exit_status, 0) << describe(result);
         EXPECT_FALSE(fs::exists(marker)) << describe(result);
     }
-}
-
-TEST_F(ForcedShellEndToEnd, BackupRunsTheConfiguredCommandAndPassesItsStatus) {
-    const CommandResult backup = site().ssh("backup");
-    EXPECT_EQ(backup.exit_status, backup_script_status) << describe(backup);
-    EXPECT_EQ(backup.out, "backup: staged 2026-11-22 (stand-in for offstage run)\n")
-        << describe(backup);
-    EXPECT_NE(backup.err.find("backup: a note on stderr"), std::string::npos) << describe(backup);
-}
-
-TEST_F(ForcedShellEndToEnd, SecondConcurrentBackupIsTurnedAway) {
-    test::write_file(site().backup_hold(), "");
-    CommandResult first;
-    std::thread first_backup([&] { first = site().ssh("backup"); });
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!fs::exists(site().backup_started()) && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    const bool started = fs::exists(site().backup_started());
-    const CommandResult second = site().ssh("backup");
-    test::write_file(site().backup_release(), "");
-    first_backup.join();
-    fs::remove(site().backup_hold());
-    fs::remove(site().backup_started());
-    fs::remove(site().backup_release());
-
-    ASSERT_TRUE(started) << "the first backup never started: " << describe(first);
-    EXPECT_EQ(second.exit_status, busy_status) << describe(second);
-    EXPECT_EQ(second.out, "") << describe(second);
-    EXPECT_EQ(std::count(second.err.begin(), second.err.end(), '\n'), 1) << describe(second);
-    EXPECT_EQ(first.exit_status, backup_script_status) << describe(first);
 }
 
 TEST_F(ForcedShellEndToEnd, HiddenWorkDirIsRefused) {

@@ -78,6 +78,9 @@ protected:
                 "readlink -f \"$a\" || echo \"UNRESOLVED $a\";; esac; done > \"$R/resolved\"\n"
                 "exit $(cat \"$R/status\" 2>/dev/null || echo 0)\n",
             fs::perms(0755));
+        // A recording probe as the backup command: these unit tests check what the shell hands
+        // its child (environment, stdin, output, status). The real `offstage run` behind
+        // `backup` is tried end to end in tests/e2e/test_e2e_backup.cpp.
         write_file(base / "backup.sh",
                    "#!/bin/sh\n"
                    "tr '\\0' '\\n' < /proc/$$/environ > '" +
