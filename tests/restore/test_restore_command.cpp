@@ -2,6 +2,9 @@
 // tiny dpkg root of tests/selection in which annoying files were planted (owners, modes, times,
 // xattrs, ACLs, a hardlink pair, a symlink, a sparse file), then every restore is compared with
 // the originals by the stock tools' view of them (lstat, getfattr, getfacl). Runs as root.
+#include "stager/age/identity.hpp"
+#include "stager/restore/day_restorer.hpp"
+#include "stager/staging/sha256_sums.hpp"
 #include "tests/selection/tiny_debian_root.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -297,4 +300,23 @@ TEST_F(OffstageRestore, RefusesUsageErrorsBeforeWritingAnything) {
     auto escaping = restore(staged.tree, {"../etc"});
     EXPECT_EQ(escaping.exit_status, 2) << escaping.out << escaping.err;
     EXPECT_FALSE(fs::exists(target));
+}
+
+// The artifact read for the restore is not the one verified (changed on disk in between): the
+// restorer hashes what it reads and fails as damaged. Here the "verified" digest is off by a bit.
+TEST_F(OffstageRestore, AnArtifactThatChangedSinceItWasVerifiedFails) {
+    offstage::restore::RestoreRequest request;
+    request.day_dir = staged.tree;
+    request.identities = offstage::age::load_identities_file(staged.identity.string());
+    request.target = target;
+    request.paths = {"srv/planted/owned"};
+    request.verified = offstage::staging::parse_sha256sums(read_file(staged.tree / "SHA256SUMS"));
+    offstage::restore::RestoreResult result;
+    offstage::restore::restore_day(request, result); // the true digests: fine
+    EXPECT_EQ(result.artifacts.at(0).counts.entries, 1u);
+    fs::remove_all(target);
+    request.verified->at("files.tar.zst.age")[0] ^= 1;
+    offstage::restore::RestoreResult changed;
+    EXPECT_THROW(offstage::restore::restore_day(request, changed),
+                 offstage::restore::ArtifactChangedError);
 }
