@@ -320,3 +320,23 @@ TEST_F(OffstageRestore, AnArtifactThatChangedSinceItWasVerifiedFails) {
     EXPECT_THROW(offstage::restore::restore_day(request, changed),
                  offstage::restore::ArtifactChangedError);
 }
+
+// docs/staging-tree.md, "Restoring": with nothing but sha256sum, age, zstd and GNU tar.
+TEST_F(OffstageRestore, TheStockToolsRestoreTheSameFiles) {
+    fs::create_directories(target);
+    auto sums = run_command({"sh", "-c", "cd \"$1\" && sha256sum --check --strict --quiet SHA256SUMS",
+                             "sh", staged.tree.string()});
+    ASSERT_EQ(sums.exit_status, 0) << sums.out << sums.err;
+    auto restored = run_command(
+        {"bash", "-c",
+         "set -o pipefail; age -d -i \"$1\" \"$2/files.tar.zst.age\" | zstd -dc | "
+         "tar -x --xattrs --xattrs-include='*' --acls --numeric-owner --same-permissions "
+         "--same-owner -C \"$3\" srv/planted",
+         "bash", staged.identity.string(), staged.tree.string(), target.string()});
+    ASSERT_EQ(restored.exit_status, 0) << restored.out << restored.err;
+    for (const std::string& name : listing(staged.planted)) {
+        if (!fs::is_directory(fs::symlink_status(staged.planted / name))) {
+            expect_same("srv/planted/" + name);
+        }
+    }
+}
