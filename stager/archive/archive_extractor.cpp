@@ -17,8 +17,8 @@
 #include <cstring>
 #include <exception>
 #include <fcntl.h>
-#include <memory>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -675,9 +675,9 @@ EntrySelection::EntrySelection(const std::vector<std::string>& paths) {
             relative.remove_prefix(1);
         }
         std::string why;
-        std::optional<BeneathPath> path =
-            relative.empty() && !given.empty() ? BeneathPath::parse(".", why)
-                                               : BeneathPath::parse(relative, why);
+        std::optional<BeneathPath> path = relative.empty() && !given.empty()
+                                              ? BeneathPath::parse(".", why)
+                                              : BeneathPath::parse(relative, why);
         if (!path) {
             throw std::invalid_argument("'" + platform::printable_name(given) +
                                         "' cannot name an entry: " + why);

@@ -41,8 +41,7 @@ std::vector<age::X25519Identity> load_identities(const std::string& command,
 
 // -P FILE; else the public half of the host's signing key, with a warning: whoever could change
 // the tree on the host could change the key there too.
-staging::MinisignPublicKey public_key(const std::string& command,
-                                      const DayCommandOptions& options);
+staging::MinisignPublicKey public_key(const std::string& command, const DayCommandOptions& options);
 
 // Runs restore::verify_day, printing each verdict line on standard output as soon as it is
 // decided, then the summary line. CommandFailure(failure) when the day cannot be opened at all.

@@ -130,8 +130,8 @@ void run_restore(const GlobalOptions& global, RestoreArguments arguments) {
     }
     std::string message;
     if (!result.unmatched.empty()) {
-        message = "restore: " + std::to_string(result.unmatched.size()) +
-                  " PATH(s) matched nothing:";
+        message =
+            "restore: " + std::to_string(result.unmatched.size()) + " PATH(s) matched nothing:";
         for (const std::string& path : result.unmatched) {
             message += " " + quoted(path);
         }

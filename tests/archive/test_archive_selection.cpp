@@ -144,7 +144,8 @@ TEST_F(ExtractSelection, ASelectedHardlinkToASelectedTargetIsLinked) {
     auto extractor =
         extract([](archive::ArchiveExtractor& e) { e.select(archive::EntrySelection({"d"})); });
     EXPECT_TRUE(extractor.deferred_links().empty());
-    struct stat t {}, l {};
+    struct stat t {
+    }, l{};
     ASSERT_EQ(::lstat((target / "d/t").c_str(), &t), 0);
     ASSERT_EQ(::lstat((target / "d/l").c_str(), &l), 0);
     EXPECT_EQ(t.st_ino, l.st_ino);
@@ -169,12 +170,12 @@ TEST_F(ExtractSelection, AHardlinkWithoutItsTargetGetsTheTargetsDataInASecondPas
     ASSERT_EQ(first.deferred_links()[0].links.size(), 2u);
     EXPECT_TRUE(first.unmatched().empty());
 
-    auto second = extract([&](archive::ArchiveExtractor& e) {
-        e.restore_link_targets(first.deferred_links());
-    });
+    auto second = extract(
+        [&](archive::ArchiveExtractor& e) { e.restore_link_targets(first.deferred_links()); });
     EXPECT_TRUE(second.problems().empty());
     EXPECT_EQ(listing(target), (std::vector<std::string>{"keep", "keep/l1", "keep/l2"}));
-    struct stat l1 {}, l2 {};
+    struct stat l1 {
+    }, l2{};
     ASSERT_EQ(::lstat((target / "keep/l1").c_str(), &l1), 0);
     ASSERT_EQ(::lstat((target / "keep/l2").c_str(), &l2), 0);
     EXPECT_EQ(l1.st_ino, l2.st_ino);
@@ -192,9 +193,8 @@ TEST_F(ExtractSelection, AHardlinkTargetMissingFromTheArchiveIsAProblemOfTheLink
     auto first =
         extract([](archive::ArchiveExtractor& e) { e.select(archive::EntrySelection({"l"})); });
     ASSERT_EQ(first.deferred_links().size(), 1u);
-    auto second = extract([&](archive::ArchiveExtractor& e) {
-        e.restore_link_targets(first.deferred_links());
-    });
+    auto second = extract(
+        [&](archive::ArchiveExtractor& e) { e.restore_link_targets(first.deferred_links()); });
     ASSERT_EQ(second.problems().size(), 1u);
     EXPECT_EQ(second.problems()[0].path, "l");
     EXPECT_NE(second.problems()[0].what.find("not in the archive"), std::string::npos);

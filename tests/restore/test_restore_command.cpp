@@ -73,10 +73,9 @@ struct StagedDay {
         if (ran.exit_status != 0) {
             throw std::runtime_error("offstage run: " + ran.out + ran.err);
         }
-        write_file(public_key,
-                   must({built_program("offstage").string(), "key", "signing", "--key",
-                         (dir / "state/signing.key").string()})
-                       .out);
+        write_file(public_key, must({built_program("offstage").string(), "key", "signing", "--key",
+                                     (dir / "state/signing.key").string()})
+                                   .out);
     }
 
     // The annoying files, each with something a careless restore loses.
@@ -143,8 +142,8 @@ std::string describe(const fs::path& path) {
     if (S_ISREG(info.st_mode)) {
         text += " content " + read_file(path);
     }
-    auto attributes = run_command({"getfattr", "-h", "-d", "-m", "-", "--absolute-names",
-                                   path.string()});
+    auto attributes =
+        run_command({"getfattr", "-h", "-d", "-m", "-", "--absolute-names", path.string()});
     std::string xattrs = attributes.out;
     if (auto newline = xattrs.find('\n'); newline != std::string::npos) {
         xattrs.erase(0, newline + 1); // "# file: PATH"
@@ -211,7 +210,8 @@ TEST_F(OffstageRestore, RestoresEveryFileWithItsMetadata) {
     }
     EXPECT_EQ(listing(target / "srv/planted"), listing(staged.planted));
     // The pair is one inode again, the sparse file still mostly holes.
-    struct stat a {}, b {}, sparse {};
+    struct stat a {
+    }, b{}, sparse{};
     ASSERT_EQ(::lstat((target / "srv/planted/link-a").c_str(), &a), 0);
     ASSERT_EQ(::lstat((target / "srv/planted/sub/link-b").c_str(), &b), 0);
     EXPECT_EQ(a.st_ino, b.st_ino);
@@ -223,10 +223,10 @@ TEST_F(OffstageRestore, RestoresOnlyTheGivenPathsAndWritesNothingElse) {
     // A directory with what is below it, and a file named with its leading '/'.
     auto result = restore(staged.tree, {"srv/planted/sub/deeper", "/etc/tiny/a.conf"});
     ASSERT_EQ(result.exit_status, 0) << result.out << result.err;
-    EXPECT_EQ(listing(target), (std::vector<std::string>{
-                                   "etc", "etc/tiny", "etc/tiny/a.conf", "srv", "srv/planted",
-                                   "srv/planted/sub", "srv/planted/sub/deeper",
-                                   "srv/planted/sub/deeper/leaf"}));
+    EXPECT_EQ(listing(target),
+              (std::vector<std::string>{"etc", "etc/tiny", "etc/tiny/a.conf", "srv", "srv/planted",
+                                        "srv/planted/sub", "srv/planted/sub/deeper",
+                                        "srv/planted/sub/deeper/leaf"}));
     expect_same("srv/planted/sub/deeper/leaf");
     expect_same("etc/tiny/a.conf");
     EXPECT_NE(result.out.find("not selected"), std::string::npos) << result.out;
@@ -240,7 +240,8 @@ TEST_F(OffstageRestore, AHardlinkSelectedWithoutItsTargetGetsTheTargetsData) {
     EXPECT_EQ(listing(target), (std::vector<std::string>{"srv", "srv/planted", "srv/planted/sub",
                                                          "srv/planted/sub/link-b"}));
     EXPECT_EQ(read_file(target / "srv/planted/sub/link-b"), "two names, one inode\n");
-    struct stat restored {}, original {};
+    struct stat restored {
+    }, original{};
     ASSERT_EQ(::lstat((target / "srv/planted/sub/link-b").c_str(), &restored), 0);
     ASSERT_EQ(::lstat((staged.planted / "sub/link-b").c_str(), &original), 0);
     EXPECT_EQ(restored.st_mode, original.st_mode);
@@ -324,8 +325,9 @@ TEST_F(OffstageRestore, AnArtifactThatChangedSinceItWasVerifiedFails) {
 // docs/staging-tree.md, "Restoring": with nothing but sha256sum, age, zstd and GNU tar.
 TEST_F(OffstageRestore, TheStockToolsRestoreTheSameFiles) {
     fs::create_directories(target);
-    auto sums = run_command({"sh", "-c", "cd \"$1\" && sha256sum --check --strict --quiet SHA256SUMS",
-                             "sh", staged.tree.string()});
+    auto sums =
+        run_command({"sh", "-c", "cd \"$1\" && sha256sum --check --strict --quiet SHA256SUMS", "sh",
+                     staged.tree.string()});
     ASSERT_EQ(sums.exit_status, 0) << sums.out << sums.err;
     auto restored = run_command(
         {"bash", "-c",
