@@ -17,8 +17,10 @@
 #include <cstring>
 #include <exception>
 #include <fcntl.h>
+#include <iterator>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -178,10 +180,27 @@ public:
         , problems_(problems)
         , counts_(counts) {}
 
+    // A selection (null: everything) and where deferred hardlinks are collected; or, for the
+    // second pass, the deferred hardlinks whose targets alone are restored.
+    void choose(EntrySelection* selection, std::vector<DeferredLink>* deferred,
+                const std::vector<DeferredLink>* link_targets) {
+        selection_ = selection;
+        deferred_ = deferred;
+        link_targets_ = link_targets;
+        if (link_targets_ != nullptr) {
+            found_targets_.assign(link_targets_->size(), false);
+        }
+    }
+
     void run();
 
 private:
     [[noreturn]] void fail_input(const std::string& what);
+    void restore_chosen(archive_entry* entry, const std::string& name, const BeneathPath& path,
+                        const std::optional<BeneathPath>& link_source);
+    void restore_link_target(archive_entry* entry, const std::optional<BeneathPath>& link_source,
+                             const DeferredLink& deferred);
+    void report_missing_targets();
     void restore(archive_entry* entry, const std::string& name, const BeneathPath& path,
                  const std::optional<BeneathPath>& link_source);
     void restore_file(archive_entry* entry, const BeneathPath& path, int parent,
@@ -207,6 +226,10 @@ private:
     ExtractCounts& counts_;
     OwnerNames names_;
     std::vector<DirectoryFixup> fixups_;
+    EntrySelection* selection_ = nullptr;
+    std::vector<DeferredLink>* deferred_ = nullptr;
+    const std::vector<DeferredLink>* link_targets_ = nullptr;
+    std::vector<bool> found_targets_;
 };
 
 void Extraction::fail_input(const std::string& what) {
@@ -267,12 +290,8 @@ void Extraction::run() {
                                    ": its sparse map exceeds what offstage extract accepts (" +
                                    limits_text() + ")");
         }
-        ++counts_.entries;
-        if (progress_ != nullptr) {
-            progress_->add_file();
-        }
         try {
-            restore(entry.get(), name, *path, link_source);
+            restore_chosen(entry.get(), name, *path, link_source);
         } catch (const EntryNotExtracted& error) {
             problems_.push_back({name, std::string("not extracted: ") + error.what()});
         } catch (const std::system_error& error) {
@@ -287,6 +306,89 @@ void Extraction::run() {
     }
     input_.drain();
     apply_directory_metadata();
+    report_missing_targets();
+}
+
+// What the selection makes of one entry: restored, skipped, or (a hardlink whose target was
+// not selected) deferred to the second pass.
+void Extraction::restore_chosen(archive_entry* entry, const std::string& name,
+                                const BeneathPath& path,
+                                const std::optional<BeneathPath>& link_source) {
+    if (link_targets_ != nullptr) {
+        for (std::size_t i = 0; i < link_targets_->size(); ++i) {
+            if ((*link_targets_)[i].target == path.text()) {
+                found_targets_[i] = true;
+                restore_link_target(entry, link_source, (*link_targets_)[i]);
+                return;
+            }
+        }
+        ++counts_.skipped;
+        return;
+    }
+    if (selection_ != nullptr && !selection_->selects(path)) {
+        ++counts_.skipped;
+        return;
+    }
+    if (selection_ != nullptr && link_source && !selection_->covers(*link_source)) {
+        const std::string target = link_source->text();
+        auto group = std::find_if(deferred_->begin(), deferred_->end(),
+                                  [&](const DeferredLink& d) { return d.target == target; });
+        if (group == deferred_->end()) {
+            deferred_->push_back({target, {}});
+            group = std::prev(deferred_->end());
+        }
+        group->links.push_back(path);
+        return; // counted by the second pass
+    }
+    ++counts_.entries;
+    if (progress_ != nullptr) {
+        progress_->add_file();
+    }
+    restore(entry, name, path, link_source);
+}
+
+// The second pass: the data of a target nobody selected, under its first link's name; the
+// other links to it are linked to that one.
+void Extraction::restore_link_target(archive_entry* entry,
+                                     const std::optional<BeneathPath>& link_source,
+                                     const DeferredLink& deferred) {
+    const BeneathPath& first = deferred.links.front();
+    if (link_source) {
+        throw EntryNotExtracted("the target of the selected hardlink " + shown(first.text()) +
+                                " is itself a hardlink");
+    }
+    ++counts_.entries;
+    if (progress_ != nullptr) {
+        progress_->add_file();
+    }
+    // Problems are reported under the link's name: that is what was asked for.
+    restore(entry, first.text(), first, std::nullopt);
+    for (std::size_t i = 1; i < deferred.links.size(); ++i) {
+        const BeneathPath& link = deferred.links[i];
+        ++counts_.entries;
+        try {
+            platform::UniqueFd parent = target_.open_parent(link, true);
+            restore_hardlink(link, parent.get(), first);
+        } catch (const EntryNotExtracted& error) {
+            problems_.push_back({link.text(), std::string("not extracted: ") + error.what()});
+        }
+    }
+}
+
+void Extraction::report_missing_targets() {
+    if (link_targets_ == nullptr) {
+        return;
+    }
+    for (std::size_t i = 0; i < link_targets_->size(); ++i) {
+        if (found_targets_[i]) {
+            continue;
+        }
+        for (const BeneathPath& link : (*link_targets_)[i].links) {
+            problems_.push_back({link.text(), "not extracted: its hardlink target " +
+                                                  shown((*link_targets_)[i].target) +
+                                                  " is not in the archive"});
+        }
+    }
 }
 
 void Extraction::restore(archive_entry* entry, const std::string& name, const BeneathPath& path,
@@ -565,6 +667,59 @@ void Extraction::apply_directory_metadata() {
 
 } // namespace
 
+EntrySelection::EntrySelection(const std::vector<std::string>& paths) {
+    for (const std::string& given : paths) {
+        // Names in the archive are relative: "/etc/hosts" is asked as etc/hosts.
+        std::string_view relative = given;
+        while (relative.starts_with('/')) {
+            relative.remove_prefix(1);
+        }
+        std::string why;
+        std::optional<BeneathPath> path = relative.empty() && !given.empty()
+                                              ? BeneathPath::parse(".", why)
+                                              : BeneathPath::parse(relative, why);
+        if (!path) {
+            throw std::invalid_argument("'" + platform::printable_name(given) +
+                                        "' cannot name an entry: " + why);
+        }
+        paths_.push_back({given, std::move(*path), false});
+    }
+}
+
+namespace {
+bool below(const BeneathPath& entry, const BeneathPath& selected) {
+    const auto& want = selected.components();
+    const auto& have = entry.components();
+    return have.size() >= want.size() && std::equal(want.begin(), want.end(), have.begin());
+}
+} // namespace
+
+bool EntrySelection::selects(const BeneathPath& entry) {
+    bool selected = false;
+    for (Path& path : paths_) {
+        if (below(entry, path.path)) {
+            path.matched = true;
+            selected = true;
+        }
+    }
+    return selected;
+}
+
+bool EntrySelection::covers(const BeneathPath& entry) const {
+    return std::any_of(paths_.begin(), paths_.end(),
+                       [&](const Path& path) { return below(entry, path.path); });
+}
+
+std::vector<std::string> EntrySelection::unmatched() const {
+    std::vector<std::string> names;
+    for (const Path& path : paths_) {
+        if (!path.matched) {
+            names.push_back(path.given);
+        }
+    }
+    return names;
+}
+
 ArchiveExtractor::ArchiveExtractor(platform::ByteSource& in, std::string name, bool restore_owners,
                                    platform::ProgressMeter* progress)
     : in_(in)
@@ -584,6 +739,11 @@ void ArchiveExtractor::extract_to(const std::filesystem::path& directory) {
     archive_read_support_format_tar(reader.get());
     Extraction extraction(name_, target, input, reader.get(), restore_owners_, progress_, problems_,
                           counts_);
+    if (!link_targets_.empty()) {
+        extraction.choose(nullptr, nullptr, &link_targets_);
+    } else if (selection_) {
+        extraction.choose(&*selection_, &deferred_, nullptr);
+    }
     if (archive_read_open(reader.get(), &input, nullptr, &TarInput::read, nullptr) != ARCHIVE_OK) {
         if (input.failure()) {
             std::rethrow_exception(input.failure());

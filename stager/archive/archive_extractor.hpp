@@ -12,23 +12,64 @@
 // entry): an absolute name, a '..' component, a hardlink to such a name, and an entry beyond
 // the limits below. Refused and reported (problems()): an entry that would be written through
 // a symlink or over a non-empty directory, or that this host cannot take.
+//
+// A selection (select()) restores only some entries: those named by a path or below it. Entries
+// not selected are read past without writing anything. A selected hardlink whose target was
+// not selected cannot be linked (the target's data went by unwritten): it is deferred, and a
+// second pass over the same archive (restore_link_targets()) writes the target's data under the
+// link's own name, as if the link had held it.
 #pragma once
 
 #include "platform/byte_stream.hpp"
 #include "platform/progress_meter.hpp"
+#include "stager/archive/beneath_path.hpp"
 #include "stager/archive/extract_errors.hpp"
 #include "stager/archive/tar_writer.hpp"
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace offstage::archive {
 
 struct ExtractCounts {
-    std::uint64_t entries = 0;
+    std::uint64_t entries = 0; // restored (or attempted: problems() says which failed)
     std::uint64_t bytes_written = 0;
+    std::uint64_t skipped = 0; // not selected
+};
+
+// Which entries to restore: each path selects the entry of that name and every entry below it.
+// Paths are written as in the archive; a leading '/', "./" and a trailing '/' do not matter
+// ("/etc/hosts", "etc/hosts" and "./etc//hosts" are one path). "/" or "." selects everything.
+class EntrySelection {
+public:
+    // Throws std::invalid_argument naming a path that could not name an entry (empty, or with
+    // a '..' component).
+    explicit EntrySelection(const std::vector<std::string>& paths);
+
+    // Whether `entry` is a selected path or below one; marks the paths that matched.
+    bool selects(const BeneathPath& entry);
+    // The same, without marking: for a hardlink's target.
+    bool covers(const BeneathPath& entry) const;
+    // The paths that matched no entry yet, as given.
+    std::vector<std::string> unmatched() const;
+
+private:
+    struct Path {
+        std::string given;
+        BeneathPath path;
+        bool matched = false;
+    };
+    std::vector<Path> paths_;
+};
+
+// A target not restored and the selected hardlinks to it, in archive order ('/'-separated names
+// as in the archive, normalised).
+struct DeferredLink {
+    std::string target;
+    std::vector<BeneathPath> links;
 };
 
 class ArchiveExtractor {
@@ -53,8 +94,22 @@ public:
     // Needs no working directory and leaves the process's alone.
     void extract_to(const std::filesystem::path& directory);
 
+    // Before extract_to: restore only what `selection` selects (default: everything).
+    void select(EntrySelection selection) { selection_ = std::move(selection); }
+    // Before extract_to, on a new extractor over the same archive: restore only the targets of
+    // `links` (from deferred_links() of the first pass), each at its first link's name, and link
+    // the other names to it. A target missing from the archive is a problem of each link.
+    void restore_link_targets(std::vector<DeferredLink> links) { link_targets_ = std::move(links); }
+
     const std::vector<FileProblem>& problems() const { return problems_; }
     const ExtractCounts& counts() const { return counts_; }
+    // After extract_to with a selection: the selected paths that matched no entry, as given.
+    std::vector<std::string> unmatched() const {
+        return selection_ ? selection_->unmatched() : std::vector<std::string>{};
+    }
+    // After extract_to with a selection: selected hardlinks whose target was not selected;
+    // empty when no second pass is needed.
+    const std::vector<DeferredLink>& deferred_links() const { return deferred_; }
 
 private:
     platform::ByteSource& in_;
@@ -63,6 +118,9 @@ private:
     platform::ProgressMeter* progress_;
     std::vector<FileProblem> problems_;
     ExtractCounts counts_;
+    std::optional<EntrySelection> selection_;
+    std::vector<DeferredLink> link_targets_;
+    std::vector<DeferredLink> deferred_;
 };
 
 } // namespace offstage::archive

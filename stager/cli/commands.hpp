@@ -20,5 +20,6 @@ void add_archive_commands(CLI::App& app, const GlobalOptions& global); // archiv
 void add_status_command(CLI::App& app, const GlobalOptions& global);   // status_command.cpp
 void add_verify_command(CLI::App& app, const GlobalOptions& global);   // verify_command.cpp
 void add_run_command(CLI::App& app, const GlobalOptions& global);      // run_command.cpp
+void add_restore_command(CLI::App& app, const GlobalOptions& global);  // restore_command.cpp
 
 } // namespace offstage::cli

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
     add_archive_commands(app, global);
     add_status_command(app, global);
     add_verify_command(app, global);
+    add_restore_command(app, global);
     add_run_command(app, global);
 
     try {

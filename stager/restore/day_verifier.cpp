@@ -190,6 +190,7 @@ private:
             line(Verdict::bad, "SHA256SUMS", error.what());
             return;
         }
+        summary_.sums = sums_;
         line(Verdict::ok, "SHA256SUMS", std::to_string(sums_->size()) + " files listed");
     }
 

@@ -9,11 +9,13 @@
 
 #include "stager/age/identity.hpp"
 #include "stager/staging/minisign.hpp"
+#include "stager/staging/sha256_sums.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,9 @@ struct VerifySummary {
     std::size_t decrypted = 0;
     std::size_t bad = 0;
     std::size_t errors = 0;
+    // SHA256SUMS as read and parsed once (trust it only when good()): a restore checks what
+    // it reads again against these digests, not against the file, which may change meanwhile.
+    std::optional<staging::Sha256Sums> sums;
     bool good() const { return bad == 0 && errors == 0; }
 };
 

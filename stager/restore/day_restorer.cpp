@@ -1,0 +1,179 @@
+#include "stager/restore/day_restorer.hpp"
+
+#include "platform/fd_stream.hpp"
+#include "platform/system_error.hpp"
+#include "stager/age/decryptor.hpp"
+#include "stager/restore/artifact_check.hpp"
+#include "stager/restore/day_directory.hpp"
+#include "stager/restore/printable.hpp"
+#include "stager/staging/artifact_name.hpp"
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <openssl/evp.h>
+#include <set>
+
+namespace offstage::restore {
+
+namespace {
+
+struct DigestDeleter {
+    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+};
+
+// The artifact's bytes as the decryptor reads them, hashed on the way: the digest of exactly
+// what was extracted, compared with the verified one at the end.
+class HashingSource : public platform::ByteSource {
+public:
+    HashingSource(int fd, const std::string& name)
+        : file_(fd, name)
+        , context_(EVP_MD_CTX_new()) {
+        if (!context_ || EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1) {
+            throw std::runtime_error("OpenSSL: cannot start a SHA-256");
+        }
+    }
+
+    std::size_t read(std::span<std::byte> buffer) override {
+        const std::size_t n = file_.read(buffer);
+        EVP_DigestUpdate(context_.get(), buffer.data(), n);
+        return n;
+    }
+
+    // Reads what the decryptor left (nothing, for a sound artifact) and returns the digest.
+    staging::Sha256Digest finish() {
+        std::array<std::byte, 65536> rest{};
+        while (read(rest) > 0) {
+        }
+        staging::Sha256Digest digest{};
+        unsigned int size = 0;
+        EVP_DigestFinal_ex(context_.get(), digest.data(), &size);
+        return digest;
+    }
+
+private:
+    platform::FdSource file_;
+    std::unique_ptr<EVP_MD_CTX, DigestDeleter> context_;
+};
+
+// One pass over `artifact`: decrypt, extract with `prepare` applied to the extractor, check the
+// digest. Returns the extractor's findings through `restored`, also when it throws.
+template <typename Prepare>
+void one_pass(const RestoreRequest& request, const DayDirectory& day, const std::string& artifact,
+              ArtifactRestored& restored, Prepare prepare,
+              std::vector<archive::DeferredLink>* deferred, std::vector<std::string>* unmatched) {
+    DayDirectory::Opened opened = day.open_file(artifact);
+    if (opened.state != DayDirectory::Opened::State::open) {
+        throw MissingArtifactError(printable(artifact) + ": " + opened.problem);
+    }
+    HashingSource file(opened.fd.get(), artifact);
+    age::DecryptOptions keys;
+    keys.identities = request.identities;
+    age::Decryptor plaintext(keys, file, artifact);
+    archive::ArchiveExtractor extractor(plaintext, artifact, request.restore_owners,
+                                        request.progress);
+    prepare(extractor);
+    struct Collect {
+        archive::ArchiveExtractor& extractor;
+        ArtifactRestored& restored;
+        ~Collect() {
+            restored.counts.entries += extractor.counts().entries;
+            restored.counts.bytes_written += extractor.counts().bytes_written;
+            restored.counts.skipped += extractor.counts().skipped;
+            restored.problems.insert(restored.problems.end(), extractor.problems().begin(),
+                                     extractor.problems().end());
+        }
+    } collect{extractor, restored};
+    extractor.extract_to(request.target);
+    const staging::Sha256Digest digest = file.finish();
+    if (request.verified) {
+        auto listed = request.verified->find(artifact);
+        if (listed == request.verified->end() || listed->second != digest) {
+            throw ArtifactChangedError(printable(artifact) +
+                                       ": its bytes changed since the day was verified (sha256 " +
+                                       staging::to_hex(digest) + ")");
+        }
+    }
+    if (deferred != nullptr) {
+        *deferred = extractor.deferred_links();
+    }
+    if (unmatched != nullptr) {
+        *unmatched = extractor.unmatched();
+    }
+}
+
+} // namespace
+
+std::optional<std::string> not_restorable(std::string_view name) {
+    if (!staging::is_artifact_name(name)) {
+        return "not an artifact name of the staging tree";
+    }
+    if (!layers_of(name).tar) {
+        return "not a tar artifact (only .tar.zst.age artifacts are extracted)";
+    }
+    return std::nullopt;
+}
+
+void restore_day(const RestoreRequest& request, RestoreResult& result) {
+    std::vector<std::string> artifacts = request.artifacts;
+    if (artifacts.empty()) {
+        artifacts.emplace_back(default_artifact);
+    }
+    // Everything that can be refused is refused before the first byte is written.
+    for (const std::string& artifact : artifacts) {
+        if (auto why = not_restorable(artifact)) {
+            throw std::invalid_argument(printable(artifact) + ": " + *why);
+        }
+    }
+    const archive::EntrySelection selection(request.paths);
+    DayDirectory day(request.day_dir);
+    for (const std::string& artifact : artifacts) {
+        if (request.verified && !request.verified->contains(artifact)) {
+            throw MissingArtifactError(printable(artifact) + ": not in this day");
+        }
+        DayDirectory::Opened opened = day.open_file(artifact);
+        if (opened.state != DayDirectory::Opened::State::open) {
+            throw MissingArtifactError(printable(artifact) + ": " + opened.problem);
+        }
+    }
+
+    std::set<std::string> matched_somewhere;
+    for (const std::string& artifact : artifacts) {
+        ArtifactRestored& restored = result.artifacts.emplace_back();
+        restored.artifact = artifact;
+        std::vector<archive::DeferredLink> deferred;
+        one_pass(
+            request, day, artifact, restored,
+            [&](archive::ArchiveExtractor& extractor) {
+                if (!request.paths.empty()) {
+                    extractor.select(selection);
+                }
+            },
+            &deferred, &restored.unmatched);
+        if (!deferred.empty()) {
+            // Selected hardlinks whose target was not selected: the target's data, again
+            // from the start of the artifact, under the links' names.
+            one_pass(
+                request, day, artifact, restored,
+                [&](archive::ArchiveExtractor& extractor) {
+                    extractor.restore_link_targets(deferred);
+                },
+                nullptr, nullptr);
+        }
+        for (const std::string& path : request.paths) {
+            if (std::find(restored.unmatched.begin(), restored.unmatched.end(), path) ==
+                restored.unmatched.end()) {
+                matched_somewhere.insert(path);
+            }
+        }
+    }
+    for (const std::string& path : request.paths) {
+        if (!matched_somewhere.contains(path) &&
+            std::find(result.unmatched.begin(), result.unmatched.end(), path) ==
+                result.unmatched.end()) {
+            result.unmatched.push_back(path);
+        }
+    }
+}
+
+} // namespace offstage::restore
