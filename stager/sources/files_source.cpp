@@ -28,9 +28,25 @@ void FilesSource::produce(staging::ArtifactWriter& writer, report::SourceResult&
         root.pop_back();
     }
     artifact->tar().set_root(root == "/" ? std::string() : root);
+    // Every directory on the way to a member goes in first, once, so that a restore gives
+    // directories their owner, mode and times too (members come in byte order, so a
+    // directory's entries follow it; `added` holds the directories of the previous member).
+    std::vector<std::string> added;
     std::string path;
     for (const selection::BackupSelection::Member& member : selection_.members()) {
         selection_.path(member, path);
+        std::size_t depth = 0;
+        for (std::size_t slash = path.find('/', 1); slash != std::string::npos;
+             slash = path.find('/', slash + 1), ++depth) {
+            std::string_view directory(path.data(), slash);
+            if (depth < added.size() && added[depth] == directory) {
+                continue;
+            }
+            added.resize(depth);
+            added.emplace_back(directory);
+            artifact->tar().add(added.back());
+        }
+        added.resize(depth);
         artifact->tar().add(path);
     }
     report_file_problems(artifact->tar().problems(), result);

@@ -1,6 +1,8 @@
 // `files`: the backup set of the scan (non-package files, conffiles, included paths) in
-// files.tar.zst.age. Files that vanish or change while read are reported and make the source
-// degraded; the artifact stays valid. Never reused: such a set changes every day.
+// files.tar.zst.age, each preceded by the directories on its way (not their other content), so
+// that a restore gives them back their owner, mode and times. Files that vanish or change while
+// read are reported and make the source degraded; the artifact stays valid. Never reused: such a
+// set changes every day.
 #pragma once
 
 #include "platform/progress_meter.hpp"
