@@ -6,6 +6,7 @@
 #define TOML_HEADER_ONLY 1
 #include "platform/config_file.hpp"
 
+#include "platform/bech32.hpp"
 #include "platform/config_limits.hpp"
 #include "platform/config_text_bounds.hpp"
 #include "platform/unique_fd.hpp"
@@ -28,6 +29,28 @@ struct ConfigDocument {
 };
 
 namespace {
+
+// Why `text` is not an "age1..." recipient as age itself reads it (a valid Bech32 checksum, the
+// "age" prefix, a 32-byte key), or nullopt. A secret key is never echoed.
+std::optional<std::string> age_recipient_problem(std::string_view text) {
+    if (text.starts_with("AGE-SECRET-KEY-")) {
+        return std::string(" holds a secret key (AGE-SECRET-KEY-...), not a recipient: remove it "
+                           "from this file and give its public key (offstage key recipient)");
+    }
+    std::string shown =
+        ": \"" + escape_for_message(text.substr(0, 12)) + (text.size() > 12 ? "..." : "") + "\"";
+    std::optional<Bech32Decoded> decoded = decode_bech32(text);
+    if (!decoded) {
+        return shown + " is not a valid age recipient (bad Bech32 or checksum)";
+    }
+    if (decoded->hrp != "age") {
+        return shown + " is not an age X25519 recipient (expected \"age1...\")";
+    }
+    if (decoded->data.size() != 32) {
+        return shown + " does not hold a 32-byte X25519 key";
+    }
+    return std::nullopt;
+}
 
 std::string position(const ConfigDocument& document, const toml::source_region& where) {
     std::string text = document.display_name;
@@ -130,7 +153,8 @@ void check_value(const toml::node& node, const ConfigKey& row, const std::string
         return;
     case ConfigType::strings:
     case ConfigType::absolute_paths:
-    case ConfigType::command: {
+    case ConfigType::command:
+    case ConfigType::age_recipients: {
         const toml::array* array = node.as_array();
         if (array == nullptr || (row.type == ConfigType::command && array->empty())) {
             return fail(node);
@@ -148,6 +172,13 @@ void check_value(const toml::node& node, const ConfigKey& row, const std::string
                         (row.type == ConfigType::command && i == 0);
             if (path && !is_absolute(*text)) {
                 return fail(element, ", not \"" + escape_for_message(*text, 64) + "\"");
+            }
+            if (row.type == ConfigType::age_recipients) {
+                if (std::optional<std::string> problem = age_recipient_problem(*text)) {
+                    // The same words as the stager's age code: both programs say one thing.
+                    problems.add(element.source(), name + *problem);
+                    return;
+                }
             }
         }
         return;
@@ -287,8 +318,10 @@ std::optional<bool> ConfigTable::boolean(std::string_view key) const {
 }
 
 std::optional<std::vector<std::string>> ConfigTable::strings(std::string_view key) const {
-    const toml::node* node = ConfigTableAccess::node(
-        *this, key, {ConfigType::strings, ConfigType::absolute_paths, ConfigType::command});
+    const toml::node* node =
+        ConfigTableAccess::node(*this, key,
+                                {ConfigType::strings, ConfigType::absolute_paths,
+                                 ConfigType::command, ConfigType::age_recipients});
     if (node == nullptr) {
         return std::nullopt;
     }

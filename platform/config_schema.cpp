@@ -64,6 +64,8 @@ std::string describe_type(const ConfigKey& key) {
         return "an array of strings, each an absolute path";
     case ConfigType::command:
         return "a non-empty array of strings whose first word is an absolute path";
+    case ConfigType::age_recipients:
+        return "an array of age recipients (age1...)";
     }
     return "?";
 }

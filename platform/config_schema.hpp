@@ -24,6 +24,7 @@ enum class ConfigType {
     strings,        // an array of strings
     absolute_paths, // an array of strings, each an absolute path
     command,        // an argv: a non-empty array of strings, the first an absolute path
+    age_recipients, // an array of age X25519 recipients ("age1...", Bech32 of 32 bytes)
 };
 
 struct ConfigKey {

@@ -82,7 +82,7 @@ constexpr std::array scan_keys{
 // [encryption]: the stager checks each recipient as an age key too (stager/config): the shell
 // holds no age code.
 constexpr std::array encryption_keys{
-    ConfigKey{.name = "recipients", .type = strings},
+    ConfigKey{.name = "recipients", .type = age_recipients},
     ConfigKey{.name = "recipients_file", .type = optional_path},
 };
 

@@ -1,13 +1,16 @@
 #include "stager/age/identity.hpp"
 
+#include "platform/bech32.hpp"
 #include "stager/age/age_error.hpp"
-#include "stager/age/bech32.hpp"
 #include "stager/age/key_file.hpp"
 #include "stager/age/primitives.hpp"
 
 #include <openssl/crypto.h>
 
 namespace offstage::age {
+
+using platform::decode_bech32;
+using platform::encode_bech32;
 namespace {
 
 constexpr std::string_view hrp = "AGE-SECRET-KEY-";

@@ -1,10 +1,13 @@
 #include "stager/age/recipient.hpp"
 
+#include "platform/bech32.hpp"
 #include "stager/age/age_error.hpp"
-#include "stager/age/bech32.hpp"
 #include "stager/age/key_file.hpp"
 
 namespace offstage::age {
+
+using platform::decode_bech32;
+using platform::encode_bech32;
 namespace {
 
 constexpr std::string_view hrp = "age";

@@ -1,7 +1,7 @@
 // The two codecs OpenSSL lacks (strict unpadded base64, Bech32) and the key string formats.
+#include "platform/bech32.hpp"
 #include "stager/age/age_error.hpp"
 #include "stager/age/base64.hpp"
-#include "stager/age/bech32.hpp"
 #include "stager/age/identity.hpp"
 #include "stager/age/recipient.hpp"
 #include "tests/age/memory_streams.hpp"
@@ -10,6 +10,9 @@
 #include <gtest/gtest.h>
 
 namespace offstage::age {
+
+using platform::decode_bech32;
+using platform::encode_bech32;
 namespace {
 
 std::vector<std::uint8_t> bytes(std::string_view text) {

@@ -93,6 +93,9 @@ protected:
 };
 
 TEST_F(ConfigCommands, AGoodFileIsAcceptedByEveryCommand) {
+    // policy check also checks what a run would meet: the staging root must be there.
+    fs::create_directories(dir_ / "staging");
+    fs::permissions(dir_ / "staging", fs::perms(0750));
     fs::path config =
         write_file(dir_ / "offstage.toml", "[staging]\nroot = \"" + (dir_ / "staging").string() +
                                                "\"\n[encryption]\nrecipients = [\"" + recipient_ +
@@ -200,6 +203,27 @@ TEST_F(ConfigCommands, ThreadsAreBoundedByTheCpusTheProcessMayUse) {
         EXPECT_NE(
             run.text.find(config.string() + ":2:11: [archive] threads must be an integer in 0..4"),
             std::string::npos)
+            << run.command << run.text;
+    }
+}
+
+// The recipients of [encryption] are checked by the one key table, which both programs read:
+// offstage-shell --check refuses what `offstage scan` refuses, with the same words.
+TEST_F(ConfigCommands, BadRecipientsInTheListAreRefusedByTheShellToo) {
+    fs::path config = write_file(dir_ / "offstage.toml",
+                                 "[encryption]\nrecipients = [\"AGE-SECRET-KEY-1QQQQ\"]\n");
+    for (const Run& run : run_all(config)) {
+        EXPECT_EQ(run.result.exit_status, run.expected_status) << run.command << run.text;
+        EXPECT_NE(run.text.find(config.string() + ":2:15: [encryption] recipients holds a secret "
+                                                  "key (AGE-SECRET-KEY-...)"),
+                  std::string::npos)
+            << run.command << run.text;
+        EXPECT_EQ(run.text.find("QQQQ"), std::string::npos) << run.command << run.text;
+    }
+    config = write_file(dir_ / "offstage.toml", "[encryption]\nrecipients = [\"age1nope\"]\n");
+    for (const Run& run : run_all(config)) {
+        EXPECT_EQ(run.result.exit_status, run.expected_status) << run.command << run.text;
+        EXPECT_NE(run.text.find("\"age1nope\" is not a valid age recipient"), std::string::npos)
             << run.command << run.text;
     }
 }

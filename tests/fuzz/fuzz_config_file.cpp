@@ -97,6 +97,7 @@ void check_key(const ConfigTable& table, const ConfigKey& row, const std::string
     case ConfigType::strings:
     case ConfigType::absolute_paths:
     case ConfigType::command:
+    case ConfigType::age_recipients:
         if (auto values = table.strings(row.name)) {
             if (row.type == ConfigType::command && values->empty()) {
                 violated("an empty argv", input);

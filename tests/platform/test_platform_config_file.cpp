@@ -84,7 +84,7 @@ TEST(ConfigFile, EveryKindOfMistakeIsAnErrorAtItsPlace) {
          "t.toml:2:19: [encryption] recipients_file must be an absolute path, or \"\" for none, "
          "not \"keys.txt\""},
         {"[encryption]\nrecipients = \"age1abc\"\n",
-         "t.toml:2:14: [encryption] recipients must be an array of strings"},
+         "t.toml:2:14: [encryption] recipients must be an array of age recipients (age1...)"},
         {"[scan]\nfilesystems = [\"/home\", \"srv\"]\n",
          "t.toml:2:25: [scan] filesystems must be an array of strings, each an absolute path, "
          "not \"srv\""},

@@ -1,5 +1,6 @@
 // Bech32 (BIP 173 checksum, no length limit, as age uses it for "age1..." recipients and
 // "AGE-SECRET-KEY-1..." identities). OpenSSL has no Bech32, so this small codec is our own,
+// in platform/ so that offstage-shell checks recipients' syntax without any age code, and
 // checked against age-keygen's output and the testkit's identities.
 #pragma once
 
@@ -10,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace offstage::age {
+namespace offstage::platform {
 
 struct Bech32Decoded {
     std::string hrp; // as written (age compares it case-sensitively: "age", "AGE-SECRET-KEY-")
@@ -25,4 +26,4 @@ std::string encode_bech32(std::string_view hrp, std::span<const std::uint8_t> da
 // non-zero padding bits. The caller checks the hrp.
 std::optional<Bech32Decoded> decode_bech32(std::string_view text);
 
-} // namespace offstage::age
+} // namespace offstage::platform

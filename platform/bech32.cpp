@@ -1,9 +1,9 @@
-#include "stager/age/bech32.hpp"
+#include "platform/bech32.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-namespace offstage::age {
+namespace offstage::platform {
 namespace {
 
 constexpr char charset[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
@@ -135,4 +135,4 @@ std::optional<Bech32Decoded> decode_bech32(std::string_view text) {
     return Bech32Decoded{std::string(text.substr(0, separator)), std::move(*data)};
 }
 
-} // namespace offstage::age
+} // namespace offstage::platform
