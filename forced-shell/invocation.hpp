@@ -4,6 +4,8 @@
 // to set it), or `--check`. An interactive login (`-NAME`, or no command) is a Refusal.
 #pragma once
 
+#include "platform/staging_layout.hpp"
+
 #include <filesystem>
 #include <optional>
 #include <span>
@@ -22,7 +24,7 @@ struct Invocation {
     enum class Mode { forced_command, login_shell, check };
 
     Mode mode = Mode::forced_command;
-    std::filesystem::path config = "/etc/offstage/offstage.toml";
+    std::filesystem::path config{platform::staging_layout::default_config_path};
     std::string command;                                  // forced_command and login_shell
     std::optional<std::filesystem::path> authorized_keys; // check only
 

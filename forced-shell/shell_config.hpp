@@ -4,6 +4,8 @@
 // a ConfigError, never a default: a mistyped security setting must refuse rather than allow.
 #pragma once
 
+#include "platform/staging_layout.hpp"
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -11,12 +13,12 @@
 namespace offstage::forced_shell {
 
 struct ShellConfig {
-    std::filesystem::path staging_root = "/srv/offstage";
+    std::filesystem::path staging_root{platform::staging_layout::default_staging_root};
     std::filesystem::path rsync = "/usr/bin/rsync";
     std::vector<std::string> backup_command = {"/usr/bin/sudo", "-n", "/usr/sbin/offstage", "run"};
     std::filesystem::path log_file = "/var/log/offstage/shell.log"; // empty: no log file
     bool syslog = true;
-    std::filesystem::path backup_lock = "/run/offstage/backup.lock";
+    std::filesystem::path backup_lock{platform::staging_layout::default_backup_lock};
     bool backup_wait = false;
 
     // Reads `path`; absent keys keep the defaults above (the values of the shipped file).

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "platform/config_schema.hpp"
+#include "platform/staging_layout.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -68,7 +69,7 @@ private:
 
 class ConfigFile {
 public:
-    static constexpr const char* default_path = "/etc/offstage/offstage.toml";
+    static constexpr const char* default_path = staging_layout::default_config_path.data();
 
     // Reads `path` (a regular file of at most max_config_bytes), parses it and checks it
     // against `schema`, which must outlive the result. Throws ConfigError: "FILE: not a regular

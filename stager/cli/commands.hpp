@@ -2,13 +2,15 @@
 // callbacks throw CommandFailure (exit_status.hpp) to fail with a given status.
 #pragma once
 
+#include "platform/staging_layout.hpp"
+
 #include <CLI/CLI.hpp>
 
 namespace offstage::cli {
 
 // Options every command shares, filled in before any subcommand callback runs.
 struct GlobalOptions {
-    std::string config_path = "/etc/offstage/offstage.toml";
+    std::string config_path{platform::staging_layout::default_config_path};
     bool quiet = false;
 };
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "platform/config_file.hpp"
+#include "platform/staging_layout.hpp"
 #include "stager/selection/backup_selection.hpp"
 
 #include <filesystem>
@@ -18,8 +19,9 @@ struct ScanSettings {
     std::filesystem::path root = "/";
     std::filesystem::path admindir; // default ROOT/var/lib/dpkg
     std::filesystem::path policy_dir = "/etc/offstage/policy.d";
-    std::vector<std::string> filesystems;                 // [scan] filesystems
-    std::filesystem::path staging_root = "/srv/offstage"; // [staging] root
+    std::vector<std::string> filesystems; // [scan] filesystems
+    std::filesystem::path staging_root{
+        platform::staging_layout::default_staging_root}; // [staging] root
 
     struct Overrides {
         std::optional<std::filesystem::path> root, admindir, policy_dir;

@@ -39,10 +39,11 @@ struct TinyScan {
             settings.root = root.root();
             settings.admindir = root.admindir();
             settings.policy_dir = root.policy_dir();
-            policies::PolicySet policies = settings.load_policies();
-            selection::BackupSelection selection =
-                selection::BackupSelection::compute(settings.selection_input(), policies);
-            return TinyScan{std::move(policies), std::move(selection)};
+            // Moved, the policy set keeps its rules where the selection's members point.
+            policies::PolicySet loaded = settings.load_policies();
+            selection::BackupSelection computed =
+                selection::BackupSelection::compute(settings.selection_input(), loaded);
+            return TinyScan{std::move(loaded), std::move(computed)};
         }();
         return scan;
     }
