@@ -68,6 +68,7 @@ protected:
     fs::path spool = dir / "spool";
     fs::path identity = dir / "identity.txt";
     std::string recipient;
+    std::string mail_section = "recipients = []\n"; // the [mail] keys of write_config()
 
     void SetUp() override {
         const TinyDebianRoot& root = TinyDebianRoot::shared();
@@ -93,10 +94,9 @@ protected:
                        (dir / "state/catalog.sqlite").string() + "\"\n[scan]\nroot = \"" +
                        root.root().string() + "\"\nadmindir = \"" + root.admindir().string() +
                        "\"\npolicy_dir = \"" + root.policy_dir().string() +
-                       "\"\n[encryption]\nrecipients = [\"" + recipient +
-                       "\"]\n[mail]\nrecipients = []\n[[spool]]\nname = \"mail\"\n" +
-                       "directory = \"" + spool.string() + "\"\nlock_file = \"" +
-                       (dir / "spool.lock").string() +
+                       "\"\n[encryption]\nrecipients = [\"" + recipient + "\"]\n[mail]\n" +
+                       mail_section + "[[spool]]\nname = \"mail\"\n" + "directory = \"" +
+                       spool.string() + "\"\nlock_file = \"" + (dir / "spool.lock").string() +
                        "\"\nlock_timeout = " + std::to_string(lock_timeout) + "\n" + extra);
     }
 
@@ -368,4 +368,73 @@ TEST_F(OffstageRun, PolicyCheckSaysWhatARunWouldMeet) {
               std::string::npos)
         << bad.err;
     EXPECT_FALSE(fs::exists(dir / "srv/offstage.work")) << "policy check created the work root";
+}
+
+TEST_F(OffstageRun, AMailThatCannotBeSentIsKeptAndTheTreeStaysPublished) {
+    write_file(dir / "sendmail", "#!/bin/sh\necho 'mail system down' >&2\nexit 1\n",
+               fs::perms(0755));
+    mail_section = "recipients = [\"root\"]\nsendmail = \"" + (dir / "sendmail").string() +
+                   "\"\nkeep_dir = \"" + (dir / "kept").string() + "\"\n";
+    write_config();
+    auto result = run("2026-11-22");
+    EXPECT_EQ(result.exit_status, 6) << result.out << result.err;
+    EXPECT_NE(result.out.find("mail system down"), std::string::npos) << result.out;
+    ASSERT_TRUE(fs::exists(dir / "kept"));
+    std::vector<fs::path> kept;
+    for (const auto& entry : fs::directory_iterator(dir / "kept")) {
+        kept.push_back(entry.path());
+    }
+    ASSERT_EQ(kept.size(), 1u);
+    EXPECT_NE(read_file(kept.front()).find("Subject: offstage"), std::string::npos);
+    expect_verifies("2026-11-22");
+}
+
+TEST_F(OffstageRun, AKilledRunWhileWritingFilesLeavesNothingPublished) {
+    ASSERT_EQ(run("2026-11-22").exit_status, 0);
+    // A root whose files take a moment to archive: a copy of the tiny root with 256 MiB of
+    // random data in an annoying file.
+    fs::path root = dir / "root";
+    auto copied =
+        run_command({"cp", "-a", TinyDebianRoot::shared().root().string(), root.string()});
+    ASSERT_EQ(copied.exit_status, 0) << copied.err;
+    auto made = run_command({"dd", "if=/dev/urandom", "of=" + (root / "srv/big").string(), "bs=1M",
+                             "count=256", "status=none"});
+    ASSERT_EQ(made.exit_status, 0) << made.err;
+    std::string config = read_file(dir / "offstage.toml");
+    std::string old_root = "root = \"" + TinyDebianRoot::shared().root().string() + "\"";
+    config.replace(config.find(old_root), old_root.size(), "root = \"" + root.string() + "\"");
+    std::string old_admin = TinyDebianRoot::shared().admindir().string();
+    config.replace(config.find(old_admin), old_admin.size(), (root / "var/lib/dpkg").string());
+    write_file(dir / "offstage.toml", config);
+    pid_t child = ::fork();
+    if (child == 0) {
+        std::string offstage = built_program("offstage").string();
+        std::string config_path = (dir / "offstage.toml").string();
+        ::execl(offstage.c_str(), offstage.c_str(), "--config", config_path.c_str(), "run", "--day",
+                "2026-11-23", static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    // Kill it while the files artifact is being written (its hidden temp file exists).
+    fs::path work_root = dir / "srv/offstage.work";
+    bool writing = false;
+    for (int i = 0; i < 400 && !writing; ++i) {
+        std::this_thread::sleep_for(10ms);
+        std::error_code ignored;
+        for (const auto& work : fs::directory_iterator(work_root, ignored)) {
+            for (const auto& entry : fs::directory_iterator(work.path(), ignored)) {
+                writing = writing ||
+                          entry.path().filename().string().starts_with(".files.tar.zst.age.tmp-");
+            }
+        }
+    }
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    ASSERT_TRUE(writing) << "the run never got to writing its files artifact";
+    EXPECT_EQ(published(), std::vector<std::string>{"2026-11-22"});
+    expect_verifies("2026-11-22");
+    fs::remove(root / "srv/big");
+    auto next = run("2026-11-23");
+    ASSERT_EQ(next.exit_status, 0) << next.out << next.err;
+    EXPECT_TRUE(fs::is_empty(work_root));
+    expect_verifies("2026-11-23");
 }
