@@ -29,6 +29,22 @@
 namespace offstage::test {
 namespace {
 
+// The extractor's memory bound on a 4-million-region sparse map: 96 MiB of peak RSS in a plain
+// build. Under AddressSanitizer the same work shows more (shadow memory, allocator metadata:
+// 101 MiB measured), so the bound there is 192 MiB; the unbounded extractor reached 452 MiB on
+// this input, so both bounds still tell a bounded extractor from an unbounded one.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long peak_rss_bound_kib = 192 * 1024;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr long peak_rss_bound_kib = 192 * 1024;
+#else
+constexpr long peak_rss_bound_kib = 96 * 1024;
+#endif
+#else
+constexpr long peak_rss_bound_kib = 96 * 1024;
+#endif
+
 namespace fs = std::filesystem;
 
 constexpr int exit_failure = 1;
@@ -510,7 +526,7 @@ TEST_F(ExtractCommand, AHugeSparseMapIsRefusedWithinBoundedMemoryAndTime) {
     EXPECT_NE(restored.err.find("'huge-sparse'"), std::string::npos) << restored.err;
     EXPECT_NE(restored.err.find("sparse"), std::string::npos) << restored.err;
     ASSERT_FALSE(restored.out.empty()) << restored.err;
-    EXPECT_LT(std::stol(restored.out), 96 * 1024) << "peak RSS in KiB";
+    EXPECT_LT(std::stol(restored.out), peak_rss_bound_kib) << "peak RSS in KiB";
     EXPECT_LT(seconds.count(), 20.0);
 }
 
