@@ -141,7 +141,8 @@ public:
         if (!in && !in.eof()) {
             throw std::runtime_error("read the catalog's copy " + copy.string());
         }
-        auto artifact = writer.begin_tar("catalog.tar.zst.age");
+        auto artifact =
+            writer.begin_tar("catalog.tar.zst.age", staging::ArtifactWriter::Reuse::never);
         artifact->tar().add_generated("catalog.sqlite", content);
         result.counts["bytes"] = content.size();
         result.artifacts.push_back(artifact->commit());

@@ -22,7 +22,8 @@ FilesSource::FilesSource(const selection::BackupSelection& selection, std::files
     , progress_(progress) {}
 
 void FilesSource::produce(staging::ArtifactWriter& writer, report::SourceResult& result) {
-    auto artifact = writer.begin_tar("files.tar.zst.age", progress_);
+    auto artifact =
+        writer.begin_tar("files.tar.zst.age", staging::ArtifactWriter::Reuse::never, progress_);
     std::string root = root_.lexically_normal().string();
     while (root.size() > 1 && root.back() == '/') {
         root.pop_back();

@@ -95,7 +95,7 @@ void SpoolSource::produce(staging::ArtifactWriter& writer, report::SourceResult&
         result.counts["entries"] = paths.size();
         return;
     }
-    auto artifact = writer.begin_tar(artifact_name);
+    auto artifact = writer.begin_tar(artifact_name, staging::ArtifactWriter::Reuse::digested);
     for (const std::string& path : paths) {
         artifact->tar().add(path);
     }

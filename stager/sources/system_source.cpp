@@ -172,7 +172,8 @@ void SystemSource::produce(staging::ArtifactWriter& writer, report::SourceResult
         result.artifacts.push_back(*reused);
         return;
     }
-    auto artifact = writer.begin_tar("system.tar.zst.age");
+    auto artifact =
+        writer.begin_tar("system.tar.zst.age", staging::ArtifactWriter::Reuse::digested);
     write_all(artifact->tar());
     result.artifacts.push_back(artifact->commit());
 }

@@ -21,11 +21,11 @@ ArtifactWriter::ArtifactWriter(const WorkDir& work, ArtifactSettings settings, D
 ArtifactWriter::~ArtifactWriter() = default;
 
 std::unique_ptr<ArtifactWriter::TarArtifact>
-ArtifactWriter::begin_tar(const std::string& name, platform::ProgressMeter* progress) {
+ArtifactWriter::begin_tar(const std::string& name, Reuse reuse, platform::ProgressMeter* progress) {
     if (!is_artifact_name(name) || sums_.contains(name)) {
         throw StagingError("'" + name + "' is not a new artifact name (docs/staging-tree.md)");
     }
-    return std::unique_ptr<TarArtifact>(new TarArtifact(*this, name, progress));
+    return std::unique_ptr<TarArtifact>(new TarArtifact(*this, name, reuse, progress));
 }
 
 report::Digest
@@ -75,12 +75,15 @@ void ArtifactWriter::record(const report::ArtifactRecord& artifact) {
 }
 
 ArtifactWriter::TarArtifact::TarArtifact(ArtifactWriter& owner, const std::string& name,
-                                         platform::ProgressMeter* progress)
+                                         Reuse reuse, platform::ProgressMeter* progress)
     : owner_(owner)
-    , file_(owner.work_, name)
-    , plaintext_(owner.digest_key_) {
+    , file_(owner.work_, name) {
+    if (reuse == Reuse::digested) {
+        plaintext_.emplace(owner.digest_key_);
+    }
     writer_ = std::make_unique<archive::EncryptedArchiveWriter>(
-        file_, owner.settings_.keys, owner.settings_.compression, progress, &plaintext_);
+        file_, owner.settings_.keys, owner.settings_.compression, progress,
+        plaintext_ ? &*plaintext_ : nullptr);
     writer_->tar().set_reproducible(true);
 }
 
@@ -88,9 +91,12 @@ ArtifactWriter::TarArtifact::~TarArtifact() = default;
 
 report::ArtifactRecord ArtifactWriter::TarArtifact::commit() {
     writer_->commit(); // ends tar, zstd and age, then finishes the DayFile (fsync, rename)
-    plaintext_.finish();
-    report::ArtifactRecord record{file_.name(), file_.size(), file_.sha256(), plaintext_.digest(),
-                                  false};
+    std::optional<report::Digest> plaintext;
+    if (plaintext_) {
+        plaintext_->finish();
+        plaintext = plaintext_->digest();
+    }
+    report::ArtifactRecord record{file_.name(), file_.size(), file_.sha256(), plaintext, false};
     owner_.record(record);
     return record;
 }

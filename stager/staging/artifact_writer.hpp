@@ -46,8 +46,13 @@ public:
                    PreviousArtifacts previous = {});
     ~ArtifactWriter();
 
+    // Whether a tar artifact's plaintext is digested for reuse: worth it only for a source that
+    // can be unchanged from one day to the next (a spool, `system`); for `files`, which changes
+    // every day, the HMAC over gigabytes of tar would be CPU spent for nothing.
+    enum class Reuse { digested, never };
+
     // A tar artifact being written; `name` must follow the grammar. Throws on output errors.
-    std::unique_ptr<TarArtifact> begin_tar(const std::string& name,
+    std::unique_ptr<TarArtifact> begin_tar(const std::string& name, Reuse reuse,
                                            platform::ProgressMeter* progress = nullptr);
 
     // The keyed digest of a plaintext produced by `produce` (a dry pass that writes nothing),
@@ -74,8 +79,8 @@ private:
     Sha256Sums sums_;
 };
 
-// tar -> (keyed digest of the tar stream) -> [zstd] -> age -> DayFile. Destroyed uncommitted
-// (an exception), it leaves nothing under the artifact's name.
+// tar -> (keyed digest of the tar stream, when digested) -> [zstd] -> age -> DayFile. Destroyed
+// uncommitted (an exception), it leaves nothing under the artifact's name.
 class ArtifactWriter::TarArtifact {
 public:
     archive::TarWriter& tar() { return writer_->tar(); }
@@ -85,10 +90,11 @@ public:
 
 private:
     friend class ArtifactWriter;
-    TarArtifact(ArtifactWriter& owner, const std::string& name, platform::ProgressMeter* progress);
+    TarArtifact(ArtifactWriter& owner, const std::string& name, Reuse reuse,
+                platform::ProgressMeter* progress);
     ArtifactWriter& owner_;
     DayFile file_;
-    KeyedDigestSink plaintext_;
+    std::optional<KeyedDigestSink> plaintext_; // Reuse::digested only
     std::unique_ptr<archive::EncryptedArchiveWriter> writer_;
 };
 
