@@ -5,6 +5,7 @@
 // fails and says what is missing.
 #include "mail_fixtures.hpp"
 #include "stager/mail/mail_sender.hpp"
+#include "tests/support/mail_user.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -20,37 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using offstage::test::run_command;
 
-// A system user with a home (exim's local delivery changes into it), removed with its mailbox.
-class MailUser {
-public:
-    MailUser()
-        : name_("offstage-mt" + std::to_string(::getpid()))
-        , home_("/tmp/" + name_) {
-        auto result = run_command({"/usr/sbin/useradd", "--system", "--create-home", "--home-dir",
-                                   home_.string(), "--shell", "/usr/sbin/nologin", name_});
-        created_ = result.exit_status == 0;
-        error_ = result.err;
-    }
-    ~MailUser() {
-        if (created_) {
-            run_command({"/usr/sbin/userdel", "--remove", name_});
-        }
-        std::error_code ignored;
-        fs::remove(mailbox(), ignored);
-        fs::remove_all(home_, ignored);
-    }
-    bool created() const { return created_; }
-    const std::string& error() const { return error_; }
-    const std::string& name() const { return name_; }
-    fs::path mailbox() const { return fs::path("/var/mail") / name_; }
-
-private:
-    std::string name_;
-    fs::path home_;
-    bool created_ = false;
-    std::string error_;
-};
-
 TEST(MailMta, EximDeliversTheReportMailAndPythonReadsItBack) {
     ASSERT_EQ(::geteuid(), 0u) << "this test adds a user: run it as root";
     std::error_code error;
@@ -61,7 +31,7 @@ TEST(MailMta, EximDeliversTheReportMailAndPythonReadsItBack) {
         << "/usr/sbin/sendmail is " << sendmail << ", not exim: this test checks Debian's "
         << "exim4-daemon-light in its local-delivery configuration";
 
-    MailUser user;
+    offstage::test::MailUser user("offstage-mt");
     ASSERT_TRUE(user.created()) << "useradd failed: " << user.error();
 
     report::RunResult run = test::sample_run();

@@ -2,6 +2,7 @@
 // /usr/sbin/sendmail delivers it into a local mailbox, and Python's email package (a real MIME
 // parser) reads it back. Needs root (it adds a user) and exim; fails, never skips, without them.
 #include "tests/selection/tiny_debian_root.hpp"
+#include "tests/support/mail_user.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -17,47 +18,13 @@ using offstage::test::TempDir;
 using offstage::test::TinyDebianRoot;
 using offstage::test::write_file;
 
-namespace {
-
-class MailUser {
-public:
-    MailUser()
-        : name_("offstage-rm" + std::to_string(::getpid()))
-        , home_("/tmp/" + name_) {
-        auto result = run_command({"/usr/sbin/useradd", "--system", "--create-home", "--home-dir",
-                                   home_.string(), "--shell", "/usr/sbin/nologin", name_});
-        created_ = result.exit_status == 0;
-        error_ = result.err;
-    }
-    ~MailUser() {
-        if (created_) {
-            run_command({"/usr/sbin/userdel", "--remove", name_});
-        }
-        std::error_code ignored;
-        fs::remove(mailbox(), ignored);
-        fs::remove_all(home_, ignored);
-    }
-    bool created() const { return created_; }
-    const std::string& error() const { return error_; }
-    const std::string& name() const { return name_; }
-    fs::path mailbox() const { return fs::path("/var/mail") / name_; }
-
-private:
-    std::string name_;
-    fs::path home_;
-    bool created_ = false;
-    std::string error_;
-};
-
-} // namespace
-
 TEST(RunMailMta, TheRunsReportReachesALocalMailboxThroughEximAndParses) {
     ASSERT_EQ(::geteuid(), 0u) << "this test adds a user: run it as root";
     std::error_code error;
     fs::path sendmail = fs::canonical("/usr/sbin/sendmail", error);
     ASSERT_FALSE(error) << "/usr/sbin/sendmail is missing: install exim4-daemon-light";
     ASSERT_NE(sendmail.filename().string().find("exim"), std::string::npos) << sendmail;
-    MailUser user;
+    offstage::test::MailUser user("offstage-rm");
     ASSERT_TRUE(user.created()) << "useradd failed: " << user.error();
 
     TempDir dir{"offstage-run-mta"};
