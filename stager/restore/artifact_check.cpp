@@ -7,6 +7,7 @@
 #include "stager/age/decryptor.hpp"
 #include "stager/age/header.hpp"
 #include "stager/age/stream.hpp"
+#include "stager/restore/hashing_source.hpp"
 #include "stager/restore/tar_reader.hpp"
 #include "stager/restore/zstd_decompressor.hpp"
 
@@ -20,58 +21,6 @@ namespace offstage::restore {
 namespace {
 
 constexpr std::size_t block_size = 1 << 20;
-
-struct DigestDeleter {
-    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-};
-
-// The file as read, hashed as it passes. An I/O error of the file is remembered, so that the
-// caller can tell "the file could not be read" (not a verdict) from "its content is wrong".
-class HashingSource : public platform::ByteSource {
-public:
-    HashingSource(int fd, const std::string& name)
-        : file_(fd, name)
-        , context_(EVP_MD_CTX_new()) {
-        if (!context_ || EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1) {
-            throw std::runtime_error("OpenSSL: cannot start a SHA-256 digest");
-        }
-    }
-
-    std::size_t read(std::span<std::byte> buffer) override {
-        std::size_t got = 0;
-        try {
-            got = file_.read(buffer);
-        } catch (const std::system_error&) {
-            io_failure_ = std::current_exception();
-            throw;
-        }
-        EVP_DigestUpdate(context_.get(), buffer.data(), got);
-        bytes_ += got;
-        return got;
-    }
-
-    // Reads what the checks left unread, so the digest covers the whole file.
-    void drain() {
-        std::vector<std::byte> buffer(block_size);
-        while (read(buffer) > 0) {
-        }
-    }
-
-    void finish(ArtifactCheck& check) {
-        unsigned int size = 0;
-        EVP_DigestFinal_ex(context_.get(), check.sha256.data(), &size);
-        check.bytes = bytes_;
-    }
-
-    std::exception_ptr io_failure() const { return io_failure_; }
-    std::uint64_t bytes() const { return bytes_; }
-
-private:
-    platform::FdSource file_;
-    std::unique_ptr<EVP_MD_CTX, DigestDeleter> context_;
-    std::uint64_t bytes_ = 0;
-    std::exception_ptr io_failure_;
-};
 
 std::uint64_t drain(platform::ByteSource& source) {
     std::vector<std::byte> buffer(block_size);
@@ -133,9 +82,9 @@ ArtifactLayers layers_of(std::string_view name) {
 
 ArtifactCheck hash_file(int fd, const std::string& name) {
     HashingSource source(fd, name);
-    source.drain();
     ArtifactCheck check;
-    source.finish(check);
+    check.sha256 = source.finish();
+    check.bytes = source.bytes();
     return check;
 }
 
@@ -189,8 +138,8 @@ ArtifactCheck check_artifact(int fd, const std::string& name,
     if (source.io_failure()) {
         std::rethrow_exception(source.io_failure());
     }
-    source.drain();
-    source.finish(check);
+    check.sha256 = source.finish();
+    check.bytes = source.bytes();
     return check;
 }
 

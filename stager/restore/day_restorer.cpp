@@ -5,6 +5,7 @@
 #include "stager/age/decryptor.hpp"
 #include "stager/restore/artifact_check.hpp"
 #include "stager/restore/day_directory.hpp"
+#include "stager/restore/hashing_source.hpp"
 #include "stager/restore/printable.hpp"
 #include "stager/staging/artifact_name.hpp"
 
@@ -17,44 +18,6 @@
 namespace offstage::restore {
 
 namespace {
-
-struct DigestDeleter {
-    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-};
-
-// The artifact's bytes as the decryptor reads them, hashed on the way: the digest of exactly
-// what was extracted, compared with the verified one at the end.
-class HashingSource : public platform::ByteSource {
-public:
-    HashingSource(int fd, const std::string& name)
-        : file_(fd, name)
-        , context_(EVP_MD_CTX_new()) {
-        if (!context_ || EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1) {
-            throw std::runtime_error("OpenSSL: cannot start a SHA-256");
-        }
-    }
-
-    std::size_t read(std::span<std::byte> buffer) override {
-        const std::size_t n = file_.read(buffer);
-        EVP_DigestUpdate(context_.get(), buffer.data(), n);
-        return n;
-    }
-
-    // Reads what the decryptor left (nothing, for a sound artifact) and returns the digest.
-    staging::Sha256Digest finish() {
-        std::array<std::byte, 65536> rest{};
-        while (read(rest) > 0) {
-        }
-        staging::Sha256Digest digest{};
-        unsigned int size = 0;
-        EVP_DigestFinal_ex(context_.get(), digest.data(), &size);
-        return digest;
-    }
-
-private:
-    platform::FdSource file_;
-    std::unique_ptr<EVP_MD_CTX, DigestDeleter> context_;
-};
 
 // One pass over `artifact`: decrypt, extract with `prepare` applied to the extractor, check the
 // digest. Returns the extractor's findings through `restored`, also when it throws.
