@@ -9,6 +9,7 @@
 #include "stager/config/stager_config.hpp"
 #include "stager/selection/backup_selection.hpp"
 #include "stager/selection/path_encoding.hpp"
+#include "stager/selection/scan_records.hpp"
 #include "stager/selection/scan_settings.hpp"
 
 #include <cstdio>
@@ -279,32 +280,9 @@ void print_json(const BackupSelection& result, const selection::ScanSettings& se
     out += "]}\n";
 }
 
-// Records of three NUL-terminated fields: KIND, DETAIL, PATH.
+// Records of three NUL-terminated fields: KIND, DETAIL, PATH (selection/scan_records.hpp).
 void print_null(const BackupSelection& result, Output& output) {
-    std::string& out = output.buffer();
-    auto record = [&out](std::string_view kind, std::string_view detail, std::string_view path) {
-        out.append(kind);
-        out += '\0';
-        out.append(detail);
-        out += '\0';
-        out.append(path);
-        out += '\0';
-    };
-    std::string path;
-    for (const BackupSelection::Member& member : result.members()) {
-        result.path(member, path);
-        record("member", selection::to_string(member.reason), path);
-        output.maybe_flush();
-    }
-    for (const manifests::Conffile& conffile : result.conffiles()) {
-        record("conffile", manifests::to_string(conffile.state), conffile.path);
-    }
-    for (const BackupSelection::SpecialFile& special : result.special_files()) {
-        record("special", manifests::to_string(special.type), result.path(special));
-    }
-    for (const manifests::WalkProblem& problem : result.problems()) {
-        record("problem", problem_text(problem), problem.path);
-    }
+    selection::append_scan_records(result, output.buffer(), [&output] { output.maybe_flush(); });
 }
 
 } // namespace

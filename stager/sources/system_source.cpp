@@ -1,6 +1,7 @@
 #include "stager/sources/system_source.hpp"
 
 #include "platform/child_process.hpp"
+#include "stager/selection/scan_records.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -54,28 +55,7 @@ bool policy_name(const std::string& name) {
 
 std::string scan_report_records(const selection::BackupSelection& selection) {
     std::string out;
-    auto record = [&out](std::string_view kind, std::string_view detail, std::string_view path) {
-        out.append(kind);
-        out += '\0';
-        out.append(detail);
-        out += '\0';
-        out.append(path);
-        out += '\0';
-    };
-    std::string path;
-    for (const auto& member : selection.members()) {
-        selection.path(member, path);
-        record("member", selection::to_string(member.reason), path);
-    }
-    for (const manifests::Conffile& conffile : selection.conffiles()) {
-        record("conffile", manifests::to_string(conffile.state), conffile.path);
-    }
-    for (const auto& special : selection.special_files()) {
-        record("special", manifests::to_string(special.type), selection.path(special));
-    }
-    for (const manifests::WalkProblem& problem : selection.problems()) {
-        record("problem", problem.what + ": " + std::strerror(problem.error), problem.path);
-    }
+    selection::append_scan_records(selection, out);
     return out;
 }
 
