@@ -7,8 +7,10 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <grp.h>
 #include <iomanip>
 #include <poll.h>
+#include <pwd.h>
 #include <sstream>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -40,10 +42,37 @@ struct EnvironmentSetter : bp::extend::handler {
 // Only async-signal-safe calls: the limit for the fallback loop is read before the fork.
 struct StrictChildSetup : bp::extend::handler {
     int max_fd;
-    explicit StrictChildSetup(int max_descriptor)
-        : max_fd(max_descriptor) {}
+    const ChildUser* user;
+    const char* working_directory;
+    StrictChildSetup(int max_descriptor, const ChildUser* run_as, const char* directory)
+        : max_fd(max_descriptor)
+        , user(run_as)
+        , working_directory(directory) {}
+    // Says why on the child's stderr (the parent's error message quotes its first line) and
+    // ends it without running anything.
+    static void fail(const char* what) {
+        const char* reason = ::strerror(errno); // no allocation; the child is about to end
+        for (const char* part : {what, ": ", reason, "\n"}) {
+            [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, part, std::strlen(part));
+        }
+        ::_exit(126);
+    }
     template <typename Executor>
     void on_exec_setup(Executor&) const {
+        if (user != nullptr) {
+            if (::setgroups(user->groups.size(), user->groups.data()) != 0) {
+                fail("cannot drop to the dump user: setgroups");
+            }
+            if (::setgid(user->gid) != 0) {
+                fail("cannot drop to the dump user: setgid");
+            }
+            if (::setuid(user->uid) != 0) {
+                fail("cannot drop to the dump user: setuid");
+            }
+        }
+        if (working_directory != nullptr && ::chdir(working_directory) != 0) {
+            fail("cannot enter the working directory");
+        }
         // CLOEXEC rather than closing: Boost's pipe that reports an execve failure must stay
         // open until the execve.
         if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
@@ -111,7 +140,7 @@ std::string seconds_text(std::chrono::milliseconds duration) {
 }
 
 // Enough of stderr to say why; a child that floods it must not grow our memory.
-constexpr std::size_t stderr_limit = 4096;
+constexpr std::size_t stderr_limit = 64 * 1024;
 
 // The first line of a child's stderr; when it ends in ':' (as dpkg's "parsing file X near line
 // N:") the detail is on the next line, so that comes too.
@@ -135,6 +164,26 @@ std::string first_line(const std::string& text) {
 }
 
 } // namespace
+
+ChildUser ChildUser::lookup(const std::string& name) {
+    std::vector<char> buffer(16384);
+    passwd entry{};
+    passwd* found = nullptr;
+    int error = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+    if (error != 0 || found == nullptr) {
+        throw std::runtime_error("no such user: " + name +
+                                 (error != 0 ? std::string(": ") + std::strerror(error) : ""));
+    }
+    ChildUser user{name, entry.pw_uid, entry.pw_gid, {}};
+    int count = 64;
+    user.groups.resize(static_cast<std::size_t>(count));
+    while (::getgrouplist(name.c_str(), entry.pw_gid, user.groups.data(), &count) < 0) {
+        user.groups.resize(static_cast<std::size_t>(count) + 64);
+        count = static_cast<int>(user.groups.size());
+    }
+    user.groups.resize(static_cast<std::size_t>(count));
+    return user;
+}
 
 std::string ChildProcess::describe(const std::vector<std::string>& argv) {
     std::string text;
@@ -202,9 +251,13 @@ int ChildProcess::run(const std::vector<std::string>& argv,
     auto output_to = bp::std_out > out_pipe;
     auto errors_to = bp::std_err > err_pipe;
     auto start = [&](auto input_from) {
-        return bp::child(bp::exe = program, bp::args = args, EnvironmentSetter{envp.data()},
-                         input_from, output_to, errors_to, StrictChildSetup{descriptor_limit()},
-                         start_error);
+        return bp::child(
+            bp::exe = program, bp::args = args, EnvironmentSetter{envp.data()}, input_from,
+            output_to, errors_to,
+            StrictChildSetup{descriptor_limit(), options.user ? &*options.user : nullptr,
+                             options.working_directory ? options.working_directory->c_str()
+                                                       : nullptr},
+            start_error);
     };
     bp::child child = options.input ? start(bp::std_in < in_pipe) : start(bp::std_in < bp::null);
     if (start_error) {
@@ -334,6 +387,9 @@ int ChildProcess::run(const std::vector<std::string>& argv,
     }
 
     int status = WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : WEXITSTATUS(raw);
+    if (options.error_output != nullptr) {
+        *options.error_output = err_text;
+    }
     bool accepted =
         status == 0 || std::find(options.accepted_statuses.begin(), options.accepted_statuses.end(),
                                  status) != options.accepted_statuses.end();

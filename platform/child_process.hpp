@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 #include <utility>
 #include <vector>
 
@@ -38,6 +39,19 @@ private:
     bool timed_out_;
 };
 
+// An OS user a child runs as (a database dump as `postgres`): its uid, primary gid and
+// supplementary groups, resolved before the fork (nothing is looked up in the child).
+struct ChildUser {
+    std::string name;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> groups;
+
+    // Resolves `name` with the passwd and group databases; throws std::runtime_error naming the
+    // user when there is none.
+    static ChildUser lookup(const std::string& name);
+};
+
 class ChildProcess {
 public:
     struct Options {
@@ -51,6 +65,15 @@ public:
         // From the start to the child's end, reading included; past it the child is killed
         // (SIGKILL) and a ChildProcessError with timed_out() is thrown. Zero: no limit.
         std::chrono::milliseconds timeout{0};
+        // The child drops to this user (setgroups, setgid, setuid, in that order, before
+        // execve); a drop that fails ends the child with status 126 and says so on its stderr.
+        std::optional<ChildUser> user;
+        // The child's working directory (default: ours). A dump run as another user needs one
+        // it may enter, or some tools complain on stderr.
+        std::optional<std::string> working_directory;
+        // When set, receives the start of the child's stderr (at most 64 KiB) whatever its
+        // exit status: a dump that exits 0 but complains is judged by its caller.
+        std::string* error_output = nullptr;
     };
 
     // Runs argv (argv[0] an absolute path), calls `on_output` with each chunk of its stdout in

@@ -1,6 +1,7 @@
 #include "stager/staging/artifact_writer.hpp"
 
 #include "platform/system_error.hpp"
+#include "stager/archive/zstd_compressor.hpp"
 #include "stager/staging/artifact_name.hpp"
 
 #include <cerrno>
@@ -26,6 +27,21 @@ ArtifactWriter::begin_tar(const std::string& name, Reuse reuse, platform::Progre
         throw StagingError("'" + name + "' is not a new artifact name (docs/staging-tree.md)");
     }
     return std::unique_ptr<TarArtifact>(new TarArtifact(*this, name, reuse, progress));
+}
+
+std::unique_ptr<ArtifactWriter::StreamArtifact>
+ArtifactWriter::begin_stream(const std::string& name, platform::ProgressMeter* progress) {
+    if (!is_artifact_name(name) || sums_.contains(name)) {
+        throw StagingError("'" + name + "' is not a new artifact name (docs/staging-tree.md)");
+    }
+    return std::unique_ptr<StreamArtifact>(new StreamArtifact(*this, name, progress));
+}
+
+report::Digest ArtifactWriter::keyed_digest(std::string_view content) const {
+    KeyedDigestSink sink(digest_key_);
+    sink.write(std::as_bytes(std::span(content.data(), content.size())));
+    sink.finish();
+    return sink.digest();
 }
 
 report::Digest
@@ -97,6 +113,50 @@ report::ArtifactRecord ArtifactWriter::TarArtifact::commit() {
         plaintext = plaintext_->digest();
     }
     report::ArtifactRecord record{file_.name(), file_.size(), file_.sha256(), plaintext, false};
+    owner_.record(record);
+    return record;
+}
+
+ArtifactWriter::StreamArtifact::StreamArtifact(ArtifactWriter& owner, const std::string& name,
+                                               platform::ProgressMeter* progress)
+    : owner_(owner)
+    , file_(owner.work_, name) {
+    encryptor_ = std::make_unique<age::Encryptor>(owner.settings_.keys, file_);
+    platform::ByteSink* next = encryptor_.get();
+    if (owner.settings_.compression.zstd) {
+        compressor_ = std::make_unique<archive::ZstdCompressor>(
+            archive::ZstdSettings{owner.settings_.compression.level,
+                                  archive::zstd_workers_for(owner.settings_.compression.threads)},
+            *encryptor_);
+        next = compressor_.get();
+    }
+    counter_.next = next;
+    counter_.progress = progress;
+}
+
+ArtifactWriter::StreamArtifact::~StreamArtifact() {
+    // Stop the compressor's workers before the encryptor they feed goes away; the DayFile,
+    // unfinished, removes its temp file.
+    compressor_.reset();
+    encryptor_.reset();
+}
+
+void ArtifactWriter::StreamArtifact::CountingSink::write(std::span<const std::byte> data) {
+    next->write(data);
+    bytes += data.size();
+    if (progress != nullptr) {
+        progress->add_bytes(data.size());
+    }
+}
+
+report::ArtifactRecord
+ArtifactWriter::StreamArtifact::commit(std::optional<report::Digest> reuse_key) {
+    if (committed_) {
+        throw StagingError("artifact " + file_.name() + " committed twice");
+    }
+    counter_.finish(); // zstd's frame end, age's last chunk, then the DayFile's fsync and rename
+    committed_ = true;
+    report::ArtifactRecord record{file_.name(), file_.size(), file_.sha256(), reuse_key, false};
     owner_.record(record);
     return record;
 }

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace offstage::staging {
@@ -41,6 +42,7 @@ struct ArtifactSettings {
 class ArtifactWriter {
 public:
     class TarArtifact;
+    class StreamArtifact;
 
     ArtifactWriter(const WorkDir& work, ArtifactSettings settings, DigestKey digest_key,
                    PreviousArtifacts previous = {});
@@ -54,6 +56,15 @@ public:
     // A tar artifact being written; `name` must follow the grammar. Throws on output errors.
     std::unique_ptr<TarArtifact> begin_tar(const std::string& name, Reuse reuse,
                                            platform::ProgressMeter* progress = nullptr);
+
+    // A stream artifact being written (a database dump, a volume dump): plaintext bytes ->
+    // zstd -> age -> DayFile. `name` must follow the grammar. Throws on output errors.
+    std::unique_ptr<StreamArtifact> begin_stream(const std::string& name,
+                                                 platform::ProgressMeter* progress = nullptr);
+
+    // The keyed digest of bytes that stand for an artifact's content (a dump's fingerprint):
+    // what a StreamArtifact records for reuse, and what reuse() is asked with the next day.
+    report::Digest keyed_digest(std::string_view content) const;
 
     // The keyed digest of a plaintext produced by `produce` (a dry pass that writes nothing),
     // to ask reuse() before paying for compression, encryption and the disk.
@@ -96,6 +107,38 @@ private:
     DayFile file_;
     std::optional<KeyedDigestSink> plaintext_; // Reuse::digested only
     std::unique_ptr<archive::EncryptedArchiveWriter> writer_;
+};
+
+// [zstd] -> age -> DayFile for bytes that are not a tar (a dump streamed from a child). sink()
+// takes the plaintext; commit() ends every layer and renames the file into place. Destroyed
+// uncommitted (an exception, or a dump found bad), it leaves nothing under the artifact's name.
+class ArtifactWriter::StreamArtifact {
+public:
+    platform::ByteSink& sink() { return counter_; }
+    // Plaintext bytes taken so far.
+    std::uint64_t plaintext_bytes() const { return counter_.bytes; }
+    // `reuse_key`: the keyed digest (ArtifactWriter::keyed_digest) of what makes the content
+    // equal from one day to the next (a fingerprint); without one the artifact is never reused.
+    report::ArtifactRecord commit(std::optional<report::Digest> reuse_key = std::nullopt);
+    ~StreamArtifact();
+
+private:
+    friend class ArtifactWriter;
+    StreamArtifact(ArtifactWriter& owner, const std::string& name,
+                   platform::ProgressMeter* progress);
+    struct CountingSink : platform::ByteSink {
+        platform::ByteSink* next = nullptr;
+        platform::ProgressMeter* progress = nullptr;
+        std::uint64_t bytes = 0;
+        void write(std::span<const std::byte> data) override;
+        void finish() override { next->finish(); }
+    };
+    ArtifactWriter& owner_;
+    DayFile file_;
+    std::unique_ptr<age::Encryptor> encryptor_;
+    std::unique_ptr<platform::ByteSink> compressor_;
+    CountingSink counter_;
+    bool committed_ = false;
 };
 
 } // namespace offstage::staging

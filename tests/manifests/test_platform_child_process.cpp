@@ -177,5 +177,45 @@ TEST(ChildProcess, ATimeoutKillsTheChildAndSaysSo) {
     }
 }
 
+TEST(ChildProcess, RunsAsTheGivenUserWithItsGroupsOnly) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "dropping to another user needs root";
+    }
+    ChildProcess::Options options;
+    options.user = ChildUser::lookup("nobody");
+    options.working_directory = "/";
+    std::string ids = ChildProcess::output({"/usr/bin/id", "-u"}, options) +
+                      ChildProcess::output({"/usr/bin/id", "-G"}, options) +
+                      ChildProcess::output({"/bin/pwd"}, options);
+    std::string expected = std::to_string(options.user->uid) + "\n";
+    for (std::size_t i = 0; i < options.user->groups.size(); ++i) {
+        expected += (i == 0 ? "" : " ") + std::to_string(options.user->groups[i]);
+    }
+    EXPECT_EQ(ids, expected + "\n/\n");
+    EXPECT_THROW(ChildUser::lookup("no-such-user-offstage"), std::runtime_error);
+}
+
+TEST(ChildProcess, AWorkingDirectoryThatCannotBeEnteredFailsTheChildWithAReason) {
+    ChildProcess::Options options;
+    options.working_directory = "/nonexistent/directory";
+    try {
+        ChildProcess::output({"/bin/true"}, options);
+        FAIL() << "expected an error";
+    } catch (const ChildProcessError& error) {
+        EXPECT_EQ(error.exit_status(), 126);
+        EXPECT_NE(std::string(error.what()).find("cannot enter the working directory"),
+                  std::string::npos)
+            << error.what();
+    }
+}
+
+TEST(ChildProcess, HandsTheStandardErrorToTheCallerWhateverTheStatus) {
+    std::string errors;
+    ChildProcess::Options options;
+    options.error_output = &errors;
+    ChildProcess::output({"/bin/sh", "-c", "echo warning: table t is MyISAM >&2"}, options);
+    EXPECT_EQ(errors, "warning: table t is MyISAM\n");
+}
+
 } // namespace
 } // namespace offstage::platform

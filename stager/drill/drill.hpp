@@ -1,0 +1,58 @@
+// `offstage drill`: proves that a day's dumps restore (issue #10, docs/drill.md). The command
+// verifies the day first (stager/restore), then hands each kind's artifacts to that kind's Drill:
+// a MariaDB dump is loaded into a throwaway MariaDB server, a PostgreSQL dump into a throwaway
+// PostgreSQL, a SQLite copy is opened and checked, an AFS volume dump is read to its end (and
+// `vos restore`d where a drill cell is configured). Each Drill compares what it restored with
+// the fingerprint taken at dump time, and returns one verdict per database or volume.
+#pragma once
+
+#include "stager/age/identity.hpp"
+#include "stager/restore/day_directory.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace offstage::drill {
+
+// What a Drill is given: the verified day, the identities that open it, and a scratch directory
+// (mode 0700, removed by the caller afterwards) for throwaway servers and their sockets.
+struct DrillContext {
+    const restore::DayDirectory& day;
+    const std::vector<age::X25519Identity>& identities;
+    std::filesystem::path scratch;
+    // Artifact names of the day (relative, as SHA256SUMS lists them), already verified.
+    std::vector<std::string> artifacts;
+    // --only: kinds ("db", "afs", "mariadb", ...) or subjects ("mariadb/sales"); empty: all.
+    std::vector<std::string> only;
+};
+
+struct DrillVerdict {
+    std::string subject; // "mariadb/sales", "postgresql/shop", "sqlite/app", "afs/user.bob"
+    bool ok = false;
+    // One line: "12 tables equal" or what differs ("table t: 10 rows, fingerprint 11").
+    std::string detail;
+    std::uint64_t plaintext_bytes = 0; // restored
+    std::chrono::duration<double> elapsed{};
+};
+
+class Drill {
+public:
+    virtual ~Drill() = default;
+    // "mariadb", "postgresql", "sqlite", "afs": what --only names and verdicts start with.
+    virtual std::string kind() const = 0;
+    // The group --only may name besides the kind: "db" or "afs".
+    virtual std::string family() const = 0;
+    // Restores and compares every artifact of its kind in `context` (honouring --only for
+    // subjects); a failure to restore or compare one subject is a verdict with ok = false,
+    // never an exception. Throws only when the drill itself cannot run (no server binary...),
+    // and the command then names the kind and the reason.
+    virtual std::vector<DrillVerdict> run(const DrillContext& context) = 0;
+};
+
+// Every Drill offstage has (drill_registry.cpp).
+std::vector<std::unique_ptr<Drill>> all_drills();
+
+} // namespace offstage::drill
