@@ -7,6 +7,7 @@
 #include "stager/catalog/catalog.hpp"
 #include "stager/mail/mail_settings.hpp"
 #include "stager/selection/scan_settings.hpp"
+#include "stager/sources/dump_sources.hpp"
 #include "stager/sources/spool_source.hpp"
 #include "stager/staging/artifact_writer.hpp"
 
@@ -40,6 +41,7 @@ struct RunSettings {
 
     staging::ArtifactSettings artifacts; // recipients and compression
     std::vector<sources::SpoolSettings> spools;
+    sources::DumpSettings dumps; // [mariadb], [postgresql], [[sqlite]], [afs]
 
     // [hooks]: argv of the admin's programs (empty: none) and their budget.
     std::vector<std::string> pre_hook;

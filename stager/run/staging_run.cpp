@@ -333,6 +333,9 @@ void StagingRun::execute_locked(report::RunResult& result) {
         sources::SpoolSource spool(spool_settings);
         produce(spool, writer, result, log_);
     }
+    for (const std::unique_ptr<sources::Source>& dump : sources::dump_sources(settings_.dumps)) {
+        produce(*dump, writer, result, log_);
+    }
 
     result.status = result.status_from_sources();
     result.finished_at = Clock::now();

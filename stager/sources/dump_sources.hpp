@@ -1,0 +1,21 @@
+// The dump sources of a run (issue #10, docs/databases.md): MariaDB, PostgreSQL, SQLite and
+// OpenAFS volumes, each configured in its own section of offstage.toml. They are sources like
+// any other (source.hpp, the conformance suite): each streams its dumps through
+// ArtifactWriter::begin_stream and reuses yesterday's artifact when its fingerprint is unchanged.
+#pragma once
+
+#include "stager/sources/source.hpp"
+
+#include <memory>
+#include <vector>
+
+namespace offstage::sources {
+
+// Every dump source's settings, resolved from offstage.toml (stager/config); a kind with no
+// section in the file stages nothing. Each kind adds one member here.
+struct DumpSettings {};
+
+// The dump sources the settings ask for, in the order they run.
+std::vector<std::unique_ptr<Source>> dump_sources(const DumpSettings& settings);
+
+} // namespace offstage::sources
