@@ -141,7 +141,7 @@ TEST(CatalogMigration, Version1RowsComeThroughTheMigrationToVersion2) {
     make_database(path, version_1 + std::string(version_1_rows), 1);
 
     Catalog catalog = Catalog::open(settings_for(path));
-    EXPECT_EQ(catalog.schema_version(), 2);
+    EXPECT_EQ(catalog.schema_version(), 3);
     EXPECT_EQ(user_version(path), 2);
 
     auto runs = catalog.recent_runs(10);
@@ -213,6 +213,6 @@ TEST(CatalogMigration, AnEmptyFileBecomesACurrentCatalog) {
     fs::path path = dir / "catalog.sqlite";
     make_database(path, "", 0);
     Catalog catalog = Catalog::open(settings_for(path));
-    EXPECT_EQ(catalog.schema_version(), 2);
+    EXPECT_EQ(catalog.schema_version(), 3);
     EXPECT_TRUE(catalog.recent_runs(10).empty());
 }
