@@ -82,27 +82,28 @@ std::optional<catalog::Catalog> open_catalog(const config::StagerConfig& config)
 // catalog recorded: a warning, not an error (a rule for a rare file may be kept on purpose).
 void report_stale_rules(const config::StagerConfig& config, const selection::ScanSettings& settings,
                         const policies::PolicySet& policy_set) {
-    std::optional<catalog::Catalog> catalog;
+    std::vector<report::RuleMatchCount> stale;
     try {
-        catalog = open_catalog(config);
+        std::optional<catalog::Catalog> catalog = open_catalog(config);
+        if (!catalog) {
+            return; // no run yet: nothing can be stale
+        }
+        stale = catalog->stale_rules(settings.stale_rule_runs);
     } catch (const std::exception& error) {
         std::cerr << "offstage: policy check: stale rules: not checked: "
                   << selection::message_escaped(error.what()) << '\n';
         return;
     }
-    if (!catalog) {
-        return; // no run yet: nothing can be stale
-    }
-    for (const report::RuleMatchCount& stale : catalog->stale_rules(settings.stale_rule_runs)) {
+    for (const report::RuleMatchCount& rule : stale) {
         // Only rules still in the files: the catalog remembers rules since removed.
         bool present = std::any_of(
             policy_set.rules().begin(), policy_set.rules().end(), [&](const policies::Rule& r) {
-                return r.file == stale.file &&
-                       std::string(policies::to_string(r.verdict)) + " " + r.pattern == stale.rule;
+                return r.file == rule.file &&
+                       std::string(policies::to_string(r.verdict)) + " " + r.pattern == rule.rule;
             });
         if (present) {
-            std::cout << "stale: " << selection::message_escaped(stale.file) << ":" << stale.line
-                      << ": " << selection::message_escaped(stale.rule)
+            std::cout << "stale: " << selection::message_escaped(rule.file) << ":" << rule.line
+                      << ": " << selection::message_escaped(rule.rule)
                       << ": matched nothing in the last " << settings.stale_rule_runs << " scans\n";
         }
     }
@@ -432,16 +433,24 @@ void accept(const GlobalOptions& global, const AcceptOptions& options) {
         out += '\n';
     }
     std::optional<catalog::LastScan> scan;
-    std::optional<catalog::Catalog> catalog = open_catalog(config);
-    if (catalog) {
-        scan = catalog->last_scan();
-    }
     std::string moved_to = options.verdict == "exclude" ? "excluded" : "expected";
-    if (!scan) {
+    bool unreadable = false;
+    try {
+        std::optional<catalog::Catalog> catalog = open_catalog(config);
+        if (catalog) {
+            scan = catalog->last_scan();
+        }
+    } catch (const std::exception& error) {
+        // The rule is still worth writing; only the count is unknown.
+        unreadable = true;
+        out += "the catalog could not be read (" + selection::message_escaped(error.what()) +
+               "): which files move is not known\n";
+    }
+    if (!scan && !unreadable) {
         out += "no scan is recorded in " + config.paths().catalog.string() +
                " yet: run `offstage run` to see which files move from annoying to " + moved_to +
                "\n";
-    } else {
+    } else if (scan) {
         std::vector<const std::string*> moved;
         for (const std::string& path : scan->annoying) {
             if (new_rules.match(path, false) != nullptr) {
