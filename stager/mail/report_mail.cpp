@@ -185,9 +185,6 @@ void write_annoying_groups(BodyWriter& out, const RunResult& run, const MailSett
         out.line("None.");
         return;
     }
-    out.line("New groups first. Each command makes its group expected (backed up, no longer");
-    out.line("reported); --as exclude leaves it out of the backup. `offstage policy suggest`");
-    out.line("proposes rules for them all.");
     std::size_t shown = std::min(groups.size(), settings.listing_cap);
     for (std::size_t i = 0; i < shown; ++i) {
         const report::AnnoyingGroup& group = groups[i];
@@ -208,6 +205,10 @@ void write_annoying_groups(BodyWriter& out, const RunResult& run, const MailSett
                              ? "every file is listed in " + std::string(full_report_artifact) + "."
                              : std::string("run `offstage policy suggest` for them.")));
     }
+    // After the list, so that the groups come right under the heading.
+    out.line("New groups first. Each command makes its group expected (backed up, no longer");
+    out.line("reported); --as exclude leaves it out of the backup. `offstage policy suggest`");
+    out.line("proposes rules for them all.");
 }
 
 std::uint64_t source_bytes(const SourceResult& source) {

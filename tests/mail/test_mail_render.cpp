@@ -280,9 +280,6 @@ TEST(MailRender, TheGoldenBody) {
         "  spool-mail  spool   failed   0 B      0             5 min 00 s\n"
         "\n"
         "== Annoying files (4, in 4 groups) ==\n"
-        "New groups first. Each command makes its group expected (backed up, no longer\n"
-        "reported); --as exclude leaves it out of the backup. `offstage policy suggest`\n"
-        "proposes rules for them all.\n"
         "  /etc/cron.d/\\377-legacy: 1 file (new)\n"
         "    offstage policy accept $'/etc/cron.d/\\377-legacy' --as expect\n"
         "  /tmp/x\\015\\012Bcc: attacker@example.org: 1 file (new)\n"
@@ -290,7 +287,10 @@ TEST(MailRender, TheGoldenBody) {
         "  /srv/app/config.local: 1 file\n"
         "    offstage policy accept /srv/app/config.local --as expect\n"
         "  /usr/local/bin/tool: 1 file\n"
-        "    offstage policy accept /usr/local/bin/tool --as expect\n");
+        "    offstage policy accept /usr/local/bin/tool --as expect\n"
+        "New groups first. Each command makes its group expected (backed up, no longer\n"
+        "reported); --as exclude leaves it out of the backup. `offstage policy suggest`\n"
+        "proposes rules for them all.\n");
 }
 
 TEST(MailRender, AnInvalidRecipientIsLeftOutNotWritten) {
