@@ -36,6 +36,8 @@ constexpr std::array catalog_keys{
     ConfigKey{.name = "busy_timeout", .type = integer, .min = 1, .max = 600}, // seconds
 };
 
+constexpr std::array<std::string_view, 3> mail_cadences{"always", "on-change", "weekly"};
+
 // [mail]: the report mail, sent with `sendmail -t -oi` (docs/mail.md).
 constexpr std::array mail_keys{
     ConfigKey{.name = "recipients", .type = strings}, // [] sends no mail
@@ -45,6 +47,7 @@ constexpr std::array mail_keys{
     ConfigKey{.name = "listing_cap", .type = integer, .min = 0, .max = 1000000},
     ConfigKey{.name = "keep_dir", .type = absolute_path},
     ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 3600}, // seconds
+    ConfigKey{.name = "send", .type = choice, .choices = mail_cadences},  // when a run mails
 };
 
 // [hooks]: the admin's programs around a run (docs/offstage-run.8, HOOKS).
@@ -77,6 +80,8 @@ constexpr std::array scan_keys{
     ConfigKey{.name = "admindir", .type = absolute_path},
     ConfigKey{.name = "policy_dir", .type = absolute_path},
     ConfigKey{.name = "filesystems", .type = absolute_paths}, // mount points walked besides root
+    // Scans in a row a rule may match nothing before it is reported as stale.
+    ConfigKey{.name = "stale_rule_runs", .type = integer, .min = 1, .max = 100000},
 };
 
 // [encryption]: the stager checks each recipient as an age key too (stager/config): the shell

@@ -392,6 +392,20 @@ std::int64_t Catalog::record(const report::RunResult& run) {
             }
         }
 
+        SqliteStatement insert_rule(
+            db, "INSERT INTO rule_matches (run_id, position, file, line, rule, matches) "
+                "VALUES (?, ?, ?, ?, ?, ?)");
+        std::int64_t rule_position = 0;
+        for (const report::RuleMatchCount& rule : run.rule_matches) {
+            insert_rule.bind_integer(1, id)
+                .bind_integer(2, rule_position++)
+                .bind_text(3, rule.file)
+                .bind_integer(4, rule.line)
+                .bind_text(5, rule.rule)
+                .bind_integer(6, checked_int64(rule.matches, file))
+                .run();
+        }
+
         if (run.annoying_files_scanned) {
             SqliteStatement upsert(
                 db, "INSERT INTO annoying_files (path, first_seen, last_seen, last_run_id) "
@@ -451,13 +465,15 @@ std::optional<ReusableArtifact> Catalog::reusable_artifact(std::string_view name
     return artifact;
 }
 
-std::vector<RecordedRun> Catalog::recent_runs(std::size_t limit) const {
+std::vector<RecordedRun> Catalog::recent_runs(std::size_t limit, std::int64_t up_to_id) const {
     const std::filesystem::path& file = path();
     std::vector<RecordedRun> runs;
     SqliteStatement query(*connection_,
                           "SELECT id, day, host, started_at, finished_at, status, failure, "
-                          "offstage_version, annoying_scanned FROM runs ORDER BY id DESC LIMIT ?");
-    query.bind_integer(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+                          "offstage_version, annoying_scanned FROM runs WHERE id <= ? "
+                          "ORDER BY id DESC LIMIT ?");
+    query.bind_integer(1, up_to_id);
+    query.bind_integer(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
     while (query.step()) {
         RecordedRun recorded;
         recorded.id = query.integer(0);
@@ -485,6 +501,88 @@ std::map<std::string, AnnoyingFileDates> Catalog::annoying_file_dates() const {
         dates[query.blob(0)] = {query.text(1), query.text(2)};
     }
     return dates;
+}
+
+std::optional<LastScan> Catalog::last_scan() const {
+    SqliteStatement newest(*connection_, "SELECT id, day FROM runs WHERE annoying_scanned = 1 "
+                                         "ORDER BY id DESC LIMIT 1");
+    if (!newest.step()) {
+        return std::nullopt;
+    }
+    LastScan scan;
+    scan.run_id = newest.integer(0);
+    scan.day = newest.text(1);
+    SqliteStatement paths(*connection_, "SELECT path FROM annoying_files WHERE last_run_id = ?");
+    paths.bind_integer(1, scan.run_id);
+    while (paths.step()) {
+        scan.annoying.push_back(paths.blob(0));
+    }
+    std::sort(scan.annoying.begin(), scan.annoying.end());
+    return scan;
+}
+
+MailHistory Catalog::mail_history(std::int64_t run_id) const {
+    MailHistory history;
+    SqliteStatement previous(*connection_, "SELECT max(id) FROM runs WHERE id < ?");
+    previous.bind_integer(1, run_id);
+    if (previous.step() && !previous.is_null(0)) {
+        std::int64_t id = previous.integer(0);
+        for (RecordedRun& recorded : recent_runs(1, id)) {
+            history.previous = std::move(recorded.run);
+        }
+    }
+    SqliteStatement sent(*connection_, "SELECT started_at FROM runs WHERE id < ? AND "
+                                       "mail = 'sent' ORDER BY id DESC LIMIT 1");
+    sent.bind_integer(1, run_id);
+    if (sent.step()) {
+        history.last_sent = from_rfc3339(sent.text(0), path());
+    }
+    return history;
+}
+
+void Catalog::record_mail(std::int64_t run_id, std::string_view state) {
+    SqliteStatement update(*connection_, "UPDATE runs SET mail = ? WHERE id = ?");
+    update.bind_text(1, state).bind_integer(2, run_id).run();
+}
+
+std::vector<report::RuleMatchCount> Catalog::stale_rules(std::size_t runs) const {
+    std::vector<std::int64_t> scans;
+    SqliteStatement newest(*connection_,
+                           "SELECT DISTINCT run_id FROM rule_matches ORDER BY run_id DESC LIMIT ?");
+    newest.bind_integer(1, static_cast<std::int64_t>(std::min<std::size_t>(runs, INT64_MAX)));
+    while (newest.step()) {
+        scans.push_back(newest.integer(0));
+    }
+    std::vector<report::RuleMatchCount> stale;
+    if (runs == 0 || scans.size() < runs) {
+        return stale;
+    }
+    // A rule is its file and its text: lines move when a rule is added above it.
+    struct Seen {
+        std::size_t scans = 0;
+        std::uint64_t matches = 0;
+    };
+    std::map<std::pair<std::string, std::string>, Seen> seen;
+    SqliteStatement rows(*connection_, "SELECT file, rule, matches FROM rule_matches "
+                                       "WHERE run_id >= ? AND run_id <= ?");
+    rows.bind_integer(1, scans.back()).bind_integer(2, scans.front());
+    while (rows.step()) {
+        Seen& entry = seen[{rows.text(0), rows.text(1)}];
+        ++entry.scans;
+        entry.matches += static_cast<std::uint64_t>(rows.integer(2));
+    }
+    SqliteStatement latest(*connection_, "SELECT file, line, rule FROM rule_matches "
+                                         "WHERE run_id = ? ORDER BY position");
+    latest.bind_integer(1, scans.front());
+    while (latest.step()) {
+        auto it = seen.find({latest.text(0), latest.text(2)});
+        // Present in every one of the scans (a rule written twice in one file counts twice).
+        if (it != seen.end() && it->second.scans >= runs && it->second.matches == 0) {
+            stale.push_back(
+                {latest.text(0), static_cast<unsigned>(latest.integer(1)), latest.text(2), 0});
+        }
+    }
+    return stale;
 }
 
 void Catalog::backup_to(const std::filesystem::path& destination) const {

@@ -50,6 +50,20 @@ struct AnnoyingFileDates {
     std::string last_seen;  // the day of the last run that listed it
 };
 
+// The annoying files of the newest run that scanned (the set the next run compares with).
+struct LastScan {
+    std::int64_t run_id = 0;
+    std::string day;
+    std::vector<std::string> annoying; // in byte order
+};
+
+// What the [mail] send cadence weighs (stager/mail/mail_cadence.hpp), from the runs before one.
+struct MailHistory {
+    std::optional<report::RunResult> previous; // the run before it, with its sources
+    // When the newest run whose mail was sent started; nullopt: no mail was ever sent.
+    std::optional<std::chrono::system_clock::time_point> last_sent;
+};
+
 class Catalog {
 public:
     // Opens the catalog, creating it (mode 0600, its directory 0700 when missing) or migrating
@@ -82,8 +96,10 @@ public:
     // they published nothing to link from).
     std::optional<ReusableArtifact> reusable_artifact(std::string_view name) const;
 
-    // The newest `limit` runs, newest first, with their sources, artifacts, problems, counts.
-    std::vector<RecordedRun> recent_runs(std::size_t limit) const;
+    // The newest `limit` runs (of those with an id up to `up_to_id`), newest first, with their
+    // sources, artifacts, problems, counts.
+    std::vector<RecordedRun> recent_runs(std::size_t limit,
+                                         std::int64_t up_to_id = INT64_MAX) const;
 
     // Every annoying path ever recorded, with its first- and last-seen days.
     std::map<std::string, AnnoyingFileDates> annoying_file_dates() const;
@@ -92,6 +108,21 @@ public:
     // `destination` (created, mode 0600; an existing file is refused). For the `system` source:
     // "the catalog as it stood before this run".
     void backup_to(const std::filesystem::path& destination) const;
+
+    // The newest run that scanned, and its annoying files; nullopt when none did.
+    std::optional<LastScan> last_scan() const;
+
+    // The run before `run_id` and the last mail sent before it.
+    MailHistory mail_history(std::int64_t run_id) const;
+
+    // What became of run `run_id`'s mail: "sent", "skipped", "failed" or "not configured".
+    void record_mail(std::int64_t run_id, std::string_view state);
+
+    // The rules that matched nothing in each of the newest `runs` scans that recorded rule
+    // counts, and were present in all of them (so a rule added since is not stale yet); their
+    // file, line and text as the newest of those scans has them, in its order. Empty while
+    // fewer than `runs` scans are recorded.
+    std::vector<report::RuleMatchCount> stale_rules(std::size_t runs) const;
 
     int schema_version() const;
 

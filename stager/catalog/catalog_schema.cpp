@@ -88,7 +88,24 @@ UPDATE runs SET annoying_scanned = 1
 DROP TABLE annoying_files_per_run;
 )sql";
 
-constexpr std::array<std::string_view, current_version> steps = {version_1, version_2};
+// Version 3: the annoying-files loop. Each scan's rules with how many paths each decided (a
+// rule matching nothing for [scan] stale_rule_runs scans is reported stale), and whether each
+// run's mail was sent, skipped by the [mail] send cadence, or failed ('' for older runs).
+constexpr std::string_view version_3 = R"sql(
+ALTER TABLE runs ADD COLUMN mail TEXT NOT NULL DEFAULT ''
+    CHECK (mail IN ('', 'sent', 'skipped', 'failed', 'not configured'));
+CREATE TABLE rule_matches (
+    run_id   INTEGER NOT NULL REFERENCES runs (id),
+    position INTEGER NOT NULL,
+    file     TEXT NOT NULL,
+    line     INTEGER NOT NULL CHECK (line >= 0),
+    rule     TEXT NOT NULL,
+    matches  INTEGER NOT NULL CHECK (matches >= 0),
+    PRIMARY KEY (run_id, position)
+);
+)sql";
+
+constexpr std::array<std::string_view, current_version> steps = {version_1, version_2, version_3};
 
 } // namespace
 

@@ -89,6 +89,13 @@ run::RunSettings StagerConfig::run_settings(const std::filesystem::path& config_
     settings.mail.listing_cap = static_cast<std::size_t>(mail.integer("listing_cap").value_or(200));
     settings.mail.keep_dir = mail.path("keep_dir").value_or(settings.mail.keep_dir);
     settings.mail.timeout = std::chrono::seconds(mail.integer("timeout").value_or(120));
+    if (auto send = mail.string("send")) {
+        // The key table allows only the cadence words.
+        settings.mail.send = mail::parse_mail_cadence(*send).value_or(settings.mail.send);
+    }
+    if (config_path != platform::staging_layout::default_config_path) {
+        settings.mail.config_file = config_path.string();
+    }
 
     platform::ConfigTable hooks = file_.section("hooks");
     settings.pre_hook = hooks.strings("pre").value_or(std::vector<std::string>{});

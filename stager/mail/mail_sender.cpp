@@ -155,14 +155,15 @@ MailDelivery deliver(const std::string& message, const MessageIdentity& identity
     return delivery;
 }
 
-MailDelivery send_report_mail(const report::RunResult& run, const MailSettings& settings) {
+MailDelivery send_report_mail(const report::RunResult& run, const MailSettings& settings,
+                              const std::vector<std::string>& why) {
     if (settings.recipients.empty()) {
         MailDelivery delivery;
         delivery.state = MailDelivery::State::not_configured;
         return delivery;
     }
     MessageIdentity identity = MessageIdentity::fresh();
-    return deliver(render_message(run, settings, identity), identity, run.host, settings);
+    return deliver(render_message(run, settings, identity, why), identity, run.host, settings);
 }
 
 } // namespace offstage::mail

@@ -19,6 +19,7 @@ struct MailDelivery {
     enum class State {
         sent,           // sendmail took the message (exit status 0)
         not_configured, // no recipients: nothing was sent, nothing kept
+        skipped,        // `[mail] send` found nothing worth a mail (mail_cadence.hpp)
         failed,         // not sent: see `error` and `kept`
     };
     State state = State::failed;
@@ -38,9 +39,10 @@ struct MailDelivery {
                                    const std::string& host, const MailSettings& settings);
 
 // Renders the run's mail with a fresh identity and delivers it; with no recipients configured,
-// returns not_configured.
+// returns not_configured. `why`: the cadence's reasons (report_mail.hpp's body()).
 [[nodiscard]] MailDelivery send_report_mail(const report::RunResult& run,
-                                            const MailSettings& settings);
+                                            const MailSettings& settings,
+                                            const std::vector<std::string>& why = {});
 
 // Writes `message` as KEEP_DIR/YYYYMMDDTHHMMSSZ-UNIQUE.eml (the date and the Message-ID's left
 // part), mode 0600, through a temporary name, fsynced with its directory; creates KEEP_DIR (mode

@@ -27,6 +27,27 @@ bool is_dot_atom(std::string_view text) {
 
 } // namespace
 
+std::string_view to_string(MailCadence cadence) {
+    switch (cadence) {
+    case MailCadence::always:
+        return "always";
+    case MailCadence::on_change:
+        return "on-change";
+    case MailCadence::weekly:
+        return "weekly";
+    }
+    return "on-change";
+}
+
+std::optional<MailCadence> parse_mail_cadence(std::string_view word) {
+    for (MailCadence cadence : {MailCadence::always, MailCadence::on_change, MailCadence::weekly}) {
+        if (to_string(cadence) == word) {
+            return cadence;
+        }
+    }
+    return std::nullopt;
+}
+
 std::vector<std::string> MailSettings::sendmail_command() const {
     std::vector<std::string> argv = {sendmail, "-t", "-oi"};
     argv.insert(argv.end(), sendmail_args.begin(), sendmail_args.end());

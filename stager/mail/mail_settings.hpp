@@ -12,6 +12,17 @@
 
 namespace offstage::mail {
 
+// `[mail] send`: which runs mail the admins (stager/mail/mail_cadence.hpp, docs/mail.md).
+enum class MailCadence {
+    always,    // every run
+    on_change, // a failure, a change or something new; otherwise a weekly digest
+    weekly,    // a failure; otherwise a weekly digest
+};
+// "always" | "on-change" | "weekly"
+std::string_view to_string(MailCadence cadence);
+// The word back to the cadence; nullopt for any other word.
+std::optional<MailCadence> parse_mail_cadence(std::string_view word);
+
 struct MailSettings {
     // Addresses ("root", "admin@example.org"), only ever written into the To header: sendmail
     // reads them from there (-t). Debian's MTAs forward "root" as /etc/aliases says. Empty: no
@@ -32,6 +43,11 @@ struct MailSettings {
     std::filesystem::path keep_dir = "/var/lib/offstage/mail";
     // Budget of one sendmail call; past it sendmail is killed and the mail counts as failed.
     std::chrono::seconds timeout{120};
+    // Which runs send mail.
+    MailCadence send = MailCadence::on_change;
+    // The configuration file the run read, for the commands the mail suggests
+    // (`offstage --config FILE policy accept ...`); empty: the default, not named.
+    std::string config_file;
 
     // {sendmail, "-t", "-oi", sendmail_args...}
     std::vector<std::string> sendmail_command() const;

@@ -2,6 +2,7 @@
 
 #include "platform/printable_name.hpp"
 #include "stager/mail/mime.hpp"
+#include "stager/report/annoying_groups.hpp"
 
 #include <algorithm>
 #include <array>
@@ -167,13 +168,47 @@ private:
     std::string text_;
 };
 
-std::vector<std::string> paths_of(const std::vector<report::AnnoyingFile>& files) {
+// The annoying files by group (stager/report/annoying_groups.hpp), new groups first, each with
+// the command that accepts it; at most `cap` groups.
+void write_annoying_groups(BodyWriter& out, const RunResult& run, const MailSettings& settings,
+                           bool published) {
     std::vector<std::string> paths;
-    paths.reserve(files.size());
-    for (const report::AnnoyingFile& file : files) {
+    paths.reserve(run.annoying_files.size());
+    for (const report::AnnoyingFile& file : run.annoying_files) {
         paths.push_back(file.path);
     }
-    return paths;
+    std::vector<report::AnnoyingGroup> groups =
+        report::group_annoying_files(paths, run.new_annoying_files);
+    out.heading("Annoying files (" + std::to_string(paths.size()) + ", in " +
+                plural(groups.size(), "group", "groups") + ")");
+    if (groups.empty()) {
+        out.line("None.");
+        return;
+    }
+    std::size_t shown = std::min(groups.size(), settings.listing_cap);
+    for (std::size_t i = 0; i < shown; ++i) {
+        const report::AnnoyingGroup& group = groups[i];
+        std::string text =
+            "  " + printable_name(group.path) + ": " + plural(group.files, "file", "files");
+        if (group.is_new()) {
+            text += group.new_files == group.files
+                        ? " (new)"
+                        : " (" + std::to_string(group.new_files) + " new)";
+        }
+        out.line(text);
+        out.line("    " + report::accept_command(group, "expect", settings.config_file));
+    }
+    if (shown < groups.size()) {
+        std::string more =
+            "  " + std::to_string(groups.size() - shown) + " more groups not shown: ";
+        out.line(more + (published
+                             ? "every file is listed in " + std::string(full_report_artifact) + "."
+                             : std::string("run `offstage policy suggest` for them.")));
+    }
+    // After the list, so that the groups come right under the heading.
+    out.line("New groups first. Each command makes its group expected (backed up, no longer");
+    out.line("reported); --as exclude leaves it out of the backup. `offstage policy suggest`");
+    out.line("proposes rules for them all.");
 }
 
 std::uint64_t source_bytes(const SourceResult& source) {
@@ -284,7 +319,8 @@ std::string subject(const RunResult& run) {
     return text;
 }
 
-std::string body(const RunResult& run, const MailSettings& settings) {
+std::string body(const RunResult& run, const MailSettings& settings,
+                 const std::vector<std::string>& why) {
     const bool published = run.status != RunStatus::failed;
     const std::size_t cap = settings.listing_cap;
     BodyWriter out;
@@ -293,6 +329,13 @@ std::string body(const RunResult& run, const MailSettings& settings) {
     out.line("Run started " + format_utc(run.started_at) + ", took " +
              format_duration(run.finished_at - run.started_at) + " (offstage " +
              printable_name(run.offstage_version) + ").");
+    if (!why.empty()) {
+        std::string reasons;
+        for (const std::string& reason : why) {
+            reasons += (reasons.empty() ? "" : "; ") + printable_name(reason);
+        }
+        out.line("Why this mail: " + reasons + ".");
+    }
 
     if (!published) {
         out.heading("Why the run FAILED");
@@ -381,17 +424,29 @@ std::string body(const RunResult& run, const MailSettings& settings) {
         write_sources_table(out, run);
     }
 
-    out.heading("Annoying files (" + std::to_string(run.annoying_files.size()) + ")");
-    if (run.annoying_files.empty()) {
-        out.line("None.");
-    } else {
-        out.names(paths_of(run.annoying_files), cap, published);
+    if (!run.stale_rules.empty()) {
+        out.heading("Stale rules (" + std::to_string(run.stale_rules.size()) + ")");
+        out.line("These rules matched nothing in each of the last " +
+                 std::to_string(run.stale_rule_runs) +
+                 " scans: remove them, or keep them on purpose.");
+        std::size_t shown = std::min(run.stale_rules.size(), cap);
+        for (std::size_t i = 0; i < shown; ++i) {
+            const report::RuleMatchCount& rule = run.stale_rules[i];
+            out.line("  " + printable_name(rule.file) + ":" + std::to_string(rule.line) + ": " +
+                     printable_name(rule.rule));
+        }
+        if (shown < run.stale_rules.size()) {
+            out.line("  " + std::to_string(run.stale_rules.size() - shown) +
+                     " more: `offstage policy check` lists them all.");
+        }
     }
+
+    write_annoying_groups(out, run, settings, published);
     return out.take();
 }
 
 std::string render_message(const RunResult& run, const MailSettings& settings,
-                           const MessageIdentity& identity) {
+                           const MessageIdentity& identity, const std::vector<std::string>& why) {
     // An address that does not parse is left out, not written: stripping CR/LF alone would not
     // stop "root Bcc: x" from reading as a group. The config check and the sender refuse such
     // settings; this is the last fence.
@@ -413,7 +468,7 @@ std::string render_message(const RunResult& run, const MailSettings& settings,
     message += "Content-Type: text/plain; charset=UTF-8\n";
     message += "Content-Transfer-Encoding: quoted-printable\n";
     message += "\n";
-    message += mime::quoted_printable(body(run, settings));
+    message += mime::quoted_printable(body(run, settings, why));
     return message;
 }
 

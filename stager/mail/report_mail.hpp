@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace offstage::mail {
 
@@ -32,12 +33,15 @@ std::string message_id(const MessageIdentity& identity, std::string_view host);
 // parentheses when there is one ("spool-mail failed; 3 new annoying files").
 std::string subject(const report::RunResult& run);
 
-// The body, before encoding, in the order docs/mail.md gives.
-std::string body(const report::RunResult& run, const MailSettings& settings);
+// The body, before encoding, in the order docs/mail.md gives. `why`: the reasons the cadence
+// found to send it (mail_cadence.hpp), shown under the headline; none: no such line.
+std::string body(const report::RunResult& run, const MailSettings& settings,
+                 const std::vector<std::string>& why = {});
 
 // The whole message: headers, a blank line, the quoted-printable body; lines end in "\n" (the
 // sendmail interface's convention; the MTA writes CRLF on the wire).
 std::string render_message(const report::RunResult& run, const MailSettings& settings,
-                           const MessageIdentity& identity);
+                           const MessageIdentity& identity,
+                           const std::vector<std::string>& why = {});
 
 } // namespace offstage::mail

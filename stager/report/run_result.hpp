@@ -68,6 +68,16 @@ struct AnnoyingFile {
     std::string path;
 };
 
+// A policy rule and how many walked paths it decided in one scan (a directory the walk pruned
+// counts once): the catalog keeps them per run so that rules matching nothing for
+// `[scan] stale_rule_runs` runs are reported (docs/policy-language.md).
+struct RuleMatchCount {
+    std::string file; // the policy file, as the scan named it
+    unsigned line = 0;
+    std::string rule; // "exclude /var/cache/" (verdict and pattern as written)
+    std::uint64_t matches = 0;
+};
+
 enum class RunStatus {
     complete, // published, every source ok
     degraded, // published, some source degraded or failed
@@ -98,6 +108,12 @@ struct RunResult {
     // back to the package's version), sorted; paths are bytes. Absent when the run does not
     // track them (the mail then leaves the section out rather than say "none").
     std::optional<std::vector<std::string>> changed_conffiles;
+    // Every rule of the scan's policies, in order, with its matches (empty when not scanned).
+    std::vector<RuleMatchCount> rule_matches;
+    // Rules of this scan that matched nothing in each of the last `stale_rule_runs` scans
+    // (filled from the catalog once the run is recorded; for the mail).
+    std::vector<RuleMatchCount> stale_rules;
+    std::size_t stale_rule_runs = 0; // the N of "the last N scans"
 
     // complete/degraded from the sources' outcomes (for a published run).
     RunStatus status_from_sources() const;

@@ -4,6 +4,7 @@
 #include "stager/catalog/catalog.hpp"
 #include "stager/cli/exit_status.hpp"
 #include "stager/report/report_json.hpp"
+#include "stager/run/run_mail.hpp"
 #include "stager/selection/backup_selection.hpp"
 #include "stager/sources/files_source.hpp"
 #include "stager/sources/spool_source.hpp"
@@ -206,20 +207,21 @@ RunOutcome StagingRun::execute() {
     return outcome;
 }
 
-void StagingRun::record(report::RunResult& result) {
+std::optional<std::int64_t> StagingRun::record(report::RunResult& result) {
     // A failed run is recorded too (the catalog holds every run); a catalog that cannot be
     // opened or written never unpublishes a good tree: it is a note of the run.
     try {
         if (!catalog_) {
             catalog_ = catalog::Catalog::open(settings_.catalog);
         }
-        catalog_->record(result);
+        return catalog_->record(result);
     } catch (const std::exception& error) {
         result.notes.push_back(std::string("the run was not recorded in the catalog: ") +
                                error.what());
         log_ << result.notes.back() << '\n';
     }
     catalog_.reset();
+    return std::nullopt;
 }
 
 void StagingRun::finish(RunOutcome& outcome) {
@@ -239,9 +241,20 @@ void StagingRun::finish(RunOutcome& outcome) {
             log_ << result.notes.back() << '\n';
         }
     }
-    record(outcome.result);
-    // Last: the mail says everything the run knows, the catalog's trouble included.
-    outcome.mail = mail::send_report_mail(outcome.result, settings_.mail);
+    std::optional<std::int64_t> run_id = record(outcome.result);
+    // Last: the mail says everything the run knows, the catalog's trouble included; the
+    // catalog says whether this run is worth a mail ([mail] send).
+    RunMail mailed = mail_the_run(outcome.result, catalog_ ? &*catalog_ : nullptr, run_id,
+                                  settings_.mail, settings_.scan.stale_rule_runs);
+    catalog_.reset();
+    outcome.mail = mailed.delivery;
+    std::string reasons;
+    for (const std::string& reason : mailed.reasons) {
+        reasons += (reasons.empty() ? "" : "; ") + reason;
+    }
+    log_ << (outcome.mail.state == mail::MailDelivery::State::skipped ? "mail skipped: "
+                                                                      : "mail because: ")
+         << reasons << '\n';
     if (outcome.mail.failed()) {
         log_ << "mail not sent: " << outcome.mail.error
              << (outcome.mail.kept.empty() ? "" : "; kept as " + outcome.mail.kept.string())
@@ -280,6 +293,13 @@ void StagingRun::execute_locked(report::RunResult& result) {
         }
     }
     result.annoying_files_scanned = true;
+    for (std::size_t i = 0; i < policies.rules().size(); ++i) {
+        const policies::Rule& rule = policies.rules()[i];
+        result.rule_matches.push_back(
+            {rule.file, rule.line,
+             std::string(policies::to_string(rule.verdict)) + " " + rule.pattern,
+             selection.rule_matches()[i]});
+    }
     catalog.fill_annoying_changes(result);
 
     staging::WorkDir work = tree.begin(result.day);

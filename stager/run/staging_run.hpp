@@ -37,12 +37,13 @@ public:
 
 private:
     void execute_locked(report::RunResult& result);
-    void record(report::RunResult& result);
+    // The run's id in the catalog, which stays open for the mail; nullopt when not recorded.
+    std::optional<std::int64_t> record(report::RunResult& result);
     void finish(RunOutcome& outcome);
 
     RunSettings settings_;
     std::ostream& log_;
-    std::optional<catalog::Catalog> catalog_; // opened by execute_locked(), closed by record()
+    std::optional<catalog::Catalog> catalog_; // opened by execute_locked(), closed by finish()
 };
 
 } // namespace offstage::run

@@ -93,15 +93,21 @@ Decision BackupSelection::decide(std::string_view path, const manifests::WalkPos
     return decision;
 }
 
-manifests::WalkOptions BackupSelection::walk_options(const SelectionInput& input,
-                                                     const policies::PolicySet& policies) {
+manifests::WalkOptions
+BackupSelection::walk_options(const SelectionInput& input, const policies::PolicySet& policies,
+                              std::vector<std::atomic<std::uint64_t>>* pruned_by) {
     manifests::WalkOptions options;
     options.root = input.database.root;
     options.filesystems = input.filesystems;
     options.skip_directories = input.skip_directories;
-    options.prune = [&policies](std::string_view directory) {
+    options.prune = [&policies, pruned_by](std::string_view directory) {
         const policies::Rule* rule = policies.subtree_rule(directory);
-        return rule != nullptr && rule->verdict == Verdict::exclude;
+        bool prune = rule != nullptr && rule->verdict == Verdict::exclude;
+        if (prune && pruned_by != nullptr) {
+            (*pruned_by)[static_cast<std::size_t>(rule - policies.rules().data())].fetch_add(
+                1, std::memory_order_relaxed);
+        }
+        return prune;
     };
     return options;
 }
@@ -127,8 +133,9 @@ BackupSelection BackupSelection::compute(const SelectionInput& input,
     });
 
     manifests::WalkResult walk;
+    std::vector<std::atomic<std::uint64_t>> pruned_by(policies.rules().size());
     try {
-        walk = manifests::FilesystemWalk::run(walk_options(input, policies));
+        walk = manifests::FilesystemWalk::run(walk_options(input, policies, &pruned_by));
     } catch (...) {
         reader.join();
         throw;
@@ -137,7 +144,12 @@ BackupSelection BackupSelection::compute(const SelectionInput& input,
     if (database_error) {
         std::rethrow_exception(database_error);
     }
-    return classify(std::move(walk), std::move(database), std::move(generated), aliases, policies);
+    BackupSelection selection =
+        classify(std::move(walk), std::move(database), std::move(generated), aliases, policies);
+    for (std::size_t i = 0; i < pruned_by.size(); ++i) {
+        selection.rule_matches_[i] += pruned_by[i].load(std::memory_order_relaxed);
+    }
+    return selection;
 }
 
 BackupSelection BackupSelection::classify(manifests::WalkResult walk,
@@ -156,6 +168,13 @@ BackupSelection BackupSelection::classify(manifests::WalkResult walk,
     Counts& counts = selection.counts_;
     selection.problems_ = selection.walk_.problems;
     selection.decisions_.reserve(tree.size());
+    selection.rule_matches_.assign(policies.rules().size(), 0);
+    const policies::Rule* first_rule = policies.rules().data();
+    auto count_rule = [&](const policies::Rule* rule) {
+        if (rule != nullptr) {
+            ++selection.rule_matches_[static_cast<std::size_t>(rule - first_rule)];
+        }
+    };
 
     // Both the walk and the conffiles are in byte order: merge them so members are too.
     // The conffile list is not the walk: a conffile the walk does not list is still a member.
@@ -176,6 +195,7 @@ BackupSelection BackupSelection::classify(manifests::WalkResult walk,
             if (decision.reason != Reason::conffile) {
                 continue; // missing: reported among the conffile states; nothing to back up
             }
+            count_rule(decision.rule); // once per conffile, walked or not
             selection.members_.push_back({static_cast<std::uint32_t>(next_conffile), true,
                                           Reason::conffile, decision.rule, nullptr});
             ++counts.conffiles;
@@ -197,6 +217,9 @@ BackupSelection BackupSelection::classify(manifests::WalkResult walk,
         Decision decision =
             decide(path, walked, conffile, package_files, selection.generated_, policies);
         selection.decisions_.push_back(decision.reason);
+        if (decision.reason != Reason::conffile) {
+            count_rule(decision.rule); // a conffile counts once, through the conffile list
+        }
         auto index = static_cast<std::uint32_t>(i);
         switch (decision.reason) {
         case Reason::conffile:

@@ -12,6 +12,7 @@
 #include "policies/policy_set.hpp"
 #include "stager/selection/generated_state.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -67,9 +68,12 @@ public:
                            const manifests::PackageFileSet& package_files,
                            const GeneratedState& generated, const policies::PolicySet& policies);
     // The walk the scan runs: the input's root, filesystems and skipped directories, pruning the
-    // directories an exclude rule decides wholesale.
-    static manifests::WalkOptions walk_options(const SelectionInput& input,
-                                               const policies::PolicySet& policies);
+    // directories an exclude rule decides wholesale. With `pruned_by` (one counter per rule,
+    // sized policies.rules().size()), each pruned directory counts for the rule that pruned it
+    // (the prune callback runs on several threads: hence atomics; prunes are rare).
+    static manifests::WalkOptions
+    walk_options(const SelectionInput& input, const policies::PolicySet& policies,
+                 std::vector<std::atomic<std::uint64_t>>* pruned_by = nullptr);
 
     struct Member {
         std::uint32_t index; // into the walked tree, or into conffiles() when from_conffiles
@@ -120,6 +124,10 @@ public:
     // How the scan decided the walked entry `index` (into walk().tree).
     Reason decision(std::size_t index) const { return decisions_[index]; }
     const Counts& counts() const { return counts_; }
+    // How many walked paths and conffiles each rule decided, by its position in
+    // policies.rules() (a directory the walk pruned counts once for the rule that pruned it):
+    // for the stale-rule report. One increment per decided path: the scan pays nothing more.
+    const std::vector<std::uint64_t>& rule_matches() const { return rule_matches_; }
     const manifests::PackageDatabase& database() const { return database_; }
     const GeneratedState& generated() const { return generated_; }
     const manifests::WalkResult& walk() const { return walk_; }
@@ -132,7 +140,8 @@ private:
     manifests::UsrMergeAliases aliases_;
     std::vector<Member> members_;
     std::vector<SpecialFile> specials_;
-    std::vector<Reason> decisions_; // per walked entry
+    std::vector<Reason> decisions_;           // per walked entry
+    std::vector<std::uint64_t> rule_matches_; // per rule
     std::vector<manifests::WalkProblem> problems_;
     Counts counts_;
 };

@@ -22,6 +22,9 @@ ScanSettings ScanSettings::resolve(const platform::ConfigFile& config, const Ove
     if (auto filesystems = scan.strings("filesystems")) {
         settings.filesystems = *filesystems;
     }
+    if (auto runs = scan.integer("stale_rule_runs")) {
+        settings.stale_rule_runs = static_cast<std::size_t>(*runs);
+    }
     if (auto staging = config.section("staging").path("root")) {
         settings.staging_root = *staging;
     }

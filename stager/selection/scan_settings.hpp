@@ -22,6 +22,8 @@ struct ScanSettings {
     std::vector<std::string> filesystems; // [scan] filesystems
     std::filesystem::path staging_root{
         platform::staging_layout::default_staging_root}; // [staging] root
+    // [scan] stale_rule_runs: a rule that matched nothing in this many scans in a row is stale.
+    std::size_t stale_rule_runs = 30;
 
     struct Overrides {
         std::optional<std::filesystem::path> root, admindir, policy_dir;

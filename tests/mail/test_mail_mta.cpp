@@ -70,7 +70,7 @@ TEST(MailMta, EximDeliversTheReportMailAndPythonReadsItBack) {
                              "offstage on web1, day 2026-11-28: DEGRADED\n", "--body-contains",
                              "  /etc/cron.d/\\377-legacy\n", "--body-contains",
                              "  /tmp/x\\015\\012Bcc: attacker@example.org\n", "--body-contains",
-                             "  /srv/caf\xc3\xa9 menu.txt\n", "--body-contains",
+                             "  /srv/caf\xc3\xa9 menu.txt: 1 file\n", "--body-contains",
                              "spool-mail (spool): FAILED", "--no-header", "Bcc"});
     EXPECT_TRUE(fs::is_empty(keep.path()) || !fs::exists(settings.keep_dir));
 }

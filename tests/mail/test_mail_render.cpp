@@ -130,8 +130,14 @@ TEST(MailRender, ANameThatIsNotUtf8OrHidesBidiControlsIsEscaped) {
     run.annoying_files.push_back({"/srv/caf\xc3\xa9"});
     std::string text = body(run, MailSettings{});
     EXPECT_NE(text.find("  /etc/cron.d/\\377-legacy\n"), std::string::npos) << text;
-    EXPECT_NE(text.find("  /home/a/invoice\\342\\200\\256fdp.exe\n"), std::string::npos) << text;
-    EXPECT_NE(text.find("  /srv/caf\xc3\xa9\n"), std::string::npos) << text; // valid UTF-8 stays
+    EXPECT_NE(text.find("  /home/a/invoice\\342\\200\\256fdp.exe: 1 file\n"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("  /srv/caf\xc3\xa9: 1 file\n"), std::string::npos) << text; // UTF-8 stays
+    // The command gives the exact bytes back to a shell, with nothing raw in it.
+    EXPECT_NE(text.find("    offstage policy accept $'/home/a/invoice\\342\\200\\256fdp.exe' --as "
+                        "expect\n"),
+              std::string::npos)
+        << text;
     EXPECT_EQ(text.find('\xff'), std::string::npos);
 }
 
@@ -153,7 +159,32 @@ TEST(MailRender, TheCapLimitsEachListAndSaysWhereTheRestIs) {
     const std::string more = "  240 more not shown: the full list is in system.tar.zst.age.\n";
     std::size_t first = text.find(more);
     ASSERT_NE(first, std::string::npos) << text;
-    EXPECT_NE(text.find(more, first + 1), std::string::npos) << "both lists are capped";
+    // The 250 annoying files of one directory are one line, with its count and its command.
+    EXPECT_NE(text.find("== Annoying files (250, in 1 group) ==\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("  /srv/junk/: 250 files (new)\n"
+                        "    offstage policy accept /srv/junk/ --as expect\n"),
+              std::string::npos)
+        << text;
+
+    // More groups than the cap: the first ones, and where the rest are.
+    run.annoying_files.clear();
+    run.new_annoying_files.clear();
+    for (int i = 0; i < 25; ++i) {
+        run.annoying_files.push_back({"/opt/app" + std::to_string(100 + i) + "/a"});
+        run.annoying_files.push_back({"/opt/app" + std::to_string(100 + i) + "/b"});
+    }
+    text = body(run, settings);
+    EXPECT_NE(text.find("  /opt/app109/: 2 files\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("/opt/app110/"), std::string::npos) << text;
+    EXPECT_NE(text.find("  15 more groups not shown: every file is listed in "
+                        "system.tar.zst.age.\n"),
+              std::string::npos)
+        << text;
+    for (int i = 0; i < 250; ++i) {
+        char name[32];
+        std::snprintf(name, sizeof name, "/srv/junk/%03d", i);
+        run.new_annoying_files.push_back(name);
+    }
 
     run.status = report::RunStatus::failed;
     run.failure = "the staging filesystem is full";
@@ -180,7 +211,7 @@ TEST(MailRender, TheSectionsComeInTheDocumentedOrder) {
         "== Source problems ==\nspool-mail (spool): FAILED\n  lock_timeout: waited 300 s",
         "== Notes ==\n  run lock taken over from pid 812",
         "== Sources: sizes and durations ==\n",
-        "== Annoying files (4) ==\n",
+        "== Annoying files (4, in 4 groups) ==\n",
     };
     std::size_t previous = 0;
     for (const std::string& part : order) {
@@ -217,41 +248,49 @@ TEST(MailRender, ConffileChangesAppearOnlyWhenTheRunTracksThem) {
 
 TEST(MailRender, TheGoldenBody) {
     // The whole body of the sample, so a reviewer sees what the admin reads.
-    EXPECT_EQ(body(sample_run(), MailSettings{}),
-              "offstage on web1.example.org, day 2026-11-28: DEGRADED\n"
-              "Run started 2026-11-28 03:00:01 UTC, took 4 min 11 s (offstage 0.9.0).\n"
-              "\n"
-              "== What changed ==\n"
-              "New annoying files since the last run (2):\n"
-              "  /etc/cron.d/\\377-legacy\n"
-              "  /tmp/x\\015\\012Bcc: attacker@example.org\n"
-              "Gone since the last run (1):\n"
-              "  /opt/old/thing\n"
-              "\n"
-              "== Totals ==\n"
-              "Annoying files: 4\n"
-              "Artifacts:      2, 1 of them reused from the previous tree\n"
-              "Bytes:          3.8 MiB (3984588)\n"
-              "\n"
-              "== Source problems ==\n"
-              "spool-mail (spool): FAILED\n"
-              "  lock_timeout: waited 300 s for the lock /var/spool/mail/.lock; it was never "
-              "released\n"
-              "\n"
-              "== Notes ==\n"
-              "  run lock taken over from pid 812 (of an earlier boot)\n"
-              "\n"
-              "== Sources: sizes and durations ==\n"
-              "  source      kind    outcome  size     artifacts     time\n"
-              "  files       files   ok       1.5 MiB  1             3 min 02 s\n"
-              "  system      system  ok       2.3 MiB  1 (1 reused)  1.2 s\n"
-              "  spool-mail  spool   failed   0 B      0             5 min 00 s\n"
-              "\n"
-              "== Annoying files (4) ==\n"
-              "  /etc/cron.d/\\377-legacy\n"
-              "  /srv/app/config.local\n"
-              "  /tmp/x\\015\\012Bcc: attacker@example.org\n"
-              "  /usr/local/bin/tool\n");
+    EXPECT_EQ(
+        body(sample_run(), MailSettings{}),
+        "offstage on web1.example.org, day 2026-11-28: DEGRADED\n"
+        "Run started 2026-11-28 03:00:01 UTC, took 4 min 11 s (offstage 0.9.0).\n"
+        "\n"
+        "== What changed ==\n"
+        "New annoying files since the last run (2):\n"
+        "  /etc/cron.d/\\377-legacy\n"
+        "  /tmp/x\\015\\012Bcc: attacker@example.org\n"
+        "Gone since the last run (1):\n"
+        "  /opt/old/thing\n"
+        "\n"
+        "== Totals ==\n"
+        "Annoying files: 4\n"
+        "Artifacts:      2, 1 of them reused from the previous tree\n"
+        "Bytes:          3.8 MiB (3984588)\n"
+        "\n"
+        "== Source problems ==\n"
+        "spool-mail (spool): FAILED\n"
+        "  lock_timeout: waited 300 s for the lock /var/spool/mail/.lock; it was never "
+        "released\n"
+        "\n"
+        "== Notes ==\n"
+        "  run lock taken over from pid 812 (of an earlier boot)\n"
+        "\n"
+        "== Sources: sizes and durations ==\n"
+        "  source      kind    outcome  size     artifacts     time\n"
+        "  files       files   ok       1.5 MiB  1             3 min 02 s\n"
+        "  system      system  ok       2.3 MiB  1 (1 reused)  1.2 s\n"
+        "  spool-mail  spool   failed   0 B      0             5 min 00 s\n"
+        "\n"
+        "== Annoying files (4, in 4 groups) ==\n"
+        "  /etc/cron.d/\\377-legacy: 1 file (new)\n"
+        "    offstage policy accept $'/etc/cron.d/\\377-legacy' --as expect\n"
+        "  /tmp/x\\015\\012Bcc: attacker@example.org: 1 file (new)\n"
+        "    offstage policy accept $'/tmp/x\\015\\012Bcc: attacker@example.org' --as expect\n"
+        "  /srv/app/config.local: 1 file\n"
+        "    offstage policy accept /srv/app/config.local --as expect\n"
+        "  /usr/local/bin/tool: 1 file\n"
+        "    offstage policy accept /usr/local/bin/tool --as expect\n"
+        "New groups first. Each command makes its group expected (backed up, no longer\n"
+        "reported); --as exclude leaves it out of the backup. `offstage policy suggest`\n"
+        "proposes rules for them all.\n");
 }
 
 TEST(MailRender, AnInvalidRecipientIsLeftOutNotWritten) {
