@@ -90,6 +90,8 @@ run::RunSettings StagerConfig::run_settings(const std::filesystem::path& config_
     settings.mail.keep_dir = mail.path("keep_dir").value_or(settings.mail.keep_dir);
     settings.mail.timeout = std::chrono::seconds(mail.integer("timeout").value_or(120));
 
+    settings.status = status::StatusSettings::from(file_);
+
     platform::ConfigTable hooks = file_.section("hooks");
     settings.pre_hook = hooks.strings("pre").value_or(std::vector<std::string>{});
     settings.post_hook = hooks.strings("post").value_or(std::vector<std::string>{});

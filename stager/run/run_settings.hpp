@@ -9,6 +9,7 @@
 #include "stager/selection/scan_settings.hpp"
 #include "stager/sources/spool_source.hpp"
 #include "stager/staging/artifact_writer.hpp"
+#include "stager/status/status_settings.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -37,6 +38,7 @@ struct RunSettings {
 
     catalog::CatalogSettings catalog;
     mail::MailSettings mail;
+    status::StatusSettings status; // the page and the metrics written at the end
 
     staging::ArtifactSettings artifacts; // recipients and compression
     std::vector<sources::SpoolSettings> spools;

@@ -14,6 +14,7 @@
 #include "stager/staging/minisign.hpp"
 #include "stager/staging/run_lock.hpp"
 #include "stager/staging/staging_tree.hpp"
+#include "stager/status/status_outputs.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -240,6 +241,9 @@ void StagingRun::finish(RunOutcome& outcome) {
         }
     }
     record(outcome.result);
+    // The provider's receipts, the status page and the metrics, from the catalog as recorded.
+    status::refresh_after_run(settings_.status, settings_.catalog, settings_.staging_root,
+                              outcome.result, log_);
     // Last: the mail says everything the run knows, the catalog's trouble included.
     outcome.mail = mail::send_report_mail(outcome.result, settings_.mail);
     if (outcome.mail.failed()) {
