@@ -60,17 +60,21 @@ inline FilledHistory fill_history(catalog::Catalog& catalog, int count,
         run.offstage_version = "0.1.0";
         bool failed = i % 9 == 8 || (i == 0 && shape == HistoryShape::first_failed);
         double files_seconds = 600 + (i % 7) * 40;
-        run.finished_at = run.started_at + std::chrono::seconds(static_cast<int>(files_seconds) + 30);
+        run.finished_at =
+            run.started_at + std::chrono::seconds(static_cast<int>(files_seconds) + 30);
         report::SourceResult files;
         files.name = files.kind = "files";
         files.duration = std::chrono::duration<double>(files_seconds);
         files.artifacts.push_back({"files.tar.zst.age",
                                    1'400'000'000ull + static_cast<std::uint64_t>(i) * 3'000'000,
-                                   {}, std::nullopt, false});
+                                   {},
+                                   std::nullopt,
+                                   false});
         report::SourceResult system;
         system.name = system.kind = "system";
         system.duration = std::chrono::duration<double>(2.5 + (i % 3));
-        system.artifacts.push_back({"system.tar.zst.age", 12'000'000, {}, std::nullopt, i % 2 == 1});
+        system.artifacts.push_back(
+            {"system.tar.zst.age", 12'000'000, {}, std::nullopt, i % 2 == 1});
         report::SourceResult spool;
         spool.name = "spool-mail";
         spool.kind = "spool";
@@ -79,11 +83,12 @@ inline FilledHistory fill_history(catalog::Catalog& catalog, int count,
             spool.fail(report::ReasonCode::lock_timeout,
                        "/var/spool/mail.lock held for 300 s by pid 4242");
         } else {
-            spool.artifacts.push_back({"spool-mail.tar.zst.age", 80'000'000, {}, std::nullopt, false});
+            spool.artifacts.push_back(
+                {"spool-mail.tar.zst.age", 80'000'000, {}, std::nullopt, false});
         }
         if (failed) {
-            files.fail(report::ReasonCode::output_failed, "write " + failure_path +
-                                                              ": No space left on device");
+            files.fail(report::ReasonCode::output_failed,
+                       "write " + failure_path + ": No space left on device");
             run.sources = {files};
             run.status = report::RunStatus::failed;
             run.failure = "source files: write " + failure_path + ": No space left on device";
@@ -106,7 +111,8 @@ inline FilledHistory fill_history(catalog::Catalog& catalog, int count,
             run.sources = {files, system, spool};
             run.status = run.status_from_sources();
             filled.published_days.push_back(run.day);
-            pulls.push_back({run.finished_at + std::chrono::hours(2), "192.0.2.7", run.day, true, 0});
+            pulls.push_back(
+                {run.finished_at + std::chrono::hours(2), "192.0.2.7", run.day, true, 0});
         }
         catalog.fill_annoying_changes(run);
         catalog.record(run);

@@ -106,10 +106,11 @@ TEST(PullCheck, OnlyAWholePullAfterThePublicationCounts) {
 }
 
 TEST(PullReceipts, TheShellsLinesAreWhatTheStagerReads) {
-    EXPECT_EQ(PullReceipt::served({"2026-11-22/", "", "/2026-11-23", "2026-11-22/./files.tar.zst.age",
-                                   "2026-11-22", "..x", "2026-13-01/", "2026-11-24/."}),
-              (std::vector<std::string>{"2026-11-22", "*", "2026-11-23", "2026-11-22:part",
-                                        "2026-11-24"}));
+    EXPECT_EQ(
+        PullReceipt::served({"2026-11-22/", "", "/2026-11-23", "2026-11-22/./files.tar.zst.age",
+                             "2026-11-22", "..x", "2026-13-01/", "2026-11-24/."}),
+        (std::vector<std::string>{"2026-11-22", "*", "2026-11-23", "2026-11-22:part",
+                                  "2026-11-24"}));
     EXPECT_EQ(PullReceipt::address("192.0.2.7"), "192.0.2.7");
     EXPECT_EQ(PullReceipt::address("2001:db8::1"), "2001:db8::1");
     EXPECT_EQ(PullReceipt::address("evil\nclient=1"), "-");
@@ -240,8 +241,8 @@ struct Shape {
 class StatusOutputsOn : public testing::TestWithParam<Shape> {};
 
 TEST_P(StatusOutputsOn, ThePageTheTextfileAndTheMailAreValid) {
-    if (std::string missing = python_module_missing("html5lib") +
-                              python_module_missing("prometheus_client");
+    if (std::string missing =
+            python_module_missing("html5lib") + python_module_missing("prometheus_client");
         !missing.empty()) {
         GTEST_SKIP() << missing;
     }
@@ -259,9 +260,9 @@ TEST_P(StatusOutputsOn, ThePageTheTextfileAndTheMailAreValid) {
     status::StatusSettings settings;
     StatusClock::time_point now =
         (shape.runs == 0 ? t0 : filled.last_finished) + hours(27); // the newest is overdue
-    status::RefreshResult result = status::refresh(
-        &catalog, catalog_path, dir / "staging", settings,
-        {dir / "www", dir / "metrics" / "offstage.prom", false}, now);
+    status::RefreshResult result =
+        status::refresh(&catalog, catalog_path, dir / "staging", settings,
+                        {dir / "www", dir / "metrics" / "offstage.prom", false}, now);
     fs::create_directories(dir / "metrics");
     result = status::refresh(&catalog, catalog_path, dir / "staging", settings,
                              {dir / "www", dir / "metrics" / "offstage.prom", false}, now);
@@ -332,7 +333,9 @@ INSTANTIATE_TEST_SUITE_P(Catalogs, StatusOutputsOn,
                                          Shape{"OneRun", 1, HistoryShape::normal},
                                          Shape{"FailedFirstRun", 1, HistoryShape::first_failed},
                                          Shape{"FourHundredRuns", 400, HistoryShape::normal}),
-                         [](const testing::TestParamInfo<Shape>& param) { return param.param.name; });
+                         [](const testing::TestParamInfo<Shape>& param) {
+                             return param.param.name;
+                         });
 
 double cpu_seconds() {
     timespec now{};
@@ -348,8 +351,8 @@ TEST(StatusPage, RendersFrom400RunsInUnderASecondOfCpu) {
     make_staging_root(dir / "staging", {filled.published_days.back()});
     status::StatusSettings settings;
     double start = cpu_seconds();
-    status::StatusSnapshot snapshot = status::take_snapshot(
-        &catalog, catalog_path, dir / "staging", settings, filled.last_finished);
+    status::StatusSnapshot snapshot = status::take_snapshot(&catalog, catalog_path, dir / "staging",
+                                                            settings, filled.last_finished);
     std::string page = status::render_page(snapshot);
     std::string metrics = status::render_metrics(snapshot);
     double spent = cpu_seconds() - start;
@@ -386,9 +389,9 @@ TEST(StatusPage, TheStylesheetMatchesTheHashItsPolicyAllows) {
     // The same hash computed by another implementation: openssl dgst over the exact bytes.
     TempDir dir;
     write_file(dir / "style.css", status::page_stylesheet());
-    CommandResult digest = run_command(
-        {"/bin/sh", "-c", "openssl dgst -sha256 -binary \"$0\" | openssl base64 -A",
-         (dir / "style.css").string()});
+    CommandResult digest =
+        run_command({"/bin/sh", "-c", "openssl dgst -sha256 -binary \"$0\" | openssl base64 -A",
+                     (dir / "style.css").string()});
     ASSERT_EQ(digest.exit_status, 0) << digest.err;
     EXPECT_EQ(status::page_style_hash(), "'sha256-" + digest.out + "'");
 }
@@ -402,18 +405,18 @@ TEST(StatusCommand, WritesThePageAndTheTextfileAtomicallyWithTheirModesAndImport
         filled = fill_history(catalog, 10);
     }
     make_staging_root(dir / "staging", {filled.published_days.back()});
-    fs::path receipts = write_file(
-        dir / "receipts",
-        PullReceipt::line(StatusClock::now(), "192.0.2.9", 0, {filled.published_days.back()}));
+    fs::path receipts =
+        write_file(dir / "receipts", PullReceipt::line(StatusClock::now(), "192.0.2.9", 0,
+                                                       {filled.published_days.back()}));
     struct group* daemon_group = ::getgrnam("daemon");
     ASSERT_NE(daemon_group, nullptr);
     fs::path config = write_file(dir / "offstage.toml",
                                  "[shell]\nreceipts_file = \"" + receipts.string() +
                                      "\"\n[status]\nhtml_group = \"daemon\"\nmetrics_file = \"" +
                                      (dir / "offstage.prom").string() + "\"\n");
-    CommandResult result = run_command(
-        {built_program("offstage"), "--config", config, "status", "--catalog", catalog_path,
-         "--staging-root", dir / "staging", "--html", dir / "www", "--metrics"});
+    CommandResult result = run_command({built_program("offstage"), "--config", config, "status",
+                                        "--catalog", catalog_path, "--staging-root",
+                                        dir / "staging", "--html", dir / "www", "--metrics"});
     ASSERT_EQ(result.exit_status, 0) << result.err;
     EXPECT_EQ(result.out, "");
     struct stat info {};
@@ -432,8 +435,7 @@ TEST(StatusCommand, WritesThePageAndTheTextfileAtomicallyWithTheirModesAndImport
     std::string page = read_file(dir / "www" / "index.html");
     EXPECT_NE(page.find("class=\"pulled\">pulled the newest tree " + filled.published_days.back()),
               std::string::npos);
-    EXPECT_NE(read_file(dir / "offstage.prom").find("offstage_pull_overdue 0"),
-              std::string::npos);
+    EXPECT_NE(read_file(dir / "offstage.prom").find("offstage_pull_overdue 0"), std::string::npos);
 
     // A target that is a symlink is refused, and the command says so with exit status 1.
     fs::remove(dir / "offstage.prom");
