@@ -106,8 +106,7 @@ TEST(MetricsThroughNodeExporter, TheTextfileCollectorServesOffstagesValues) {
     }
     ASSERT_TRUE(accepts(port)) << read_file(dir / "node_exporter.log");
 
-    nlohmann::json m =
-        parsed_metrics("http://127.0.0.1:" + std::to_string(port) + "/metrics");
+    nlohmann::json m = parsed_metrics("http://127.0.0.1:" + std::to_string(port) + "/metrics");
     SCOPED_TRACE(read_file(dir / "textfiles" / "offstage.prom"));
     // The collector read the file without trouble.
     EXPECT_EQ(m["node_textfile_scrape_error{}"], 0.0);
