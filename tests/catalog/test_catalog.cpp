@@ -2,8 +2,8 @@
 // new and gone annoying files over several runs, reuse only from published runs, the online
 // backup, and errors that name the file.
 #include "stager/catalog/catalog.hpp"
-#include "stager/catalog/catalog_schema.hpp"
 #include "stager/catalog/catalog_error.hpp"
+#include "stager/catalog/catalog_schema.hpp"
 #include "tests/catalog/catalog_test_runs.hpp"
 #include "tests/support/temp_dir.hpp"
 

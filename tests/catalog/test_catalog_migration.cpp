@@ -202,8 +202,8 @@ TEST(CatalogMigration, ANewerSchemaIsRefusedAndLeftUntouched) {
         std::string message = error.what();
         EXPECT_NE(message.find(path.string()), std::string::npos) << message;
         EXPECT_NE(message.find("schema version " + std::to_string(newer) +
-                               ", newer than this offstage knows (" +
-                               std::to_string(newer - 1) + ")"),
+                               ", newer than this offstage knows (" + std::to_string(newer - 1) +
+                               ")"),
                   std::string::npos)
             << message;
     }
