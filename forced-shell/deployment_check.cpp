@@ -148,6 +148,16 @@ int DeploymentCheck::run(std::ostream& out) {
     } else {
         ok(out, "log_file " + config.log_file.string() + " is writable");
     }
+    // The shell never creates the receipts file (the deployment does, group-writable): a
+    // missing one means no receipts, and every tree will read as not pulled.
+    if (config.receipts_file.empty()) {
+        warn(out, "no receipts_file: offstage cannot tell whether the newest tree was pulled");
+    } else if (::access(config.receipts_file.c_str(), W_OK) != 0) {
+        warn(out, "receipts_file " + config.receipts_file.string() +
+                      " is missing or not writable by this user: no pull leaves a receipt");
+    } else {
+        ok(out, "receipts_file " + config.receipts_file.string() + " is writable");
+    }
     if (::access(config.backup_lock.parent_path().c_str(), F_OK) != 0) {
         warn(out, "backup_lock directory " + config.backup_lock.parent_path().string() +
                       " does not exist");

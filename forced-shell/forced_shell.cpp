@@ -6,6 +6,7 @@
 #include "forced-shell/deployment_check.hpp"
 #include "forced-shell/exit_status.hpp"
 #include "forced-shell/invocation.hpp"
+#include "forced-shell/pull_receipt.hpp"
 #include "forced-shell/refusal.hpp"
 #include "forced-shell/shell_command.hpp"
 #include "forced-shell/shell_config.hpp"
@@ -13,9 +14,11 @@
 #include "platform/config_file.hpp"
 #include "platform/unique_fd.hpp"
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <syslog.h>
 #include <unistd.h>
 
 namespace offstage::forced_shell {
@@ -90,6 +93,29 @@ int run_backup(const ShellConfig& config, DecisionLog& log, Decision decision) {
     return run_allowed(config.backup_command, options, log, decision);
 }
 
+// A pull that transferred and ended with status 0 leaves a receipt. A receipt that cannot be
+// written is said on stderr and to syslog; the pull itself succeeded, so the status stays 0.
+void write_receipt(const ShellConfig& config, const ShellCommand& command, const Decision& decision,
+                   int status) {
+    if (status != 0 || config.receipts_file.empty() || !PullReceipt::transfers(command.rsync())) {
+        return;
+    }
+    std::vector<std::string> served = PullReceipt::served(command.rsync().paths());
+    if (served.empty()) {
+        return; // nothing that names a tree
+    }
+    try {
+        PullReceipt::append(
+            config.receipts_file,
+            PullReceipt::line(std::chrono::system_clock::now(), decision.client, status, served));
+    } catch (const std::system_error& error) {
+        say(std::string("receipt not written: ") + error.what());
+        ::openlog("offstage-shell", LOG_PID, LOG_AUTH);
+        ::syslog(LOG_ERR, "receipt not written: %s", error.what());
+        ::closelog();
+    }
+}
+
 int run_rsync(const ShellConfig& config, const ShellCommand& command, DecisionLog& log,
               Decision decision) {
     std::optional<StagingRoot> root;
@@ -110,7 +136,9 @@ int run_rsync(const ShellConfig& config, const ShellCommand& command, DecisionLo
     options.working_directory_fd = root->descriptor();
     decision.reason = "rsync pull of " + std::to_string(command.rsync().paths().size()) + " path" +
                       (command.rsync().paths().size() == 1 ? "" : "s");
-    return run_allowed(argv, options, log, decision);
+    int status = run_allowed(argv, options, log, decision);
+    write_receipt(config, command, decision, status);
+    return status;
 }
 
 } // namespace

@@ -32,6 +32,9 @@ ShellConfig ShellConfig::load(const std::filesystem::path& path) {
     if (auto wait = shell.boolean("backup_wait")) {
         config.backup_wait = *wait;
     }
+    if (auto receipts = shell.path("receipts_file")) {
+        config.receipts_file = *receipts;
+    }
     return config;
 }
 

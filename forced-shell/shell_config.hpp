@@ -20,6 +20,8 @@ struct ShellConfig {
     bool syslog = true;
     std::filesystem::path backup_lock{platform::staging_layout::default_backup_lock};
     bool backup_wait = false;
+    // A receipt per successful pull (pull_receipt.hpp); empty: none.
+    std::filesystem::path receipts_file{platform::staging_layout::default_receipts_file};
 
     // Reads `path`; absent keys keep the defaults above (the values of the shipped file).
     // Throws platform::ConfigError naming the file (and FILE:LINE:COL) when the file is

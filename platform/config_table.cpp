@@ -56,6 +56,16 @@ constexpr std::array hooks_keys{
     ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 86400}, // seconds, each hook
 };
 
+// [status]: the status page and the Prometheus textfile a run writes at its end
+// (docs/status-page.md).
+constexpr std::array status_keys{
+    ConfigKey{.name = "html_dir", .type = optional_path},     // "": no page after a run
+    ConfigKey{.name = "html_group", .type = string},          // "": readable by root only
+    ConfigKey{.name = "show_names", .type = boolean},         // names of host files on the page
+    ConfigKey{.name = "metrics_file", .type = optional_path}, // "": no textfile
+    ConfigKey{.name = "pull_deadline", .type = integer, .min = 3600, .max = 31 * 86400}, // s
+};
+
 // [[spool]]: a directory archived under its lock file, one entry each.
 constexpr std::array spool_keys{
     ConfigKey{.name = "name", .type = string, .required = true},
@@ -72,6 +82,7 @@ constexpr std::array shell_keys{
     ConfigKey{.name = "syslog", .type = boolean},
     ConfigKey{.name = "backup_lock", .type = absolute_path},
     ConfigKey{.name = "backup_wait", .type = boolean},
+    ConfigKey{.name = "receipts_file", .type = optional_path}, // "": no receipts
 };
 
 // [scan]: what the backup set is computed from.
@@ -110,6 +121,7 @@ constexpr std::array sections{
     ConfigSection{.name = "catalog", .keys = catalog_keys},
     ConfigSection{.name = "mail", .keys = mail_keys},
     ConfigSection{.name = "hooks", .keys = hooks_keys},
+    ConfigSection{.name = "status", .keys = status_keys},
     ConfigSection{.name = "spool", .keys = spool_keys, .array_of_tables = true},
 };
 

@@ -15,6 +15,8 @@ inline constexpr std::string_view default_backup_lock = "/run/offstage/backup.lo
 inline constexpr std::string_view default_run_lock = "/run/offstage/run.lock";
 inline constexpr std::string_view default_state_dir = "/var/lib/offstage";
 inline constexpr std::string_view default_signing_key = "/var/lib/offstage/signing.key";
+// The forced shell appends a receipt per successful pull; the stager imports and empties it.
+inline constexpr std::string_view default_receipts_file = "/var/log/offstage/receipts";
 
 // A run in progress (`.incoming-DAY-XXXXXX`) and a tree on its way out (`.retired-...`), both
 // in the work root. The forced shell refuses any name that merely starts with ".incoming"

@@ -5,6 +5,7 @@
 #include "stager/catalog/catalog_schema.hpp"
 #include "stager/catalog/sqlite_connection.hpp"
 #include "stager/catalog/sqlite_statement.hpp"
+#include "stager/catalog/sqlite_transaction.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -111,31 +112,6 @@ std::int64_t checked_int64(std::uint64_t value, const std::filesystem::path& fil
     }
     return static_cast<std::int64_t>(value);
 }
-
-// BEGIN IMMEDIATE (the write lock up front, so a busy catalog fails before any work rather than
-// at COMMIT), rolled back unless committed.
-class Transaction {
-public:
-    explicit Transaction(const SqliteConnection& connection)
-        : connection_(connection) {
-        connection_.execute("BEGIN IMMEDIATE", "begin a transaction");
-    }
-    Transaction(const Transaction&) = delete;
-    Transaction& operator=(const Transaction&) = delete;
-    ~Transaction() {
-        if (!committed_) {
-            sqlite3_exec(connection_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-        }
-    }
-    void commit() {
-        connection_.execute("COMMIT", "commit");
-        committed_ = true;
-    }
-
-private:
-    const SqliteConnection& connection_;
-    bool committed_ = false;
-};
 
 int read_user_version(const SqliteConnection& connection) {
     SqliteStatement statement(connection, "PRAGMA user_version");
@@ -583,6 +559,71 @@ std::vector<report::RuleMatchCount> Catalog::stale_rules(std::size_t runs) const
         }
     }
     return stale;
+}
+
+std::size_t Catalog::record_pulls(const std::vector<PullRecord>& pulls) {
+    const SqliteConnection& db = *connection_;
+    Transaction transaction(db);
+    try {
+        SqliteStatement insert(db, "INSERT OR IGNORE INTO pulls (finished_at, client, served, "
+                                   "whole, status) VALUES (?, ?, ?, ?, ?)");
+        std::size_t added = 0;
+        for (const PullRecord& pull : pulls) {
+            insert.bind_text(1, rfc3339(pull.finished_at))
+                .bind_text(2, pull.client)
+                .bind_text(3, pull.served)
+                .bind_integer(4, pull.whole ? 1 : 0)
+                .bind_integer(5, pull.status)
+                .run();
+            added += static_cast<std::size_t>(sqlite3_changes(db.handle()));
+        }
+        SqliteStatement trim(db,
+                             "DELETE FROM pulls WHERE id NOT IN "
+                             "(SELECT id FROM pulls ORDER BY finished_at DESC, id DESC LIMIT ?)");
+        trim.bind_integer(1, static_cast<std::int64_t>(max_pulls)).run();
+        transaction.commit();
+        return added;
+    } catch (const CatalogError& error) {
+        throw CatalogError(std::string("record the provider's pulls: ") + error.what() +
+                           " (the catalog is unchanged)");
+    }
+}
+
+std::vector<PullRecord> Catalog::recent_pulls(std::size_t limit) const {
+    std::vector<PullRecord> pulls;
+    SqliteStatement query(*connection_, "SELECT finished_at, client, served, whole, status "
+                                        "FROM pulls ORDER BY finished_at DESC, id DESC LIMIT ?");
+    query.bind_integer(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    while (query.step()) {
+        pulls.push_back({from_rfc3339(query.text(0), path()), query.text(1), query.text(2),
+                         query.integer(3) != 0, static_cast<int>(query.integer(4))});
+    }
+    return pulls;
+}
+
+void Catalog::for_each_annoying(AnnoyingSet which,
+                                const std::function<void(std::string_view)>& visit) const {
+    std::string sql;
+    switch (which) {
+    case AnnoyingSet::current:
+        sql = "SELECT path FROM annoying_files WHERE last_run_id = "
+              "(SELECT max(id) FROM runs WHERE annoying_scanned = 1)";
+        break;
+    case AnnoyingSet::fresh:
+        sql = "SELECT path FROM annoying_files, (SELECT id, day FROM runs WHERE annoying_scanned "
+              "= 1 ORDER BY id DESC LIMIT 1) AS latest WHERE last_run_id = latest.id AND "
+              "first_seen = latest.day AND first_seen > coalesce((SELECT day FROM runs WHERE "
+              "annoying_scanned = 1 AND id < latest.id ORDER BY id DESC LIMIT 1), '')";
+        break;
+    case AnnoyingSet::gone: // last listed by the scan before the newest
+        sql = "SELECT path FROM annoying_files WHERE last_run_id = (SELECT id FROM runs WHERE "
+              "annoying_scanned = 1 ORDER BY id DESC LIMIT 1 OFFSET 1)";
+        break;
+    }
+    SqliteStatement query(*connection_, sql);
+    while (query.step()) {
+        visit(query.blob(0));
+    }
 }
 
 void Catalog::backup_to(const std::filesystem::path& destination) const {

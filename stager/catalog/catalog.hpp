@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -64,8 +65,29 @@ struct MailHistory {
     std::optional<std::chrono::system_clock::time_point> last_sent;
 };
 
+// A pull the forced shell recorded as a receipt (docs/forced-shell.md, "Receipts"): an rsync
+// it allowed that ended with status 0.
+struct PullRecord {
+    std::chrono::system_clock::time_point finished_at; // to the second
+    std::string client;                                // an address, or "-"
+    std::string served;                                // a day, or "*": the whole staging root
+    bool whole = true; // the day's directory (or the root) itself, not only a part of it
+    int status = 0;
+};
+
+// Which annoying paths for_each_annoying() visits.
+enum class AnnoyingSet {
+    current, // listed by the newest run that scanned
+    fresh,   // listed by it and first seen on its day, after the day of the scan before it
+    gone,    // listed by the scan before it and not by it
+};
+
 class Catalog {
 public:
+    // The pulls table keeps this many rows, the newest: a peer that pulls in a loop cannot grow
+    // the catalog without bound.
+    static constexpr std::size_t max_pulls = 10000;
+
     // Opens the catalog, creating it (mode 0600, its directory 0700 when missing) or migrating
     // it to schema::current_version. Throws CatalogError naming the file: not a database, a
     // newer schema than this offstage knows (never migrated down), locked past the timeout.
@@ -103,6 +125,18 @@ public:
 
     // Every annoying path ever recorded, with its first- and last-seen days.
     std::map<std::string, AnnoyingFileDates> annoying_file_dates() const;
+
+    // Adds each pull not recorded yet (the same receipt twice is one row) in one transaction,
+    // then drops all but the newest max_pulls. Returns how many were new. Throws CatalogError,
+    // leaving the catalog unchanged.
+    std::size_t record_pulls(const std::vector<PullRecord>& pulls);
+    // The newest `limit` pulls, newest first.
+    std::vector<PullRecord> recent_pulls(std::size_t limit) const;
+
+    // Calls `visit` with each annoying path of `which` (bytes), in no particular order; nothing
+    // is collected here, since the set may hold a million paths.
+    void for_each_annoying(AnnoyingSet which,
+                           const std::function<void(std::string_view)>& visit) const;
 
     // A consistent copy of the catalog as it stands, through SQLite's online backup API, into
     // `destination` (created, mode 0600; an existing file is refused). For the `system` source:

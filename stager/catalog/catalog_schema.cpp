@@ -105,7 +105,24 @@ CREATE TABLE rule_matches (
 );
 )sql";
 
-constexpr std::array<std::string_view, current_version> steps = {version_1, version_2, version_3};
+// Version 4: the provider's pulls, imported from the forced shell's receipts file
+// (docs/forced-shell.md, "Receipts"). One row per receipt; an identical receipt imported twice
+// (a crash between the import and the file's truncation) is one row.
+constexpr std::string_view version_4 = R"sql(
+CREATE TABLE pulls (
+    id          INTEGER PRIMARY KEY,
+    finished_at TEXT NOT NULL,
+    client      TEXT NOT NULL,
+    served      TEXT NOT NULL,
+    whole       INTEGER NOT NULL CHECK (whole IN (0, 1)),
+    status      INTEGER NOT NULL,
+    UNIQUE (finished_at, client, served, whole)
+);
+CREATE INDEX pulls_by_served ON pulls (served, finished_at);
+)sql";
+
+constexpr std::array<std::string_view, current_version> steps = {version_1, version_2, version_3,
+                                                                          version_4};
 
 } // namespace
 

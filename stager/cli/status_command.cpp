@@ -11,6 +11,8 @@
 #include "stager/selection/path_encoding.hpp"
 #include "stager/staging/run_lock.hpp"
 #include "stager/staging/staging_tree.hpp"
+#include "stager/status/receipt_import.hpp"
+#include "stager/status/status_outputs.hpp"
 
 #include <chrono>
 #include <ctime>
@@ -41,6 +43,10 @@ struct StatusArguments {
     std::optional<std::string> run_lock;
     std::size_t runs = 10;
     bool json = false;
+    // --html DIR: write the status page there; --metrics [FILE]: the textfile ("" given
+    // without a value: [status] metrics_file).
+    std::optional<std::string> html_dir;
+    std::optional<std::string> metrics_file;
 };
 
 struct StatusPaths {
@@ -365,17 +371,78 @@ void print_json(const StatusPaths& paths, const Trees& trees, const Lock& lock,
     std::cout << status.dump(2, ' ', false, Json::error_handler_t::replace) << '\n';
 }
 
+// The forced shell's receipts into the catalog before anything reads it: what `status` shows
+// of the pulls is as new as the last pull. Trouble is said on stderr; the status still shows.
+void import_pull_receipts(catalog::Catalog& catalog, const status::StatusSettings& settings) {
+    if (settings.receipts_file.empty()) {
+        return;
+    }
+    try {
+        status::ReceiptImport imported = status::import_receipts(settings.receipts_file, catalog);
+        if (imported.malformed > 0) {
+            std::cerr << "offstage status: " << imported.malformed << " line(s) of "
+                      << printable(settings.receipts_file.string())
+                      << " were not receipts and were dropped\n";
+        }
+    } catch (const std::exception& error) {
+        std::cerr << "offstage status: pull receipts not imported: " << printable(error.what())
+                  << '\n';
+    }
+}
+
+// --html and --metrics: the page and the textfile (docs/status-page.md), written atomically.
+// Any that could not be written fails the command (exit 1) after the others were tried.
+void write_status_outputs(const StatusArguments& arguments, const StatusPaths& paths,
+                          const status::StatusSettings& settings, catalog::Catalog* catalog) {
+    status::StatusOutputs outputs;
+    if (arguments.html_dir) {
+        outputs.html_dir = *arguments.html_dir;
+    }
+    if (arguments.metrics_file) {
+        outputs.metrics_file = arguments.metrics_file->empty() ? settings.metrics_file
+                                                               : fs::path(*arguments.metrics_file);
+        if (outputs.metrics_file.empty()) {
+            throw CommandFailure(usage_error, "status: --metrics without a file, and [status] "
+                                              "metrics_file is \"\"");
+        }
+    }
+    status::StatusSettings without_import = settings;
+    without_import.receipts_file.clear(); // imported already
+    status::RefreshResult result = status::refresh(catalog, paths.catalog, paths.staging_root,
+                                                   without_import, outputs, Clock::now());
+    for (const std::string& note : result.notes) {
+        std::cerr << "offstage status: " << printable(note) << '\n';
+    }
+    if (!result.notes.empty()) {
+        throw CommandFailure(failure, "status: " + std::to_string(result.notes.size()) +
+                                          " output(s) not written");
+    }
+}
+
 void run_status(const GlobalOptions& global, const StatusArguments& arguments) {
-    StatusPaths paths = resolve(arguments, config::StagerConfig::load(global.config_path));
+    config::StagerConfig config = config::StagerConfig::load(global.config_path);
+    StatusPaths paths = resolve(arguments, config);
+    status::StatusSettings status_settings = status::StatusSettings::from(config.file());
     std::optional<std::vector<catalog::RecordedRun>> runs;
+    std::optional<catalog::Catalog> opened;
     try {
         catalog::CatalogSettings settings;
         settings.path = paths.catalog;
-        if (std::optional<catalog::Catalog> opened = catalog::Catalog::open_existing(settings)) {
+        opened = catalog::Catalog::open_existing(settings);
+        if (opened) {
+            import_pull_receipts(*opened, status_settings);
             runs = opened->recent_runs(arguments.runs);
         }
     } catch (const catalog::CatalogError& error) {
         throw CommandFailure(failure, std::string("status: ") + error.what());
+    }
+    if (arguments.html_dir || arguments.metrics_file) {
+        try {
+            write_status_outputs(arguments, paths, status_settings, opened ? &*opened : nullptr);
+        } catch (const catalog::CatalogError& error) {
+            throw CommandFailure(failure, std::string("status: ") + error.what());
+        }
+        return;
     }
     Trees trees = read_trees(paths.staging_root);
     Lock lock = read_lock(paths.run_lock);
@@ -403,6 +470,13 @@ void add_status_command(CLI::App& app, const GlobalOptions& global) {
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
     status->add_flag("--json", arguments->json, "one JSON object (docs/offstage-status.8)");
+    status->add_option("--html", arguments->html_dir,
+                       "write the status page DIR/index.html instead (docs/status-page.md)");
+    status
+        ->add_option("--metrics", arguments->metrics_file,
+                     "write the Prometheus textfile instead (default: [status] metrics_file, " +
+                         std::string(status::default_metrics_file) + ")")
+        ->expected(0, 1);
     status->callback([&global, arguments] { run_status(global, *arguments); });
 }
 

@@ -97,6 +97,8 @@ run::RunSettings StagerConfig::run_settings(const std::filesystem::path& config_
         settings.mail.config_file = config_path.string();
     }
 
+    settings.status = status::StatusSettings::from(file_);
+
     platform::ConfigTable hooks = file_.section("hooks");
     settings.pre_hook = hooks.strings("pre").value_or(std::vector<std::string>{});
     settings.post_hook = hooks.strings("post").value_or(std::vector<std::string>{});

@@ -42,6 +42,10 @@ std::vector<std::string> trouble(const RunResult& run) {
                             std::string(report::to_string(source.outcome)));
         }
     }
+    if (run.pulls && run.pulls->overdue) {
+        // The provider stopped pulling: silence here would be taken for success.
+        found.push_back("the provider has not pulled " + run.pulls->waiting_day);
+    }
     if (!run.notes.empty()) {
         found.push_back(std::to_string(run.notes.size()) +
                         (run.notes.size() == 1 ? " note" : " notes"));

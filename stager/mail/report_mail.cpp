@@ -264,6 +264,38 @@ void write_sources_table(BodyWriter& out, const RunResult& run) {
     }
 }
 
+// "Pulls": only when the run could tell, and only what matters to the admin: a tree waiting
+// past the deadline is said first and loudly (docs/mail.md).
+void write_pulls(BodyWriter& out, const report::PullCheck& pulls, const RunResult& run) {
+    out.heading("Pulls");
+    if (pulls.newest_day.empty()) {
+        out.line("No tree has been published yet.");
+        return;
+    }
+    if (pulls.overdue && pulls.waiting_since) {
+        out.line("NOT PULLED: the provider has not pulled a tree published " +
+                 format_utc(*pulls.waiting_since) + " (" + printable_name(pulls.waiting_day) +
+                 "), " + format_duration(run.finished_at - *pulls.waiting_since) +
+                 " before this run ended; the deadline is " + format_duration(pulls.deadline) +
+                 ".");
+        out.line(pulls.last_pulled_day.empty()
+                     ? std::string("No tree has been pulled at all.")
+                     : "The newest tree pulled is " + printable_name(pulls.last_pulled_day) + ".");
+        out.line("Check the provider's side and `offstage-shell --check` as the pull user.");
+    } else if (!pulls.waiting_day.empty() && pulls.waiting_day != pulls.newest_day) {
+        out.line("Not pulled yet: the trees since " + printable_name(pulls.waiting_day) +
+                 " (published " + format_utc(*pulls.waiting_since) + "); the deadline is " +
+                 format_duration(pulls.deadline) + ".");
+    } else {
+        out.line(pulls.last_pulled_day.empty() ? std::string("No tree pulled yet.")
+                                               : "The provider has every tree up to " +
+                                                     printable_name(pulls.last_pulled_day) + ".");
+    }
+    if (pulls.last_pull_at) {
+        out.line("Last pull: " + format_utc(*pulls.last_pull_at) + ".");
+    }
+}
+
 } // namespace
 
 MessageIdentity MessageIdentity::fresh() {
@@ -308,6 +340,9 @@ std::string subject(const RunResult& run) {
     if (!run.new_annoying_files.empty()) {
         hints.push_back(
             plural(run.new_annoying_files.size(), "new annoying file", "new annoying files"));
+    }
+    if (run.pulls && run.pulls->overdue) {
+        hints.push_back("not pulled since " + printable_name(run.pulls->waiting_day));
     }
     if (!hints.empty()) {
         text += " (";
@@ -408,6 +443,10 @@ std::string body(const RunResult& run, const MailSettings& settings,
     }
     if (!any_problem) {
         out.line(run.sources.empty() ? "No source ran." : "None: every source is ok.");
+    }
+
+    if (run.pulls) {
+        write_pulls(out, *run.pulls, run);
     }
 
     if (!run.notes.empty()) {

@@ -85,6 +85,24 @@ enum class RunStatus {
 };
 std::string_view to_string(RunStatus status);
 
+// Whether the provider keeps up with the published trees, from the forced shell's receipts in
+// the catalog (stager/status/pull_check.hpp, docs/status-page.md). A tree counts as pulled when
+// a receipt of a whole pull of its day (or of the whole root) ended after it was published.
+struct PullCheck {
+    std::chrono::seconds deadline{};
+    std::string newest_day; // the newest published tree; "" when none
+    std::optional<std::chrono::system_clock::time_point> newest_published_at;
+    // The newest receipt of a whole pull of the newest tree (after its publication).
+    std::optional<std::chrono::system_clock::time_point> newest_pulled_at;
+    std::string last_pulled_day; // the newest tree that was pulled; "" when none
+    std::optional<std::chrono::system_clock::time_point> last_pull_at; // any receipt
+    // The oldest published tree newer than last_pulled_day, and when it was published: since
+    // then the provider has had something new to pull. "" when the provider has the newest.
+    std::string waiting_day;
+    std::optional<std::chrono::system_clock::time_point> waiting_since;
+    bool overdue = false; // waiting for longer than the deadline
+};
+
 struct RunResult {
     std::string day;
     std::string host;
@@ -114,6 +132,9 @@ struct RunResult {
     // (filled from the catalog once the run is recorded; for the mail).
     std::vector<RuleMatchCount> stale_rules;
     std::size_t stale_rule_runs = 0; // the N of "the last N scans"
+    // The provider's pulls as the catalog knew them at the end of the run; absent when the run
+    // could not tell (the mail then leaves its section out).
+    std::optional<PullCheck> pulls;
 
     // complete/degraded from the sources' outcomes (for a published run).
     RunStatus status_from_sources() const;

@@ -10,6 +10,7 @@
 #include "stager/sources/dump_sources.hpp"
 #include "stager/sources/spool_source.hpp"
 #include "stager/staging/artifact_writer.hpp"
+#include "stager/status/status_settings.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -38,6 +39,7 @@ struct RunSettings {
 
     catalog::CatalogSettings catalog;
     mail::MailSettings mail;
+    status::StatusSettings status; // the page and the metrics written at the end
 
     staging::ArtifactSettings artifacts; // recipients and compression
     std::vector<sources::SpoolSettings> spools;

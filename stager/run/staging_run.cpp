@@ -15,6 +15,7 @@
 #include "stager/staging/minisign.hpp"
 #include "stager/staging/run_lock.hpp"
 #include "stager/staging/staging_tree.hpp"
+#include "stager/status/status_outputs.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -242,6 +243,9 @@ void StagingRun::finish(RunOutcome& outcome) {
         }
     }
     std::optional<std::int64_t> run_id = record(outcome.result);
+    // The provider's receipts, the status page and the metrics, from the catalog as recorded.
+    status::refresh_after_run(settings_.status, settings_.catalog, settings_.staging_root,
+                              outcome.result, log_);
     // Last: the mail says everything the run knows, the catalog's trouble included; the
     // catalog says whether this run is worth a mail ([mail] send).
     RunMail mailed = mail_the_run(outcome.result, catalog_ ? &*catalog_ : nullptr, run_id,
@@ -254,7 +258,8 @@ void StagingRun::finish(RunOutcome& outcome) {
     }
     log_ << (outcome.mail.state == mail::MailDelivery::State::skipped ? "mail skipped: "
                                                                       : "mail because: ")
-         << reasons << '\n';
+         << reasons << '
+';
     if (outcome.mail.failed()) {
         log_ << "mail not sent: " << outcome.mail.error
              << (outcome.mail.kept.empty() ? "" : "; kept as " + outcome.mail.kept.string())

@@ -64,6 +64,8 @@ ShellDeployment::ShellDeployment(const fs::path& directory, Options options)
         SampleStagingTree::write(staging_root(), outside());
     }
     fs::create_directories(shell_log().parent_path());
+    test::write_file(receipts_file(), "", fs::perms(0622)); // any pull user may append
+    fs::create_directories(metrics_file().parent_path());
     fs::create_directories(run_lock().parent_path());
     fs::create_directories(directory_ / "sshd");
     fs::create_directories(last_mail().parent_path());
@@ -125,7 +127,8 @@ void ShellDeployment::write_config(const std::vector<std::string>& backup_comman
           << "log_file = " << path(shell_log()) << "\n"
           << "syslog = false\n"
           << "backup_lock = " << path(backup_lock()) << "\n"
-          << "backup_wait = false\n";
+          << "backup_wait = false\n"
+          << "receipts_file = " << path(receipts_file()) << "\n";
     test::write_file(config_file(), shell.str());
 
     std::ostringstream run;
@@ -145,6 +148,11 @@ void ShellDeployment::write_config(const std::vector<std::string>& backup_comman
         << "state_dir = " << path(state_dir()) << "\n"
         << "\n[catalog]\n"
         << "path = " << path(state_dir() / "catalog.sqlite") << "\n"
+        << "\n[shell]\n"
+        << "receipts_file = " << path(receipts_file()) << "\n"
+        << "\n[status]\n"
+        << "html_dir = " << path(status_page_dir()) << "\n"
+        << "metrics_file = " << path(metrics_file()) << "\n"
         << "\n[scan]\n"
         << "root = " << path(options_.scan.root) << "\n"
         << "admindir = " << path(options_.scan.admindir) << "\n"

@@ -66,6 +66,12 @@ public:
     // [[spool]].
     std::filesystem::path run_config() const { return directory_ / "offstage.toml"; }
     std::filesystem::path shell_log() const { return directory_ / "log" / "shell.log"; }
+    // [shell] receipts_file in both configs: the shell appends, the run and `status` import.
+    // Created empty, as the deployment does (docs/deployment.md).
+    std::filesystem::path receipts_file() const { return directory_ / "log" / "receipts"; }
+    // [status] html_dir and metrics_file of the run's config: what every run writes at its end.
+    std::filesystem::path status_page_dir() const { return directory_ / "www"; }
+    std::filesystem::path metrics_file() const { return directory_ / "metrics" / "offstage.prom"; }
     // The admins' age identity (on a real host it lives off-host; the run knows only its
     // recipient).
     std::filesystem::path identity() const { return directory_ / "keys" / "identity.txt"; }
