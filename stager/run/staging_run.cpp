@@ -258,8 +258,7 @@ void StagingRun::finish(RunOutcome& outcome) {
     }
     log_ << (outcome.mail.state == mail::MailDelivery::State::skipped ? "mail skipped: "
                                                                       : "mail because: ")
-         << reasons << '
-';
+         << reasons << '\n';
     if (outcome.mail.failed()) {
         log_ << "mail not sent: " << outcome.mail.error
              << (outcome.mail.kept.empty() ? "" : "; kept as " + outcome.mail.kept.string())

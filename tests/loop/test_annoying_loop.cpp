@@ -71,7 +71,7 @@ protected:
                        (dir / "state/signing.key").string() + "\"\n[run]\nlock = \"" +
                        (dir / "run.lock").string() + "\"\nlock_wait = 1\nstate_dir = \"" +
                        (dir / "state").string() + "\"\nlog_file = \"" + (dir / "run.log").string() +
-                       "\"\nsyslog = false\n[catalog]\npath = \"" +
+                       "\"\nsyslog = false\n[status]\nmetrics_file = \"\"\n[catalog]\npath = \"" +
                        (dir / "state/catalog.sqlite").string() + "\"\n[scan]\nroot = \"" +
                        root.string() + "\"\nadmindir = \"" + (root / "var/lib/dpkg").string() +
                        "\"\npolicy_dir = \"" + policy_dir.string() +

@@ -90,7 +90,7 @@ protected:
                        "\n[run]\nlock = \"" + (dir / "run.lock").string() +
                        "\"\nlock_wait = 1\nstate_dir = \"" + (dir / "state").string() +
                        "\"\nlog_file = \"" + (dir / "run.log").string() +
-                       "\"\nsyslog = false\n[catalog]\npath = \"" +
+                       "\"\nsyslog = false\n[status]\nmetrics_file = \"\"\n[catalog]\npath = \"" +
                        (dir / "state/catalog.sqlite").string() + "\"\n[scan]\nroot = \"" +
                        root.root().string() + "\"\nadmindir = \"" + root.admindir().string() +
                        "\"\npolicy_dir = \"" + root.policy_dir().string() +
