@@ -88,7 +88,19 @@ UPDATE runs SET annoying_scanned = 1
 DROP TABLE annoying_files_per_run;
 )sql";
 
-constexpr std::array<std::string_view, current_version> steps = {version_1, version_2};
+// Each conffile's state as the last run that scanned saw it (one row per path; a path that is
+// no conffile any more is deleted), so the next run can say which conffiles changed state.
+constexpr std::string_view conffile_states = R"sql(
+CREATE TABLE conffile_states (
+    path   BLOB PRIMARY KEY,
+    state  TEXT NOT NULL
+           CHECK (state IN ('unchanged', 'modified', 'missing', 'obsolete', 'new', 'unknown')),
+    run_id INTEGER NOT NULL REFERENCES runs (id)
+);
+)sql";
+
+constexpr std::array<std::string_view, current_version> steps = {version_1, version_2,
+                                                                 conffile_states};
 
 } // namespace
 

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <chrono>
+#include <compare>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -68,6 +69,26 @@ struct AnnoyingFile {
     std::string path;
 };
 
+// A conffile as the run's scan saw it: its path (bytes) and the word of its state
+// (manifests::to_string: "unchanged", "modified", "missing", "obsolete", "new", "unknown").
+struct ConffileStatus {
+    std::string path;
+    std::string state;
+
+    auto operator<=>(const ConffileStatus&) const = default;
+};
+
+// A conffile whose state differs from the one the last scanning run recorded. `before` is empty
+// when the path was no conffile then (or no run recorded states yet), `after` when it is none
+// now (its package was purged or no longer ships it).
+struct ConffileChange {
+    std::string path;
+    std::string before;
+    std::string after;
+
+    bool operator==(const ConffileChange&) const = default;
+};
+
 enum class RunStatus {
     complete, // published, every source ok
     degraded, // published, some source degraded or failed
@@ -94,10 +115,16 @@ struct RunResult {
     std::vector<std::string> notes;               // e.g. "run lock taken over from pid 812 ..."
     std::vector<std::string> pruned_days;
     bool replaced_day = false;
-    // Conffiles whose state changed since the previous run (newly modified, changed again,
-    // back to the package's version), sorted; paths are bytes. Absent when the run does not
-    // track them (the mail then leaves the section out rather than say "none").
-    std::optional<std::vector<std::string>> changed_conffiles;
+    // Every conffile of the scan with its state, sorted by path; `conffiles_scanned` says the
+    // scan ran to its end (otherwise the catalog keeps the previous states, as for annoying
+    // files).
+    std::vector<ConffileStatus> conffiles;
+    bool conffiles_scanned = false;
+    // Conffiles whose state changed since the last run that scanned (newly modified, back to
+    // the package's version, deleted, ...), sorted by path (Catalog::fill_conffile_changes says
+    // which count). Absent when the run does not know (it failed before its scan): the mail then
+    // leaves the section out rather than say "none".
+    std::optional<std::vector<ConffileChange>> changed_conffiles;
 
     // complete/degraded from the sources' outcomes (for a published run).
     RunStatus status_from_sources() const;

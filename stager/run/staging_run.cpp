@@ -15,6 +15,7 @@
 #include "stager/staging/run_lock.hpp"
 #include "stager/staging/staging_tree.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -281,6 +282,13 @@ void StagingRun::execute_locked(report::RunResult& result) {
     }
     result.annoying_files_scanned = true;
     catalog.fill_annoying_changes(result);
+    for (const manifests::Conffile& conffile : selection.conffiles()) {
+        result.conffiles.push_back(
+            {conffile.path, std::string(manifests::to_string(conffile.state))});
+    }
+    std::sort(result.conffiles.begin(), result.conffiles.end());
+    result.conffiles_scanned = true;
+    catalog.fill_conffile_changes(result);
 
     staging::WorkDir work = tree.begin(result.day);
     if (!settings_.pre_hook.empty()) {

@@ -1,6 +1,7 @@
 // `offstage run` through the built binary, on the tiny dpkg root of tests/selection (real dpkg
 // database, real policies), with a real spool under a real flock. Every published tree is checked
 // with the stock tools: sha256sum, minisign and `offstage verify -i`.
+#include "tests/e2e/sent_mail.hpp"
 #include "tests/selection/tiny_debian_root.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -134,6 +135,21 @@ protected:
         auto verified = offstage({"verify", "-P", (dir / "signing.pub").string(), "-i",
                                   identity.string(), tree.string()});
         EXPECT_EQ(verified.exit_status, 0) << day << ": " << verified.out << verified.err;
+    }
+
+    // Points the config at a copy of the tiny root (for a test that changes it); returns it.
+    fs::path use_copy_of_root() {
+        fs::path root = dir / "root";
+        auto copied =
+            run_command({"cp", "-a", TinyDebianRoot::shared().root().string(), root.string()});
+        EXPECT_EQ(copied.exit_status, 0) << copied.err;
+        std::string config = read_file(dir / "offstage.toml");
+        std::string old_root = "root = \"" + TinyDebianRoot::shared().root().string() + "\"";
+        config.replace(config.find(old_root), old_root.size(), "root = \"" + root.string() + "\"");
+        std::string old_admin = TinyDebianRoot::shared().admindir().string();
+        config.replace(config.find(old_admin), old_admin.size(), (root / "var/lib/dpkg").string());
+        write_file(dir / "offstage.toml", config);
+        return root;
     }
 
     ino_t inode(const fs::path& path) const {
@@ -393,19 +409,10 @@ TEST_F(OffstageRun, AKilledRunWhileWritingFilesLeavesNothingPublished) {
     ASSERT_EQ(run("2026-11-22").exit_status, 0);
     // A root whose files take a moment to archive: a copy of the tiny root with 256 MiB of
     // random data in an annoying file.
-    fs::path root = dir / "root";
-    auto copied =
-        run_command({"cp", "-a", TinyDebianRoot::shared().root().string(), root.string()});
-    ASSERT_EQ(copied.exit_status, 0) << copied.err;
+    fs::path root = use_copy_of_root();
     auto made = run_command({"dd", "if=/dev/urandom", "of=" + (root / "srv/big").string(), "bs=1M",
                              "count=256", "status=none"});
     ASSERT_EQ(made.exit_status, 0) << made.err;
-    std::string config = read_file(dir / "offstage.toml");
-    std::string old_root = "root = \"" + TinyDebianRoot::shared().root().string() + "\"";
-    config.replace(config.find(old_root), old_root.size(), "root = \"" + root.string() + "\"");
-    std::string old_admin = TinyDebianRoot::shared().admindir().string();
-    config.replace(config.find(old_admin), old_admin.size(), (root / "var/lib/dpkg").string());
-    write_file(dir / "offstage.toml", config);
     pid_t child = ::fork();
     if (child == 0) {
         std::string offstage = built_program("offstage").string();
@@ -437,4 +444,37 @@ TEST_F(OffstageRun, AKilledRunWhileWritingFilesLeavesNothingPublished) {
     ASSERT_EQ(next.exit_status, 0) << next.out << next.err;
     EXPECT_TRUE(fs::is_empty(work_root));
     expect_verifies("2026-11-23");
+}
+
+TEST_F(OffstageRun, TheMailSaysWhichConffilesChangedStateSinceTheLastRun) {
+    fs::path captured = dir / "mail.txt";
+    write_file(dir / "sendmail", "#!/bin/sh\ncat > " + captured.string() + "\n", fs::perms(0755));
+    mail_section = "recipients = [\"root\"]\nsendmail = \"" + (dir / "sendmail").string() + "\"\n";
+    write_config();
+    fs::path root = use_copy_of_root();
+    // The tiny root's admin modified a.conf and deleted b.conf: the first run knows no earlier
+    // state, so both are first seen; the unchanged ones are not listed.
+    ASSERT_EQ(run("2026-11-22").exit_status, 0);
+    auto body = [&] { return offstage::e2e::SentMail::read(captured).body(); };
+    std::string first = body();
+    EXPECT_NE(first.find("== Conffile changes ==\n2 conffiles changed state since the last run:\n"
+                         "  /etc/tiny/a.conf: modified (first seen)\n"
+                         "  /etc/tiny/b.conf: missing (first seen)\n\n"),
+              std::string::npos)
+        << first;
+    // Between two runs the admin edits one conffile and puts another back as shipped.
+    write_file(root / "etc/tiny/with space.conf", "s, edited\n");
+    write_file(root / "etc/tiny/a.conf", "a\n");
+    ASSERT_EQ(run("2026-11-23").exit_status, 0);
+    std::string second = body();
+    EXPECT_NE(second.find("== Conffile changes ==\n2 conffiles changed state since the last run:\n"
+                          "  /etc/tiny/a.conf: modified -> unchanged\n"
+                          "  /etc/tiny/with space.conf: unchanged -> modified\n\n"),
+              std::string::npos)
+        << second;
+    ASSERT_EQ(run("2026-11-24").exit_status, 0);
+    std::string third = body();
+    EXPECT_NE(third.find("== Conffile changes ==\nNo conffile changed since the last run.\n"),
+              std::string::npos)
+        << third;
 }
