@@ -12,7 +12,9 @@
 #include <gtest/gtest.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -61,6 +63,93 @@ public:
 private:
     pid_t child_ = -1;
 };
+
+// A string at `address` in the memory of the stopped process `pid` (at most 4096 bytes).
+std::string read_child_string(pid_t pid, std::uint64_t address) {
+    std::string text;
+    int fd = ::open(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return text;
+    }
+    char chunk[64];
+    while (text.size() < 4096) {
+        ssize_t got = ::pread(fd, chunk, sizeof chunk, static_cast<off_t>(address + text.size()));
+        if (got <= 0) {
+            break;
+        }
+        std::string_view part(chunk, static_cast<std::size_t>(got));
+        std::size_t nul = part.find('\0');
+        text.append(part.substr(0, nul));
+        if (nul != std::string_view::npos) {
+            break;
+        }
+    }
+    ::close(fd);
+    return text;
+}
+
+// How a traced run ended.
+enum class TracedEnd { killed_after_rename, exited, no_ptrace };
+
+// Runs `argv` traced (ptrace, syscall stops) and SIGKILLs it at the exit of the first successful
+// rename whose target ends in `/TARGET_NAME`: the publishing rename of `offstage run`, before
+// anything after it (the prune) runs. Deterministic: the tracee is stopped while we decide.
+TracedEnd run_and_kill_after_rename(const std::vector<std::string>& argv,
+                                    const std::string& target_name) {
+    pid_t child = ::fork();
+    if (child == 0) {
+        if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) {
+            ::_exit(99);
+        }
+        ::raise(SIGSTOP); // the tracer sets its options first
+        std::vector<char*> args;
+        for (const std::string& arg : argv) {
+            args.push_back(const_cast<char*>(arg.c_str()));
+        }
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    if (WIFEXITED(status)) {
+        return TracedEnd::no_ptrace;
+    }
+    ::ptrace(PTRACE_SETOPTIONS, child, nullptr, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL);
+    ::ptrace(PTRACE_SYSCALL, child, nullptr, nullptr);
+    bool publishing = false;
+    std::string suffix = "/" + target_name;
+    for (;;) {
+        if (::waitpid(child, &status, 0) != child || WIFEXITED(status) || WIFSIGNALED(status)) {
+            return TracedEnd::exited;
+        }
+        int signal = WSTOPSIG(status);
+        int inject = 0;
+        if (signal == (SIGTRAP | 0x80)) {
+            __ptrace_syscall_info info{};
+            ::ptrace(PTRACE_GET_SYSCALL_INFO, child, sizeof info, &info);
+            if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+                std::uint64_t target = 0;
+                if (info.entry.nr == SYS_renameat2 || info.entry.nr == SYS_renameat) {
+                    target = info.entry.args[3];
+                } else if (info.entry.nr == SYS_rename) {
+                    target = info.entry.args[1];
+                }
+                publishing = target != 0 && read_child_string(child, target).ends_with(suffix);
+            } else if (info.op == PTRACE_SYSCALL_INFO_EXIT && publishing) {
+                publishing = false;
+                if (info.exit.rval == 0) {
+                    ::kill(child, SIGKILL);
+                    ::waitpid(child, &status, 0);
+                    return TracedEnd::killed_after_rename;
+                }
+            }
+        } else if (signal != SIGTRAP) {
+            inject = signal; // the tracee's own signals (SIGCHLD of its children) go through
+        }
+        ::ptrace(PTRACE_SYSCALL, child, nullptr, inject);
+    }
+}
 
 class OffstageRun : public ::testing::Test {
 protected:
@@ -477,4 +566,32 @@ TEST_F(OffstageRun, TheMailSaysWhichConffilesChangedStateSinceTheLastRun) {
     EXPECT_NE(third.find("== Conffile changes ==\nNo conffile changed since the last run.\n"),
               std::string::npos)
         << third;
+}
+
+TEST_F(OffstageRun, AKilledRunBetweenPublishAndPruneLeavesCompleteTreesAndTheNextRunPrunes) {
+    for (const char* day : {"2026-11-20", "2026-11-21"}) {
+        ASSERT_EQ(run(day).exit_status, 0) << day;
+    }
+    // kill -9 the instant the rename that publishes 2026-11-22 has returned: 2026-11-20 is then
+    // beyond the retention (keep = 2) but not pruned yet.
+    TracedEnd end =
+        run_and_kill_after_rename({built_program("offstage").string(), "--config",
+                                   (dir / "offstage.toml").string(), "run", "--day", "2026-11-22"},
+                                  "2026-11-22");
+    if (end == TracedEnd::no_ptrace) {
+        GTEST_SKIP() << "ptrace(PTRACE_TRACEME) is refused here (seccomp or Yama)";
+    }
+    ASSERT_EQ(end, TracedEnd::killed_after_rename) << "the run never published 2026-11-22";
+    // The published tree is complete and every old tree is still there, whole.
+    EXPECT_EQ(published(), (std::vector<std::string>{"2026-11-20", "2026-11-21", "2026-11-22"}));
+    for (const char* day : {"2026-11-20", "2026-11-21", "2026-11-22"}) {
+        expect_verifies(day);
+    }
+    EXPECT_TRUE(fs::is_empty(dir / "srv/offstage.work"));
+    // The next run takes the lock over, publishes, and prunes what the killed run left.
+    auto next = run("2026-11-23");
+    ASSERT_EQ(next.exit_status, 0) << next.out << next.err;
+    EXPECT_NE(next.out.find("the run lock was taken over"), std::string::npos) << next.out;
+    EXPECT_EQ(published(), (std::vector<std::string>{"2026-11-22", "2026-11-23"}));
+    expect_verifies("2026-11-23");
 }
