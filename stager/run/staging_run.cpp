@@ -348,8 +348,7 @@ void StagingRun::execute_locked(report::RunResult& result) {
     sums["report.json"] =
         staging::write_day_file(work, "report.json", report::render_report_json(result));
     staging::seal_day(work, sums, key, result.host, Clock::to_time_t(result.finished_at));
-    staging::PublishResult published =
-        tree.publish(work, staging::PullAccess{settings_.pull_group});
+    staging::PublishResult published = tree.publish(work, settings_.pull);
     result.replaced_day = published.replaced_day;
     log_ << "published " << result.day << (published.replaced_day ? " (replaced)" : "") << '\n';
     result.pruned_days = tree.prune(settings_.keep);

@@ -595,3 +595,29 @@ TEST_F(OffstageRun, AKilledRunBetweenPublishAndPruneLeavesCompleteTreesAndTheNex
     EXPECT_EQ(published(), (std::vector<std::string>{"2026-11-22", "2026-11-23"}));
     expect_verifies("2026-11-23");
 }
+
+TEST_F(OffstageRun, TheConfiguredModesAreWhatTheTreeGetsAndPolicyCheckSaysThem) {
+    write_config("", 2);
+    std::string config = read_file(dir / "offstage.toml");
+    config.replace(config.find("keep = 2\n"), 9,
+                   "keep = 2\nfile_mode = \"0600\"\ndirectory_mode = \"0710\"\n");
+    write_file(dir / "offstage.toml", config);
+    fs::permissions(staging, fs::perms(0750));
+    auto check = offstage({"policy", "check"});
+    EXPECT_EQ(check.exit_status, 0) << check.out << check.err;
+    EXPECT_NE(check.out.find("ok: run: published trees: owner root (uid 0), group "),
+              std::string::npos)
+        << check.out;
+    EXPECT_NE(check.out.find("files 0600, directories 0710\n"), std::string::npos) << check.out;
+    auto result = run("2026-11-22");
+    ASSERT_EQ(result.exit_status, 0) << result.out << result.err;
+    fs::path tree = staging / "2026-11-22";
+    struct stat info {};
+    ASSERT_EQ(::stat(tree.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 07777, 0710u);
+    for (const auto& entry : fs::recursive_directory_iterator(tree)) {
+        ASSERT_EQ(::lstat(entry.path().c_str(), &info), 0);
+        EXPECT_EQ(info.st_mode & 07777, entry.is_directory() ? 0710u : 0600u) << entry.path();
+    }
+    expect_verifies("2026-11-22");
+}
