@@ -1,11 +1,11 @@
 #include "stager/archive/tar_writer.hpp"
 #include "stager/archive/zstd_compressor.hpp"
+#include "stager/archive/zstd_decompressor.hpp"
 #include "stager/restore/artifact_check.hpp"
 #include "stager/restore/day_directory.hpp"
 #include "stager/restore/day_verifier.hpp"
 #include "stager/restore/printable.hpp"
 #include "stager/restore/tar_reader.hpp"
-#include "stager/restore/zstd_decompressor.hpp"
 #include "tests/age/memory_streams.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -16,6 +16,8 @@
 
 namespace fs = std::filesystem;
 using namespace offstage::restore;
+using offstage::archive::ZstdDecompressor;
+using offstage::archive::ZstdError;
 using offstage::test::random_string;
 using offstage::test::StringSink;
 using offstage::test::StringSource;
