@@ -1,6 +1,7 @@
 // `offstage policy check` (is the configuration and every policy file valid?) and
 // `offstage policy explain PATH...` (why is this path backed up, expected, excluded, annoying?).
 #include "platform/config_file.hpp"
+#include "platform/printable_name.hpp"
 #include "policies/policy_set.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
@@ -38,11 +39,12 @@ std::size_t check_run(const config::StagerConfig& config, const GlobalOptions& g
         run::check_deployment(config.run_settings(global.config_path));
     if (!global.quiet) {
         for (const std::string& good : findings.good) {
-            std::cout << "ok: run: " << selection::message_escaped(good) << '\n';
+            std::cout << "ok: run: " << platform::printable_message(good) << '\n';
         }
     }
     for (const std::string& problem : findings.problems) {
-        std::cerr << "offstage: policy check: run: " << selection::message_escaped(problem) << '\n';
+        std::cerr << "offstage: policy check: run: " << platform::printable_message(problem)
+                  << '\n';
     }
     return findings.problems.size();
 }
@@ -63,7 +65,7 @@ void check(const GlobalOptions& global, const selection::ScanSettings::Overrides
     if (!errors.empty()) {
         for (const policies::PolicyError& error : errors) {
             // A policy file's name comes from a directory listing: no raw control bytes.
-            std::cerr << selection::message_escaped(error.what()) << '\n';
+            std::cerr << platform::printable_message(error.what()) << '\n';
         }
         throw CommandFailure(config_error, std::to_string(errors.size()) +
                                                " error(s) in the policy files of " +
@@ -191,9 +193,9 @@ void add_policy_command(CLI::App& app, const GlobalOptions& global) {
         } catch (const CommandFailure&) {
             throw;
         } catch (const platform::ConfigError& error) {
-            throw CommandFailure(config_error, selection::message_escaped(error.what()));
+            throw CommandFailure(config_error, platform::printable_message(error.what()));
         } catch (const std::exception& error) {
-            throw CommandFailure(failure, selection::message_escaped(error.what()));
+            throw CommandFailure(failure, platform::printable_message(error.what()));
         }
     });
 }

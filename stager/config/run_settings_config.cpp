@@ -96,7 +96,7 @@ run::RunSettings StagerConfig::run_settings(const std::filesystem::path& config_
         struct group* entry = ::getgrnam(group->c_str());
         if (entry == nullptr) {
             throw ConfigError(staging.where("group") + ": " + staging.name("group") +
-                              ": no group named '" + platform::escape_for_message(*group) +
+                              ": no group named '" + platform::printable_name(*group, 200) +
                               "' on this host");
         }
         settings.pull.group = entry->gr_gid;
@@ -147,7 +147,7 @@ run::RunSettings StagerConfig::run_settings(const std::filesystem::path& config_
         entry.name = spool.string("name").value_or("");
         if (!names.insert(entry.name).second || entry.name.empty()) {
             throw ConfigError(spool.where("name") + ": " + spool.name("name") + " '" +
-                              platform::escape_for_message(entry.name) +
+                              platform::printable_name(entry.name, 200) +
                               "' is empty or names another spool too");
         }
         entry.directory = spool.path("directory").value_or("");

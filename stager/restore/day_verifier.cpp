@@ -1,10 +1,10 @@
 #include "stager/restore/day_verifier.hpp"
 
+#include "platform/printable_name.hpp"
 #include "platform/staging_layout.hpp"
 #include "stager/report/report_json.hpp"
 #include "stager/restore/artifact_check.hpp"
 #include "stager/restore/day_directory.hpp"
-#include "stager/restore/printable.hpp"
 #include "stager/restore/seal_check.hpp"
 #include "stager/staging/artifact_name.hpp"
 #include "stager/staging/sha256_sums.hpp"
@@ -78,7 +78,7 @@ private:
         } else if (verdict == Verdict::error) {
             ++summary_.errors;
         }
-        emit_({verdict, printable(item), size, printable(detail)});
+        emit_({verdict, platform::printable_name(item), size, platform::printable_name(detail)});
     }
 
     // A plain file of the layout, whole, or nullopt after a line saying why not.
