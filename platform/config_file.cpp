@@ -9,6 +9,7 @@
 #include "platform/bech32.hpp"
 #include "platform/config_limits.hpp"
 #include "platform/config_text_bounds.hpp"
+#include "platform/printable_name.hpp"
 #include "platform/unique_fd.hpp"
 
 #include <algorithm>
@@ -37,8 +38,7 @@ std::optional<std::string> age_recipient_problem(std::string_view text) {
         return std::string(" holds a secret key (AGE-SECRET-KEY-...), not a recipient: remove it "
                            "from this file and give its public key (offstage key recipient)");
     }
-    std::string shown =
-        ": \"" + escape_for_message(text.substr(0, 12)) + (text.size() > 12 ? "..." : "") + "\"";
+    std::string shown = ": \"" + printable_name(text, 12) + "\"";
     std::optional<Bech32Decoded> decoded = decode_bech32(text);
     if (!decoded) {
         return shown + " is not a valid age recipient (bad Bech32 or checksum)";
@@ -90,7 +90,7 @@ private:
 };
 
 std::string quoted(std::string_view name) {
-    return "'" + escape_for_message(name, 64) + "'";
+    return "'" + printable_name(name, 64) + "'";
 }
 
 bool is_absolute(std::string_view path) {
@@ -124,12 +124,12 @@ void check_value(const toml::node& node, const ConfigKey& row, const std::string
         }
         if (row.type == ConfigType::choice &&
             std::find(row.choices.begin(), row.choices.end(), *text) == row.choices.end()) {
-            return fail(node, ", not \"" + escape_for_message(*text, 64) + "\"");
+            return fail(node, ", not \"" + printable_name(*text, 64) + "\"");
         }
         if ((row.type == ConfigType::absolute_path ||
              (row.type == ConfigType::optional_path && !text->empty())) &&
             !is_absolute(*text)) {
-            return fail(node, ", not \"" + escape_for_message(*text, 64) + "\"");
+            return fail(node, ", not \"" + printable_name(*text, 64) + "\"");
         }
         return;
     }
@@ -171,7 +171,7 @@ void check_value(const toml::node& node, const ConfigKey& row, const std::string
             bool path = row.type == ConfigType::absolute_paths ||
                         (row.type == ConfigType::command && i == 0);
             if (path && !is_absolute(*text)) {
-                return fail(element, ", not \"" + escape_for_message(*text, 64) + "\"");
+                return fail(element, ", not \"" + printable_name(*text, 64) + "\"");
             }
             if (row.type == ConfigType::age_recipients) {
                 if (std::optional<std::string> problem = age_recipient_problem(*text)) {
@@ -209,7 +209,7 @@ void check_document(const toml::table& root, const ConfigSchema& schema, Problem
         const ConfigSection* section = schema.find(key.str());
         if (section == nullptr) {
             if (node.is_table() || node.is_array_of_tables()) {
-                problems.add(key.source(), "unknown section [" + escape_for_message(key.str(), 64) +
+                problems.add(key.source(), "unknown section [" + printable_name(key.str(), 64) +
                                                "] (the sections are " + schema.section_list() +
                                                ")");
             } else {
@@ -241,25 +241,6 @@ void check_document(const toml::table& root, const ConfigSchema& schema, Problem
 }
 
 } // namespace
-
-std::string escape_for_message(std::string_view text, std::size_t limit) {
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (i == limit) {
-            out += "...";
-            break;
-        }
-        auto c = static_cast<unsigned char>(text[i]);
-        if (c < 0x20 || c >= 0x7f) {
-            char escaped[5];
-            std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
-            out += escaped;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
-}
 
 // The toml++ node behind a ConfigTable's key, checked against the table's row.
 struct ConfigTableAccess {
@@ -361,11 +342,11 @@ std::string ConfigTable::where(std::string_view key, std::size_t index) const {
 }
 
 std::string ConfigTable::name(std::string_view key) const {
-    return section_label(*section_) + " " + escape_for_message(key, 64);
+    return section_label(*section_) + " " + printable_name(key, 64);
 }
 
 ConfigFile ConfigFile::load(const std::filesystem::path& path, const ConfigSchema& schema) {
-    const std::string name = escape_for_message(path.string(), 4096);
+    const std::string name = printable_name(path.string(), 4096);
     // O_NONBLOCK: a FIFO given as --config must be refused below, not waited on.
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (!fd) {
@@ -411,12 +392,12 @@ ConfigFile ConfigFile::parse(std::string_view text, std::string source_name,
                              const ConfigSchema& schema) {
     check_config_text_bounds(text, source_name);
     auto document = std::make_shared<ConfigDocument>();
-    document->display_name = escape_for_message(source_name, 4096);
+    document->display_name = printable_name(source_name, 4096);
     toml::parse_result result = toml::parse(text, source_name);
     if (!result) {
         const toml::parse_error& error = result.error();
         throw ConfigError(position(*document, error.source()) + ": " +
-                          escape_for_message(error.description()));
+                          printable_message(error.description()));
     }
     document->root = std::move(result).table();
     Problems problems;
@@ -433,7 +414,7 @@ const ConfigSection& ConfigFile::section_row(std::string_view name, bool array_o
     const ConfigSection* row = schema_->find(name);
     if (row == nullptr || row->array_of_tables != array_of_tables) {
         throw std::logic_error(
-            "offstage reads the section " + escape_for_message(name, 64) +
+            "offstage reads the section " + printable_name(name, 64) +
             (row == nullptr ? ", which is not in the key table" : " as the wrong kind of section"));
     }
     return *row;

@@ -24,10 +24,6 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// `text` for an error message: control bytes, quotes' backslash and bytes >= 0x7f as \xNN, and
-// cut after `limit` bytes ("..."): a name from a file never drives the terminal or the log.
-std::string escape_for_message(std::string_view text, std::size_t limit = 200);
-
 // The parsed document (toml++ is a large header: only config_file.cpp includes it).
 struct ConfigDocument;
 

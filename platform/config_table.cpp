@@ -17,6 +17,8 @@ constexpr std::array staging_keys{
     ConfigKey{.name = "root", .type = absolute_path}, // served by the shell, written by the run
     ConfigKey{.name = "work_root", .type = absolute_path}, // where runs build, outside root
     ConfigKey{.name = "group", .type = string},            // the pull user's group
+    ConfigKey{.name = "file_mode", .type = string},        // octal, checked by the stager
+    ConfigKey{.name = "directory_mode", .type = string},   // octal, checked by the stager
     ConfigKey{.name = "keep", .type = integer, .min = 1, .max = 3650}, // complete trees kept
     ConfigKey{.name = "signing_key", .type = absolute_path},
 };

@@ -2,6 +2,7 @@
 
 #include "platform/config_file.hpp"
 #include "platform/config_limits.hpp"
+#include "platform/printable_name.hpp"
 
 #include <string>
 
@@ -304,8 +305,8 @@ private:
     void require_ascii(
         std::string_view where = "outside a string or comment, where TOML allows none") const {
         if (!at_end() && static_cast<unsigned char>(peek()) >= 0x80) {
-            fail_at(at_, "a byte outside ASCII (" + escape_for_message(text_.substr(at_, 1)) +
-                             ") " + std::string(where));
+            fail_at(at_, "a byte outside ASCII (" + printable_name(text_.substr(at_, 1)) + ") " +
+                             std::string(where));
         }
     }
 
@@ -327,7 +328,7 @@ private:
                 line_start = i + 1;
             }
         }
-        throw ConfigError(escape_for_message(source_name_) + ":" + std::to_string(line) + ":" +
+        throw ConfigError(printable_name(source_name_, 200) + ":" + std::to_string(line) + ":" +
                           std::to_string(where - line_start + 1) + ": " + what);
     }
 
@@ -340,7 +341,7 @@ private:
 
 void check_config_text_bounds(std::string_view text, std::string_view source_name) {
     if (text.size() > max_config_bytes) {
-        throw ConfigError(escape_for_message(source_name) + ": larger than " +
+        throw ConfigError(printable_name(source_name, 200) + ": larger than " +
                           std::to_string(max_config_bytes) + " bytes");
     }
     try {

@@ -59,15 +59,13 @@ bool is_hidden_control(char32_t code_point) {
            (code_point >= 0x2066 && code_point <= 0x2069);
 }
 
-} // namespace
-
-std::string printable_name(std::string_view name) {
+std::string escaped(std::string_view name, bool double_backslash) {
     std::string text;
     text.reserve(name.size());
     while (!name.empty()) {
         const auto byte = static_cast<unsigned char>(name[0]);
         if (byte >= 0x20 && byte < 0x7f) {
-            if (byte == '\\') {
+            if (byte == '\\' && double_backslash) {
                 text += '\\';
             }
             text += static_cast<char>(byte);
@@ -91,6 +89,27 @@ std::string printable_name(std::string_view name) {
         name.remove_prefix(length);
     }
     return text;
+}
+
+} // namespace
+
+std::string printable_name(std::string_view name) {
+    return escaped(name, true);
+}
+
+std::string printable_name(std::string_view name, std::size_t limit) {
+    if (name.size() <= limit) {
+        return escaped(name, true);
+    }
+    std::size_t cut = limit;
+    while (cut > 0 && cut < name.size() && (static_cast<unsigned char>(name[cut]) & 0xc0) == 0x80) {
+        --cut;
+    }
+    return escaped(name.substr(0, cut), true) + "...";
+}
+
+std::string printable_message(std::string_view text) {
+    return escaped(text, false);
 }
 
 } // namespace offstage::platform

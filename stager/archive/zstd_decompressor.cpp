@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <stdexcept>
 #include <zstd.h>
 
 namespace offstage::archive {
@@ -14,12 +13,12 @@ ZstdDecompressor::ZstdDecompressor(platform::ByteSource& in, std::string name,
     , context_(ZSTD_createDCtx())
     , input_(std::max(ZSTD_DStreamInSize(), already_read.size())) {
     if (context_ == nullptr) {
-        throw std::runtime_error(name_ + ": zstd: cannot allocate a decompression context");
+        throw ZstdError(name_ + ": zstd: cannot allocate a decompression context");
     }
     std::size_t result = ZSTD_DCtx_setParameter(context_, ZSTD_d_windowLogMax, max_window_log);
     if (ZSTD_isError(result) != 0) {
         ZSTD_freeDCtx(context_);
-        throw std::runtime_error(name_ + ": zstd: window limit: " + ZSTD_getErrorName(result));
+        throw ZstdError(name_ + ": zstd: window limit: " + ZSTD_getErrorName(result));
     }
     std::memcpy(input_.data(), already_read.data(), already_read.size());
     input_end_ = already_read.size();
@@ -38,33 +37,41 @@ std::size_t ZstdDecompressor::read(std::span<std::byte> buffer) {
     if (buffer.empty()) {
         return 0;
     }
-    ZSTD_outBuffer output{buffer.data(), buffer.size(), 0};
-    for (;;) {
-        // Called with no new input too: the context may still hold output for the last input.
-        ZSTD_inBuffer input{input_.data(), input_end_, input_pos_};
-        std::size_t hint = ZSTD_decompressStream(context_, &output, &input);
-        if (ZSTD_isError(hint) != 0) {
-            throw std::runtime_error(name_ + ": zstd: " + ZSTD_getErrorName(hint));
+    while (true) {
+        if (input_begin_ == input_end_ && !input_ended_) {
+            input_begin_ = 0;
+            input_end_ = in_.read(input_);
+            input_ended_ = input_end_ == 0;
         }
-        if (input.pos != input_pos_ || output.pos > 0) {
-            frame_complete_ = hint == 0; // 0: a frame ended and everything of it is out
+        // Called with no new input too: the context may still hold output of the last input.
+        ZSTD_inBuffer in{input_.data() + input_begin_, input_end_ - input_begin_, 0};
+        ZSTD_outBuffer out{buffer.data(), buffer.size(), 0};
+        std::size_t result = ZSTD_decompressStream(context_, &out, &in);
+        if (ZSTD_isError(result) != 0) {
+            throw ZstdError(name_ + ": zstd: " + ZSTD_getErrorName(result) + " (in frame " +
+                            std::to_string(frames_ + 1) + ")");
         }
-        input_pos_ = input.pos;
-        if (output.pos > 0) {
-            return output.pos;
+        input_begin_ += in.pos;
+        if (in.pos > 0 || out.pos > 0) {
+            inside_frame_ = true;
         }
-        if (input_pos_ < input_end_) {
-            continue;
+        if (result == 0 && inside_frame_) {
+            // The frame is decoded, its checksum verified, and its output fully flushed.
+            inside_frame_ = false;
+            ++frames_;
         }
-        if (input_ended_) {
-            if (!frame_complete_) {
-                throw std::runtime_error(name_ + ": zstd: the stream ends inside a frame");
+        if (out.pos > 0) {
+            return out.pos;
+        }
+        if (input_begin_ == input_end_ && input_ended_) {
+            if (inside_frame_) {
+                throw ZstdError(name_ + ": zstd: the data ends inside a frame (truncated)");
+            }
+            if (frames_ == 0) {
+                throw ZstdError(name_ + ": zstd: no frame at all (empty stream)");
             }
             return 0;
         }
-        input_pos_ = 0;
-        input_end_ = in_.read(input_);
-        input_ended_ = input_end_ == 0;
     }
 }
 

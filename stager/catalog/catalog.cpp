@@ -391,6 +391,20 @@ std::int64_t Catalog::record(const report::RunResult& run) {
                 upsert.bind_blob(1, annoying.path).bind_text(2, run.day).bind_integer(3, id).run();
             }
         }
+        if (run.conffiles_scanned) {
+            SqliteStatement upsert(
+                db, "INSERT INTO conffile_states (path, state, run_id) VALUES (?, ?, ?) "
+                    "ON CONFLICT (path) DO UPDATE SET state = excluded.state, "
+                    "run_id = excluded.run_id");
+            for (const report::ConffileStatus& conffile : run.conffiles) {
+                upsert.bind_blob(1, conffile.path)
+                    .bind_text(2, conffile.state)
+                    .bind_integer(3, id)
+                    .run();
+            }
+            SqliteStatement gone(db, "DELETE FROM conffile_states WHERE run_id <> ?");
+            gone.bind_integer(1, id).run();
+        }
         transaction.commit();
         return id;
     } catch (const CatalogError& error) {
@@ -420,6 +434,50 @@ void Catalog::fill_annoying_changes(report::RunResult& run) const {
                         std::back_inserter(run.new_annoying_files));
     std::set_difference(previous.begin(), previous.end(), current.begin(), current.end(),
                         std::back_inserter(run.gone_annoying_files));
+}
+
+void Catalog::fill_conffile_changes(report::RunResult& run) const {
+    run.changed_conffiles.reset();
+    if (!run.conffiles_scanned) {
+        return;
+    }
+    // Both maps order by unsigned bytes (std::string's compare is memcmp).
+    std::map<std::string, std::string> previous;
+    SqliteStatement query(*connection_, "SELECT path, state FROM conffile_states");
+    while (query.step()) {
+        previous[query.blob(0)] = query.text(1);
+    }
+    std::map<std::string, std::string> current;
+    for (const report::ConffileStatus& conffile : run.conffiles) {
+        current[conffile.path] = conffile.state;
+    }
+    // "unchanged" and "new" (unpacked, not configured yet) are what a package brings or
+    // leaves: appearing or vanishing in one of them is a package's doing, not the admin's.
+    auto as_shipped = [](const std::string& state) {
+        return state == "unchanged" || state == "new";
+    };
+    std::vector<report::ConffileChange>& changes = run.changed_conffiles.emplace();
+    auto before = previous.begin();
+    auto after = current.begin();
+    while (before != previous.end() || after != current.end()) {
+        if (after == current.end() || (before != previous.end() && before->first < after->first)) {
+            if (!as_shipped(before->second)) {
+                changes.push_back({before->first, before->second, ""});
+            }
+            ++before;
+        } else if (before == previous.end() || after->first < before->first) {
+            if (!as_shipped(after->second)) {
+                changes.push_back({after->first, "", after->second});
+            }
+            ++after;
+        } else {
+            if (before->second != after->second) {
+                changes.push_back({after->first, before->second, after->second});
+            }
+            ++before;
+            ++after;
+        }
+    }
 }
 
 std::optional<ReusableArtifact> Catalog::reusable_artifact(std::string_view name) const {

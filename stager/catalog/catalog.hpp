@@ -105,13 +105,22 @@ public:
     // sources or two artifacts of one name included), leaving the catalog unchanged. When
     // `run.annoying_files_scanned`, its annoying files become the set the next run compares
     // with: each path's last-seen day is the run's day; a path seen for the first time gets
-    // the run's day as first-seen, which later runs never change.
+    // the run's day as first-seen, which later runs never change. When
+    // `run.conffiles_scanned`, its conffile states replace the recorded ones.
     std::int64_t record(const report::RunResult& run);
 
     // Fills run.new_annoying_files and run.gone_annoying_files (sorted by bytes) by comparing
     // run.annoying_files with the set of the last recorded run that scanned (all new when none
     // did). Leaves both empty when !run.annoying_files_scanned.
     void fill_annoying_changes(report::RunResult& run) const;
+
+    // Sets run.changed_conffiles (sorted by path) by comparing run.conffiles with the states
+    // the last scanning run recorded: a conffile whose state differs, one that was no conffile
+    // then and is not "unchanged" or "new" now (newly modified or missing; with no recorded
+    // states yet, every such conffile), and one that is no conffile now and was not
+    // "unchanged" or "new" then. A package installed or purged untouched is no change. Leaves it
+    // absent when !run.conffiles_scanned.
+    void fill_conffile_changes(report::RunResult& run) const;
 
     // The artifact `name` ("system.tar.zst.age") of the newest complete or degraded run, when
     // that run recorded a plaintext digest for it; nullopt otherwise (failed runs never count:

@@ -121,8 +121,19 @@ CREATE TABLE pulls (
 CREATE INDEX pulls_by_served ON pulls (served, finished_at);
 )sql";
 
-constexpr std::array<std::string_view, current_version> steps = {version_1, version_2, version_3,
-                                                                          version_4};
+// Version 5: each conffile's state as the last run that scanned saw it (one row per path; a path that is
+// no conffile any more is deleted), so the next run can say which conffiles changed state.
+constexpr std::string_view version_5 = R"sql(
+CREATE TABLE conffile_states (
+    path   BLOB PRIMARY KEY,
+    state  TEXT NOT NULL
+           CHECK (state IN ('unchanged', 'modified', 'missing', 'obsolete', 'new', 'unknown')),
+    run_id INTEGER NOT NULL REFERENCES runs (id)
+);
+)sql";
+
+constexpr std::array<std::string_view, current_version> steps = {
+    version_1, version_2, version_3, version_4, version_5};
 
 } // namespace
 

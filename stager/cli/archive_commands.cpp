@@ -52,22 +52,6 @@ struct ExtractArguments {
     std::string artifact;
 };
 
-// Paths are bytes: show control characters and invalid bytes as \xNN so that a hostile file
-// name cannot drive the terminal.
-std::string printable(const std::string& path) {
-    std::string text;
-    for (unsigned char c : path) {
-        if (c < 0x20 || c == 0x7f || c >= 0x80) {
-            char escaped[5];
-            std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
-            text += escaped;
-        } else {
-            text += static_cast<char>(c);
-        }
-    }
-    return text;
-}
-
 // What the command line chose over [archive] (-1 and "": nothing).
 config::CompressionChoice compression_choice(const ArchiveArguments& arguments) {
     config::CompressionChoice choice;
@@ -161,7 +145,8 @@ void run_archive(const GlobalOptions& global, const ArchiveArguments& arguments)
 
     const auto& problems = writer.problems();
     for (const auto& problem : problems) {
-        std::cerr << "offstage: " << printable(problem.path) << ": " << problem.what << '\n';
+        std::cerr << "offstage: " << platform::printable_name(problem.path) << ": " << problem.what
+                  << '\n';
     }
     if (!global.quiet && ::isatty(STDERR_FILENO) == 1) {
         std::cerr << "offstage: archived " << writer.tar().counts().entries << " entries ("

@@ -1,10 +1,10 @@
 #include "stager/cli/day_command_options.hpp"
 
+#include "platform/printable_name.hpp"
 #include "platform/staging_layout.hpp"
 #include "stager/age/age_error.hpp"
 #include "stager/cli/exit_status.hpp"
 #include "stager/config/stager_config.hpp"
-#include "stager/restore/printable.hpp"
 
 #include <fstream>
 #include <iostream>
@@ -18,7 +18,8 @@ namespace layout = platform::staging_layout;
 std::string read_small_file(const std::string& command, const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        throw CommandFailure(usage_error, command + ": cannot read " + restore::printable(path));
+        throw CommandFailure(usage_error,
+                             command + ": cannot read " + platform::printable_name(path));
     }
     std::string text;
     text.resize(64 * 1024);
@@ -86,14 +87,14 @@ staging::MinisignPublicKey public_key(const std::string& command,
             return staging::MinisignPublicKey::parse(
                 read_small_file(command, options.public_key_file));
         } catch (const staging::SignatureError& error) {
-            throw CommandFailure(usage_error, command + ": " +
-                                                  restore::printable(options.public_key_file) +
-                                                  ": " + error.what());
+            throw CommandFailure(
+                usage_error, command + ": " + platform::printable_name(options.public_key_file) +
+                                 ": " + error.what());
         }
     }
     std::cerr << "offstage: " << command
               << ": warning: no -P: using the public half of the host's signing key "
-              << restore::printable(options.signing_key)
+              << platform::printable_name(options.signing_key)
               << "; a verifier should hold the public key off the host\n";
     try {
         return staging::SigningKey::load(options.signing_key).public_key();
@@ -111,7 +112,7 @@ restore::VerifySummary verify_printing(const std::string& command,
             std::cout << restore::format_line(line) << std::endl; // a line as soon as decided
         });
     } catch (const std::system_error& error) {
-        throw CommandFailure(failure, command + ": " + restore::printable(error.what()));
+        throw CommandFailure(failure, command + ": " + platform::printable_message(error.what()));
     }
     std::cout << restore::format_summary(summary, !options.identities.empty()) << std::endl;
     return summary;

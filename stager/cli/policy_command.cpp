@@ -6,6 +6,7 @@
 #include "platform/config_file.hpp"
 #include "platform/unique_fd.hpp"
 #include "policies/policy_parser.hpp"
+#include "platform/printable_name.hpp"
 #include "policies/policy_set.hpp"
 #include "stager/catalog/catalog.hpp"
 #include "stager/cli/commands.hpp"
@@ -54,11 +55,12 @@ std::size_t check_run(const config::StagerConfig& config, const GlobalOptions& g
         run::check_deployment(config.run_settings(global.config_path));
     if (!global.quiet) {
         for (const std::string& good : findings.good) {
-            std::cout << "ok: run: " << selection::message_escaped(good) << '\n';
+            std::cout << "ok: run: " << platform::printable_message(good) << '\n';
         }
     }
     for (const std::string& problem : findings.problems) {
-        std::cerr << "offstage: policy check: run: " << selection::message_escaped(problem) << '\n';
+        std::cerr << "offstage: policy check: run: " << platform::printable_message(problem)
+                  << '\n';
     }
     return findings.problems.size();
 }
@@ -91,7 +93,7 @@ void report_stale_rules(const config::StagerConfig& config, const selection::Sca
         stale = catalog->stale_rules(settings.stale_rule_runs);
     } catch (const std::exception& error) {
         std::cerr << "offstage: policy check: stale rules: not checked: "
-                  << selection::message_escaped(error.what()) << '\n';
+                  << platform::printable_message(error.what()) << '\n';
         return;
     }
     for (const report::RuleMatchCount& rule : stale) {
@@ -102,8 +104,8 @@ void report_stale_rules(const config::StagerConfig& config, const selection::Sca
                        std::string(policies::to_string(r.verdict)) + " " + r.pattern == rule.rule;
             });
         if (present) {
-            std::cout << "stale: " << selection::message_escaped(rule.file) << ":" << rule.line
-                      << ": " << selection::message_escaped(rule.rule)
+            std::cout << "stale: " << platform::printable_name(rule.file) << ":" << rule.line
+                      << ": " << platform::printable_name(rule.rule)
                       << ": matched nothing in the last " << settings.stale_rule_runs << " scans\n";
         }
     }
@@ -125,7 +127,7 @@ void check(const GlobalOptions& global, const selection::ScanSettings::Overrides
     if (!errors.empty()) {
         for (const policies::PolicyError& error : errors) {
             // A policy file's name comes from a directory listing: no raw control bytes.
-            std::cerr << selection::message_escaped(error.what()) << '\n';
+            std::cerr << platform::printable_message(error.what()) << '\n';
         }
         throw CommandFailure(config_error, std::to_string(errors.size()) +
                                                " error(s) in the policy files of " +
@@ -239,7 +241,7 @@ std::filesystem::path local_policy_file(const selection::ScanSettings& settings,
                                         const std::string& name) {
     if (name.empty() || name.find('/') != std::string::npos || name.front() == '.' ||
         name.size() <= 7 || name.substr(name.size() - 7) != ".policy") {
-        throw CommandFailure(usage_error, "--file '" + selection::message_escaped(name) +
+        throw CommandFailure(usage_error, "--file '" + platform::printable_name(name) +
                                               "': give a file name ending in .policy, not "
                                               "starting with '.', without '/' (it is created in " +
                                               settings.policy_dir.string() + ")");
@@ -349,7 +351,7 @@ void replace_policy_file(const std::filesystem::path& file, const std::string& t
     if (!errors.empty()) {
         std::string shown;
         for (const policies::PolicyError& error : errors) {
-            shown += "\n  " + selection::message_escaped(error.what());
+            shown += "\n  " + platform::printable_message(error.what());
         }
         throw CommandFailure(config_error,
                              file.string() + " would not be valid; it is left as it was:" + shown);
@@ -406,7 +408,7 @@ void accept(const GlobalOptions& global, const AcceptOptions& options) {
 
     std::string why = options.why.empty() ? std::string("accepted") : options.why;
     std::string added = "# " + today() + " offstage policy accept --as " + options.verdict + ": " +
-                        selection::message_escaped(why) + "\n";
+                        platform::printable_name(why) + "\n";
     for (const std::string& rule : rules) {
         added += rule + "\n";
     }
@@ -419,7 +421,7 @@ void accept(const GlobalOptions& global, const AcceptOptions& options) {
         if (!errors.empty()) {
             std::string shown;
             for (const policies::PolicyError& error : errors) {
-                shown += "\n  " + selection::message_escaped(error.what());
+                shown += "\n  " + platform::printable_message(error.what());
             }
             throw CommandFailure(config_error, "the rule would not be valid; " + file.string() +
                                                    " is left as it was:" + shown);
@@ -443,7 +445,7 @@ void accept(const GlobalOptions& global, const AcceptOptions& options) {
     } catch (const std::exception& error) {
         // The rule is still worth writing; only the count is unknown.
         unreadable = true;
-        out += "the catalog could not be read (" + selection::message_escaped(error.what()) +
+        out += "the catalog could not be read (" + platform::printable_message(error.what()) +
                "): which files move is not known\n";
     }
     if (!scan && !unreadable) {
@@ -613,9 +615,9 @@ void add_policy_command(CLI::App& app, const GlobalOptions& global) {
         } catch (const CommandFailure&) {
             throw;
         } catch (const platform::ConfigError& error) {
-            throw CommandFailure(config_error, selection::message_escaped(error.what()));
+            throw CommandFailure(config_error, platform::printable_message(error.what()));
         } catch (const std::exception& error) {
-            throw CommandFailure(failure, selection::message_escaped(error.what()));
+            throw CommandFailure(failure, platform::printable_message(error.what()));
         }
     });
 
@@ -643,9 +645,9 @@ void add_policy_command(CLI::App& app, const GlobalOptions& global) {
         } catch (const CommandFailure&) {
             throw;
         } catch (const platform::ConfigError& error) {
-            throw CommandFailure(config_error, selection::message_escaped(error.what()));
+            throw CommandFailure(config_error, platform::printable_message(error.what()));
         } catch (const std::exception& error) {
-            throw CommandFailure(failure, selection::message_escaped(error.what()));
+            throw CommandFailure(failure, platform::printable_message(error.what()));
         }
     });
 
@@ -662,9 +664,9 @@ void add_policy_command(CLI::App& app, const GlobalOptions& global) {
         } catch (const CommandFailure&) {
             throw;
         } catch (const platform::ConfigError& error) {
-            throw CommandFailure(config_error, selection::message_escaped(error.what()));
+            throw CommandFailure(config_error, platform::printable_message(error.what()));
         } catch (const std::exception& error) {
-            throw CommandFailure(failure, selection::message_escaped(error.what()));
+            throw CommandFailure(failure, platform::printable_message(error.what()));
         }
     });
 }

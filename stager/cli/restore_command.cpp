@@ -13,7 +13,6 @@
 #include "stager/cli/exit_status.hpp"
 #include "stager/restore/day_restorer.hpp"
 #include "stager/restore/day_verifier.hpp"
-#include "stager/restore/printable.hpp"
 
 #include <iostream>
 #include <memory>
@@ -33,13 +32,13 @@ struct RestoreArguments {
 };
 
 std::string quoted(const std::string& name) {
-    return "'" + restore::printable(name) + "'";
+    return "'" + platform::printable_name(name) + "'";
 }
 
 // "restored files.tar.zst.age: 12 entries, 1.2 MB (40 not selected)", one line per artifact.
 void print_restored(const restore::RestoreResult& result) {
     for (const restore::ArtifactRestored& artifact : result.artifacts) {
-        std::cout << "restored " << restore::printable(artifact.artifact) << ": "
+        std::cout << "restored " << platform::printable_name(artifact.artifact) << ": "
                   << restore::grouped(artifact.counts.entries)
                   << (artifact.counts.entries == 1 ? " entry, " : " entries, ")
                   << restore::human_bytes(artifact.counts.bytes_written);
@@ -51,8 +50,8 @@ void print_restored(const restore::RestoreResult& result) {
         }
         std::cout << '\n';
         for (const archive::FileProblem& problem : artifact.problems) {
-            std::cerr << "offstage: restore: " << restore::printable(artifact.artifact) << ": "
-                      << quoted(problem.path) << ": " << problem.what << '\n';
+            std::cerr << "offstage: restore: " << platform::printable_name(artifact.artifact)
+                      << ": " << quoted(problem.path) << ": " << problem.what << '\n';
         }
     }
     std::cout.flush();
@@ -98,7 +97,7 @@ void run_restore(const GlobalOptions& global, RestoreArguments arguments) {
     auto stopped = [&](ExitStatus status, const std::string& what, const std::string& then) {
         progress.finish();
         print_restored(result);
-        return CommandFailure(status, "restore: " + restore::printable(what) + then);
+        return CommandFailure(status, "restore: " + platform::printable_message(what) + then);
     };
     try {
         restore::restore_day(request, result);

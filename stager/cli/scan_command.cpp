@@ -3,6 +3,7 @@
 // (layouts in offstage-scan(8)).
 #include "platform/child_process.hpp"
 #include "platform/config_file.hpp"
+#include "platform/printable_name.hpp"
 #include "policies/policy_set.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
@@ -58,9 +59,9 @@ void with_quoted_errors(Body body) {
     } catch (const CommandFailure&) {
         throw;
     } catch (const platform::ConfigError& error) {
-        throw CommandFailure(config_error, selection::message_escaped(error.what()));
+        throw CommandFailure(config_error, platform::printable_message(error.what()));
     } catch (const std::exception& error) {
-        throw CommandFailure(failure, selection::message_escaped(error.what()));
+        throw CommandFailure(failure, platform::printable_message(error.what()));
     }
 }
 

@@ -2,13 +2,15 @@
 // age, whether a run holds the run lock, then the last runs from the catalog with each source's
 // outcome, size and duration. Reads only: it never creates the catalog. See
 // docs/offstage-status.8 (the text and the JSON schema) and docs/catalog.md.
+#include "platform/printable_name.hpp"
 #include "platform/staging_layout.hpp"
 #include "stager/catalog/catalog.hpp"
 #include "stager/catalog/catalog_error.hpp"
 #include "stager/cli/commands.hpp"
 #include "stager/cli/exit_status.hpp"
 #include "stager/config/stager_config.hpp"
-#include "stager/selection/path_encoding.hpp"
+#include "stager/restore/seal_check.hpp"
+#include "stager/staging/minisign.hpp"
 #include "stager/staging/run_lock.hpp"
 #include "stager/staging/staging_tree.hpp"
 #include "stager/status/receipt_import.hpp"
@@ -17,7 +19,9 @@
 #include <chrono>
 #include <ctime>
 #include <fmt/format.h>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -41,6 +45,8 @@ struct StatusArguments {
     std::optional<std::string> catalog;
     std::optional<std::string> staging_root;
     std::optional<std::string> run_lock;
+    std::optional<std::string> public_key; // a minisign public key file
+    std::optional<std::string> signing_key;
     std::size_t runs = 10;
     bool json = false;
     // --html DIR: write the status page there; --metrics [FILE]: the textfile ("" given
@@ -53,6 +59,7 @@ struct StatusPaths {
     fs::path catalog;
     fs::path staging_root;
     fs::path run_lock;
+    fs::path signing_key;
 };
 
 // The command line over offstage.toml over the defaults.
@@ -62,6 +69,7 @@ StatusPaths resolve(const StatusArguments& arguments, const config::StagerConfig
         arguments.catalog ? fs::path(*arguments.catalog) : configured.catalog,
         arguments.staging_root ? fs::path(*arguments.staging_root) : configured.staging_root,
         arguments.run_lock ? fs::path(*arguments.run_lock) : configured.run_lock,
+        arguments.signing_key ? fs::path(*arguments.signing_key) : configured.signing_key,
     };
 }
 
@@ -91,6 +99,68 @@ Trees read_trees(const fs::path& staging_root) {
         }
     }
     return trees;
+}
+
+// Free text (a failure, a problem) may name hostile paths: never print it raw.
+std::string printable(std::string_view text) {
+    return platform::printable_name(text);
+}
+
+// The seal of the newest complete tree (restore/seal_check.hpp): a cheap check, not `verify`.
+struct Seal {
+    restore::SealCheck check;
+    std::string key_id;      // of the public key used, "" when none
+    std::string key_problem; // why there is none
+};
+
+// --public-key FILE, else the public half of the host's signing key ([staging] signing_key):
+// status runs on the host, where a run made that key. Without either the signature is not
+// checked and the seal says why.
+std::optional<staging::MinisignPublicKey>
+host_public_key(const StatusArguments& arguments, const StatusPaths& paths, std::string& problem) {
+    if (arguments.public_key) {
+        std::ifstream in(*arguments.public_key, std::ios::binary);
+        std::string text(64 * 1024, '\0');
+        in.read(text.data(), static_cast<std::streamsize>(text.size()));
+        text.resize(static_cast<std::size_t>(in.gcount()));
+        try {
+            if (!in && !in.eof()) {
+                throw staging::SignatureError("cannot read it");
+            }
+            return staging::MinisignPublicKey::parse(text);
+        } catch (const staging::SignatureError& error) {
+            throw CommandFailure(usage_error, "status: --public-key " +
+                                                  printable(*arguments.public_key) + ": " +
+                                                  error.what());
+        }
+    }
+    try {
+        return staging::SigningKey::load(paths.signing_key).public_key();
+    } catch (const std::exception& error) {
+        problem = error.what();
+        return std::nullopt;
+    }
+}
+
+// The sizes the catalog recorded for `day`'s artifacts: the newest published run of that day
+// among those loaded.
+std::map<std::string, std::uint64_t>
+recorded_sizes(const std::string& day,
+               const std::optional<std::vector<catalog::RecordedRun>>& runs) {
+    std::map<std::string, std::uint64_t> sizes;
+    for (const catalog::RecordedRun& recorded :
+         runs.value_or(std::vector<catalog::RecordedRun>{})) {
+        if (recorded.run.day != day || recorded.run.status == report::RunStatus::failed) {
+            continue;
+        }
+        for (const report::SourceResult& source : recorded.run.sources) {
+            for (const report::ArtifactRecord& artifact : source.artifacts) {
+                sizes[artifact.name] = artifact.bytes;
+            }
+        }
+        break;
+    }
+    return sizes;
 }
 
 struct Lock {
@@ -151,13 +221,6 @@ std::string human_bytes(std::uint64_t bytes) {
     return fmt::format("{:.1f} {}", value, units[unit]);
 }
 
-// Free text (a failure, a problem) may name hostile paths: never print it raw.
-std::string printable(std::string_view text) {
-    std::string out;
-    selection::append_text_escaped(out, text);
-    return out;
-}
-
 std::vector<std::string> reasons(const report::SourceResult& source) {
     std::vector<std::string> codes;
     std::set<std::string_view> seen;
@@ -198,8 +261,8 @@ std::string trouble(const report::RunResult& run) {
     return text;
 }
 
-void print_text(const StatusPaths& paths, const Trees& trees, const Lock& lock,
-                const std::optional<std::vector<catalog::RecordedRun>>& runs) {
+void print_text(const StatusPaths& paths, const Trees& trees, const std::optional<Seal>& seal,
+                const Lock& lock, const std::optional<std::vector<catalog::RecordedRun>>& runs) {
     std::ostream& out = std::cout;
     Clock::time_point now = Clock::now();
 
@@ -219,6 +282,31 @@ void print_text(const StatusPaths& paths, const Trees& trees, const Lock& lock,
         out << "; " << trees.complete_days.size() << " complete tree"
             << (trees.complete_days.size() == 1 ? "" : "s") << " in "
             << printable(paths.staging_root.string()) << '\n';
+    }
+
+    if (seal) {
+        out << "Seal:                 ";
+        const restore::SealCheck& check = seal->check;
+        std::string listed = std::to_string(check.files) + " listed file" +
+                             (check.files == 1 ? "" : "s") + " present (" +
+                             std::to_string(check.sizes_checked) +
+                             " with the size the catalog recorded), none changed after signing";
+        switch (check.state) {
+        case restore::SealCheck::State::intact:
+            out << "intact: signature by key " << seal->key_id << ", " << listed;
+            break;
+        case restore::SealCheck::State::signature_unchecked:
+            out << "signature not checked (" << printable(seal->key_problem) << "); " << listed;
+            break;
+        case restore::SealCheck::State::broken:
+            out << "BROKEN:";
+            for (const std::string& problem : check.problems) {
+                out << "\n    " << problem;
+            }
+            out << "\n   ";
+            break;
+        }
+        out << "; contents not hashed: offstage verify " << trees.complete_days.back() << '\n';
     }
 
     out << "Run lock:             ";
@@ -327,12 +415,23 @@ Json run_json(const catalog::RecordedRun& recorded) {
     };
 }
 
-void print_json(const StatusPaths& paths, const Trees& trees, const Lock& lock,
-                const std::optional<std::vector<catalog::RecordedRun>>& runs) {
+void print_json(const StatusPaths& paths, const Trees& trees, const std::optional<Seal>& seal,
+                const Lock& lock, const std::optional<std::vector<catalog::RecordedRun>>& runs) {
     Json newest = nullptr;
     if (!trees.complete_days.empty()) {
         newest = {
             {"day", trees.complete_days.back()}, {"signed_at", nullptr}, {"age_seconds", nullptr}};
+        if (seal) {
+            newest["seal"] = {
+                {"state", std::string(restore::to_string(seal->check.state))},
+                {"key_id", seal->key_id.empty() ? Json(nullptr) : Json(seal->key_id)},
+                {"key_problem",
+                 seal->key_problem.empty() ? Json(nullptr) : Json(seal->key_problem)},
+                {"files", seal->check.files},
+                {"sizes_checked", seal->check.sizes_checked},
+                {"problems", seal->check.problems},
+            };
+        }
         if (trees.newest_signed_at) {
             newest["signed_at"] = rfc3339(*trees.newest_signed_at);
             newest["age_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(
@@ -445,11 +544,26 @@ void run_status(const GlobalOptions& global, const StatusArguments& arguments) {
         return;
     }
     Trees trees = read_trees(paths.staging_root);
+    std::optional<Seal> seal;
+    if (!trees.complete_days.empty()) {
+        const std::string& day = trees.complete_days.back();
+        seal.emplace();
+        std::optional<staging::MinisignPublicKey> key =
+            host_public_key(arguments, paths, seal->key_problem);
+        if (key) {
+            seal->key_id = key->key_id_hex();
+        }
+        seal->check = restore::check_seal(paths.staging_root / day, key, recorded_sizes(day, runs));
+    }
     Lock lock = read_lock(paths.run_lock);
     if (arguments.json) {
-        print_json(paths, trees, lock, runs);
+        print_json(paths, trees, seal, lock, runs);
     } else {
-        print_text(paths, trees, lock, runs);
+        print_text(paths, trees, seal, lock, runs);
+    }
+    if (seal && seal->check.state == restore::SealCheck::State::broken) {
+        // Everything was shown; the status says it for a monitor.
+        throw CommandFailure(integrity_error, "");
     }
 }
 
@@ -466,6 +580,12 @@ void add_status_command(CLI::App& app, const GlobalOptions& global) {
                            std::string(layout::default_staging_root) + ")");
     status->add_option("--run-lock", arguments->run_lock,
                        "the run lock file (default " + std::string(layout::default_run_lock) + ")");
+    status->add_option("--public-key", arguments->public_key,
+                       "minisign public key file that checks the newest tree's signature "
+                       "(default: the public half of [staging] signing_key)");
+    status->add_option("--signing-key", arguments->signing_key,
+                       "the host's signing key whose public half checks the signature (default "
+                       "[staging] signing_key)");
     status->add_option("--runs", arguments->runs, "how many runs to show, newest first")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));

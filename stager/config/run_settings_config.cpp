@@ -1,15 +1,59 @@
 // [scan], [staging], [run], [catalog] and [[spool]] as `offstage run` takes them.
+#include "platform/printable_name.hpp"
 #include "platform/staging_layout.hpp"
 #include "stager/config/stager_config.hpp"
 #include "stager/mail/mail_settings.hpp"
 
+#include <algorithm>
 #include <grp.h>
 #include <set>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace offstage::config {
 
 using platform::ConfigError;
+
+namespace {
+
+// [staging] file_mode / directory_mode: three or four octal digits ("0640"). The pull user reads
+// through the group, so the owner (root) must keep `owner_bits`, the group may not write, the
+// world gets nothing, and no setuid, setgid or sticky bit is set.
+mode_t pull_mode(const platform::ConfigTable& staging, std::string_view key, mode_t fallback,
+                 mode_t owner_bits) {
+    std::optional<std::string> text = staging.string(key);
+    if (!text) {
+        return fallback;
+    }
+    auto fail = [&](const std::string& why) {
+        throw ConfigError(staging.where(key) + ": " + staging.name(key) + " \"" +
+                          platform::printable_name(*text) + "\" " + why);
+    };
+    bool digits =
+        (text->size() == 3 || text->size() == 4) &&
+        std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '7'; });
+    if (!digits) {
+        fail("is not an octal mode such as \"" + std::string(key == "file_mode" ? "0640" : "0750") +
+             "\"");
+    }
+    mode_t mode = static_cast<mode_t>(std::stoul(*text, nullptr, 8));
+    if ((mode & 07000) != 0) {
+        fail("sets a setuid, setgid or sticky bit");
+    }
+    if ((mode & S_IRWXO) != 0) {
+        fail("gives others access: nothing may be world-readable, -writable or -executable");
+    }
+    if ((mode & S_IWGRP) != 0) {
+        fail("lets the group write: the pull user may write nothing");
+    }
+    if ((mode & owner_bits) != owner_bits) {
+        fail("takes from the owner (root) what it needs: at least " +
+             std::string(owner_bits == 0700 ? "rwx (0700)" : "rw (0600)"));
+    }
+    return mode;
+}
+
+} // namespace
 
 StagerConfig::Paths StagerConfig::paths() const {
     namespace layout = platform::staging_layout;
@@ -45,15 +89,17 @@ run::RunSettings StagerConfig::run_settings(const std::filesystem::path& config_
     settings.work_root = where.work_root;
     settings.keep = static_cast<std::size_t>(staging.integer("keep").value_or(2));
     settings.signing_key = where.signing_key;
-    settings.pull_group = ::getegid();
+    settings.pull.group = ::getegid();
+    settings.pull.file_mode = pull_mode(staging, "file_mode", 0640, 0600);
+    settings.pull.directory_mode = pull_mode(staging, "directory_mode", 0750, 0700);
     if (auto group = staging.string("group")) {
         struct group* entry = ::getgrnam(group->c_str());
         if (entry == nullptr) {
             throw ConfigError(staging.where("group") + ": " + staging.name("group") +
-                              ": no group named '" + platform::escape_for_message(*group) +
+                              ": no group named '" + platform::printable_name(*group, 200) +
                               "' on this host");
         }
-        settings.pull_group = entry->gr_gid;
+        settings.pull.group = entry->gr_gid;
     }
 
     platform::ConfigTable run = file_.section("run");
@@ -110,7 +156,7 @@ run::RunSettings StagerConfig::run_settings(const std::filesystem::path& config_
         entry.name = spool.string("name").value_or("");
         if (!names.insert(entry.name).second || entry.name.empty()) {
             throw ConfigError(spool.where("name") + ": " + spool.name("name") + " '" +
-                              platform::escape_for_message(entry.name) +
+                              platform::printable_name(entry.name, 200) +
                               "' is empty or names another spool too");
         }
         entry.directory = spool.path("directory").value_or("");

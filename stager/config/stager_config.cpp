@@ -1,6 +1,7 @@
 #include "stager/config/stager_config.hpp"
 
 #include "platform/config_limits.hpp"
+#include "platform/printable_name.hpp"
 #include "stager/age/age_error.hpp"
 
 #include <algorithm>
@@ -13,7 +14,6 @@ namespace offstage::config {
 namespace {
 
 using platform::ConfigError;
-using platform::escape_for_message;
 
 // [encryption] recipients, each parsed as age parses it; a bad one names its place.
 void add_listed_recipients(const platform::ConfigTable& encryption,
@@ -33,7 +33,7 @@ void add_listed_recipients(const platform::ConfigTable& encryption,
         try {
             recipients.push_back(age::X25519Recipient::parse(text));
         } catch (const age::AgeError& error) {
-            throw ConfigError(place + ": " + escape_for_message(error.what()));
+            throw ConfigError(place + ": " + platform::printable_message(error.what()));
         }
     }
 }
@@ -48,7 +48,7 @@ void add_file_recipients(const platform::ConfigTable& encryption,
     }
     const std::string place =
         encryption.where("recipients_file") + ": " + encryption.name("recipients_file");
-    const std::string shown = escape_for_message(file->string(), 4096);
+    const std::string shown = platform::printable_name(file->string(), 4096);
     struct stat info {};
     if (::stat(file->c_str(), &info) != 0) {
         throw ConfigError(place + ": " + shown + ": " + std::strerror(errno));
@@ -61,7 +61,7 @@ void add_file_recipients(const platform::ConfigTable& encryption,
             recipients.push_back(recipient);
         }
     } catch (const age::AgeError& error) {
-        throw ConfigError(escape_for_message(error.what(), 4096) + " (the file of " +
+        throw ConfigError(platform::printable_message(error.what()) + " (the file of " +
                           encryption.name("recipients_file") + ", " +
                           encryption.where("recipients_file") + ")");
     }

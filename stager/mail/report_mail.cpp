@@ -148,12 +148,18 @@ public:
     }
     // Up to `cap` names, indented, then how many were left out and where they all are.
     void names(const std::vector<std::string>& names, std::size_t cap, bool published) {
-        std::size_t shown = std::min(names.size(), cap);
+        capped(names.size(), cap, published,
+               [&](std::size_t i) { return printable_name(names[i]); });
+    }
+    // The same for `count` lines that `text(i)` makes printable itself.
+    template <typename Text>
+    void capped(std::size_t count, std::size_t cap, bool published, Text text) {
+        std::size_t shown = std::min(count, cap);
         for (std::size_t i = 0; i < shown; ++i) {
-            line("  " + printable_name(names[i]));
+            line("  " + text(i));
         }
-        if (shown < names.size()) {
-            std::string more = "  " + std::to_string(names.size() - shown) + " more not shown: ";
+        if (shown < count) {
+            std::string more = "  " + std::to_string(count - shown) + " more not shown: ";
             if (published) {
                 line(more + "the full list is in " + std::string(full_report_artifact) + ".");
             } else {
@@ -167,6 +173,18 @@ public:
 private:
     std::string text_;
 };
+
+// "/etc/ssh/sshd_config: unchanged -> modified", "/etc/x: modified (first seen)",
+// "/etc/y: modified -> no longer a conffile".
+std::string conffile_change(const report::ConffileChange& change) {
+    std::string text = printable_name(change.path) + ": ";
+    if (change.before.empty()) {
+        return text + printable_name(change.after) + " (first seen)";
+    }
+    return text + printable_name(change.before) + " -> " +
+           (change.after.empty() ? std::string("no longer a conffile")
+                                 : printable_name(change.after));
+}
 
 // The annoying files by group (stager/report/annoying_groups.hpp), new groups first, each with
 // the command that accepts it; at most `cap` groups.
@@ -417,9 +435,11 @@ std::string body(const RunResult& run, const MailSettings& settings,
         if (run.changed_conffiles->empty()) {
             out.line("No conffile changed since the last run.");
         } else {
-            out.line(plural(run.changed_conffiles->size(), "conffile", "conffiles") +
-                     " changed since the last run:");
-            out.names(*run.changed_conffiles, cap, published);
+            const std::vector<report::ConffileChange>& changes = *run.changed_conffiles;
+            out.line(plural(changes.size(), "conffile", "conffiles") +
+                     " changed state since the last run:");
+            out.capped(changes.size(), cap, published,
+                       [&](std::size_t i) { return conffile_change(changes[i]); });
         }
     }
 

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <chrono>
+#include <compare>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -78,6 +79,26 @@ struct RuleMatchCount {
     std::uint64_t matches = 0;
 };
 
+// A conffile as the run's scan saw it: its path (bytes) and the word of its state
+// (manifests::to_string: "unchanged", "modified", "missing", "obsolete", "new", "unknown").
+struct ConffileStatus {
+    std::string path;
+    std::string state;
+
+    auto operator<=>(const ConffileStatus&) const = default;
+};
+
+// A conffile whose state differs from the one the last scanning run recorded. `before` is empty
+// when the path was no conffile then (or no run recorded states yet), `after` when it is none
+// now (its package was purged or no longer ships it).
+struct ConffileChange {
+    std::string path;
+    std::string before;
+    std::string after;
+
+    bool operator==(const ConffileChange&) const = default;
+};
+
 enum class RunStatus {
     complete, // published, every source ok
     degraded, // published, some source degraded or failed
@@ -122,10 +143,16 @@ struct RunResult {
     std::vector<std::string> notes;               // e.g. "run lock taken over from pid 812 ..."
     std::vector<std::string> pruned_days;
     bool replaced_day = false;
-    // Conffiles whose state changed since the previous run (newly modified, changed again,
-    // back to the package's version), sorted; paths are bytes. Absent when the run does not
-    // track them (the mail then leaves the section out rather than say "none").
-    std::optional<std::vector<std::string>> changed_conffiles;
+    // Every conffile of the scan with its state, sorted by path; `conffiles_scanned` says the
+    // scan ran to its end (otherwise the catalog keeps the previous states, as for annoying
+    // files).
+    std::vector<ConffileStatus> conffiles;
+    bool conffiles_scanned = false;
+    // Conffiles whose state changed since the last run that scanned (newly modified, back to
+    // the package's version, deleted, ...), sorted by path (Catalog::fill_conffile_changes says
+    // which count). Absent when the run does not know (it failed before its scan): the mail then
+    // leaves the section out rather than say "none".
+    std::optional<std::vector<ConffileChange>> changed_conffiles;
     // Every rule of the scan's policies, in order, with its matches (empty when not scanned).
     std::vector<RuleMatchCount> rule_matches;
     // Rules of this scan that matched nothing in each of the last `stale_rule_runs` scans

@@ -7,9 +7,9 @@
 #include "stager/age/decryptor.hpp"
 #include "stager/age/header.hpp"
 #include "stager/age/stream.hpp"
+#include "stager/archive/zstd_decompressor.hpp"
 #include "stager/restore/hashing_source.hpp"
 #include "stager/restore/tar_reader.hpp"
-#include "stager/restore/zstd_decompressor.hpp"
 
 #include <exception>
 #include <memory>
@@ -108,10 +108,10 @@ ArtifactCheck check_artifact(int fd, const std::string& name,
             options.identities = identities;
             options.armored = false; // offstage writes binary age; armor is not its format
             age::Decryptor decryptor(options, source, name);
-            std::unique_ptr<ZstdDecompressor> decompressor;
+            std::unique_ptr<archive::ZstdDecompressor> decompressor;
             platform::ByteSource* plain = &decryptor;
             if (layers.zstd) {
-                decompressor = std::make_unique<ZstdDecompressor>(decryptor, name);
+                decompressor = std::make_unique<archive::ZstdDecompressor>(decryptor, name);
                 plain = decompressor.get();
             }
             if (layers.tar) {
@@ -126,7 +126,7 @@ ArtifactCheck check_artifact(int fd, const std::string& name,
         }
     } catch (const age::AgeError& error) {
         check.problem = "age: " + without_name(error.what(), name);
-    } catch (const ZstdError& error) {
+    } catch (const archive::ZstdError& error) {
         check.problem = without_name(error.what(), name);
     } catch (const TarError& error) {
         check.problem = without_name(error.what(), name);

@@ -1,6 +1,7 @@
 #include "stager/restore/day_directory.hpp"
 
 #include "platform/system_error.hpp"
+#include "stager/restore/day_verifier.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -9,6 +10,7 @@
 #include <fcntl.h>
 #include <memory>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace offstage::restore {
 
@@ -187,6 +189,32 @@ void DayDirectory::list_into(int dir_fd, const std::string& prefix, int depth,
             continue;
         }
         list_into(child.get(), relative, depth + 1, entries);
+    }
+}
+
+WholeFile read_whole(int fd, std::size_t limit) {
+    WholeFile whole;
+    std::string content;
+    char buffer[65536];
+    while (true) {
+        ssize_t got = ::read(fd, buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got < 0) {
+            whole.read_error = true;
+            whole.problem = std::string("read: ") + std::strerror(errno);
+            return whole;
+        }
+        if (got == 0) {
+            whole.content = std::move(content);
+            return whole;
+        }
+        if (content.size() + static_cast<std::size_t>(got) > limit) {
+            whole.problem = "larger than " + human_bytes(limit) + ", not an offstage file";
+            return whole;
+        }
+        content.append(buffer, static_cast<std::size_t>(got));
     }
 }
 

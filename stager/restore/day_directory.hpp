@@ -7,6 +7,7 @@
 #include "platform/unique_fd.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,5 +52,15 @@ private:
     std::filesystem::path path_;
     platform::UniqueFd fd_;
 };
+
+// The whole content of the open file `fd`, at most `limit` bytes; nullopt when it is larger or
+// cannot be read, with `problem` saying which ("read: Input/output error", "larger than 64 kB,
+// not an offstage file") and `read_error` set for the second kind.
+struct WholeFile {
+    std::optional<std::string> content;
+    bool read_error = false;
+    std::string problem;
+};
+WholeFile read_whole(int fd, std::size_t limit);
 
 } // namespace offstage::restore

@@ -1,12 +1,12 @@
 #include "stager/restore/day_restorer.hpp"
 
 #include "platform/fd_stream.hpp"
+#include "platform/printable_name.hpp"
 #include "platform/system_error.hpp"
 #include "stager/age/decryptor.hpp"
 #include "stager/restore/artifact_check.hpp"
 #include "stager/restore/day_directory.hpp"
 #include "stager/restore/hashing_source.hpp"
-#include "stager/restore/printable.hpp"
 #include "stager/staging/artifact_name.hpp"
 
 #include <algorithm>
@@ -27,7 +27,7 @@ void one_pass(const RestoreRequest& request, const DayDirectory& day, const std:
               std::vector<archive::DeferredLink>* deferred, std::vector<std::string>* unmatched) {
     DayDirectory::Opened opened = day.open_file(artifact);
     if (opened.state != DayDirectory::Opened::State::open) {
-        throw MissingArtifactError(printable(artifact) + ": " + opened.problem);
+        throw MissingArtifactError(platform::printable_name(artifact) + ": " + opened.problem);
     }
     HashingSource file(opened.fd.get(), artifact);
     age::DecryptOptions keys;
@@ -52,7 +52,7 @@ void one_pass(const RestoreRequest& request, const DayDirectory& day, const std:
     if (request.verified) {
         auto listed = request.verified->find(artifact);
         if (listed == request.verified->end() || listed->second != digest) {
-            throw ArtifactChangedError(printable(artifact) +
+            throw ArtifactChangedError(platform::printable_name(artifact) +
                                        ": its bytes changed since the day was verified (sha256 " +
                                        staging::to_hex(digest) + ")");
         }
@@ -85,18 +85,18 @@ void restore_day(const RestoreRequest& request, RestoreResult& result) {
     // Everything that can be refused is refused before the first byte is written.
     for (const std::string& artifact : artifacts) {
         if (auto why = not_restorable(artifact)) {
-            throw std::invalid_argument(printable(artifact) + ": " + *why);
+            throw std::invalid_argument(platform::printable_name(artifact) + ": " + *why);
         }
     }
     const archive::EntrySelection selection(request.paths);
     DayDirectory day(request.day_dir);
     for (const std::string& artifact : artifacts) {
         if (request.verified && !request.verified->contains(artifact)) {
-            throw MissingArtifactError(printable(artifact) + ": not in this day");
+            throw MissingArtifactError(platform::printable_name(artifact) + ": not in this day");
         }
         DayDirectory::Opened opened = day.open_file(artifact);
         if (opened.state != DayDirectory::Opened::State::open) {
-            throw MissingArtifactError(printable(artifact) + ": " + opened.problem);
+            throw MissingArtifactError(platform::printable_name(artifact) + ": " + opened.problem);
         }
     }
 

@@ -1,10 +1,11 @@
 #include "stager/restore/day_verifier.hpp"
 
+#include "platform/printable_name.hpp"
 #include "platform/staging_layout.hpp"
 #include "stager/report/report_json.hpp"
 #include "stager/restore/artifact_check.hpp"
 #include "stager/restore/day_directory.hpp"
-#include "stager/restore/printable.hpp"
+#include "stager/restore/seal_check.hpp"
 #include "stager/staging/artifact_name.hpp"
 #include "stager/staging/sha256_sums.hpp"
 
@@ -48,23 +49,6 @@ std::string directory_name(const std::filesystem::path& path) {
     return absolute.filename().string();
 }
 
-// The value of `key=` in the trusted comment ("offstage day=... host=... timestamp=...").
-std::optional<std::string> comment_value(std::string_view comment, std::string_view key) {
-    std::string prefix = std::string(key) + "=";
-    while (!comment.empty()) {
-        std::size_t space = comment.find(' ');
-        std::string_view word = comment.substr(0, space);
-        if (word.starts_with(prefix)) {
-            return std::string(word.substr(prefix.size()));
-        }
-        if (space == std::string_view::npos) {
-            break;
-        }
-        comment.remove_prefix(space + 1);
-    }
-    return std::nullopt;
-}
-
 class Verifier {
 public:
     Verifier(const VerifyOptions& options, const std::function<void(const VerdictLine&)>& report)
@@ -94,7 +78,7 @@ private:
         } else if (verdict == Verdict::error) {
             ++summary_.errors;
         }
-        emit_({verdict, printable(item), size, printable(detail)});
+        emit_({verdict, platform::printable_name(item), size, platform::printable_name(detail)});
     }
 
     // A plain file of the layout, whole, or nullopt after a line saying why not.
@@ -107,27 +91,12 @@ private:
                  item, name + ": " + opened.problem);
             return std::nullopt;
         }
-        std::string content;
-        char buffer[65536];
-        while (true) {
-            ssize_t got = ::read(opened.fd.get(), buffer, sizeof buffer);
-            if (got < 0 && errno == EINTR) {
-                continue;
-            }
-            if (got < 0) {
-                line(Verdict::error, item, name + ": read: " + std::strerror(errno));
-                return std::nullopt;
-            }
-            if (got == 0) {
-                return content;
-            }
-            if (content.size() + static_cast<std::size_t>(got) > limit) {
-                line(Verdict::bad, item,
-                     name + ": larger than " + human_bytes(limit) + ", not an offstage file");
-                return std::nullopt;
-            }
-            content.append(buffer, static_cast<std::size_t>(got));
+        WholeFile whole = read_whole(opened.fd.get(), limit);
+        if (!whole.content) {
+            line(whole.read_error ? Verdict::error : Verdict::bad, item,
+                 name + ": " + whole.problem);
         }
+        return whole.content;
     }
 
     bool check_signature(const std::optional<std::string>& signature) {
@@ -157,7 +126,7 @@ private:
             line(Verdict::skipped, "day", "not checked: no valid signature names a day");
             return;
         }
-        std::optional<std::string> signed_day = comment_value(comment_, "day");
+        std::optional<std::string> signed_day = signed_comment_value(comment_, "day");
         if (!signed_day || !layout::is_day_name(*signed_day)) {
             summary_.day = named_as_day ? dir_name : "";
             line(Verdict::bad, "day", "the signed comment names no day");
@@ -281,28 +250,13 @@ private:
     }
 
     void check_report(const DayDirectory::Opened& opened, const staging::Sha256Digest& digest) {
-        std::string content;
-        char buffer[65536];
-        while (true) {
-            ssize_t got = ::read(opened.fd.get(), buffer, sizeof buffer);
-            if (got < 0 && errno == EINTR) {
-                continue;
-            }
-            if (got < 0) {
-                line(Verdict::error, std::string(layout::report_name),
-                     std::string("read: ") + std::strerror(errno));
-                return;
-            }
-            if (got == 0) {
-                break;
-            }
-            if (content.size() + static_cast<std::size_t>(got) > max_report_size) {
-                line(Verdict::bad, std::string(layout::report_name),
-                     "larger than " + human_bytes(max_report_size));
-                return;
-            }
-            content.append(buffer, static_cast<std::size_t>(got));
+        WholeFile whole = read_whole(opened.fd.get(), max_report_size);
+        if (!whole.content) {
+            line(whole.read_error ? Verdict::error : Verdict::bad, std::string(layout::report_name),
+                 whole.problem);
+            return;
         }
+        const std::string& content = *whole.content;
         summary_.bytes += content.size();
         if (sha256_of(content) != digest) {
             line(Verdict::bad, std::string(layout::report_name), "sha256 mismatch");

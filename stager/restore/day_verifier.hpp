@@ -35,7 +35,7 @@ enum class Verdict {
     skipped, // a check that depends on a failed one
 };
 
-// Every text field is printable (restore::printable): names from the tree are escaped.
+// Every text field is printable (platform::printable_name): names from the tree are escaped.
 struct VerdictLine {
     Verdict verdict = Verdict::ok;
     std::string item;   // "signature", "day", "SHA256SUMS", a file's name

@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,6 +106,16 @@ DeploymentFindings check_deployment(const RunSettings& settings) {
         findings.good.push_back("the scan of " + settings.scan.root.string() +
                                 " skips the staging and work roots");
     }
+    // What every published tree gets (docs/staging-tree.md, "Publishing"): the config check
+    // refused modes that give the world or the group's write anything.
+    struct passwd* owner = ::getpwuid(::geteuid());
+    struct group* group = ::getgrgid(settings.pull.group);
+    findings.good.push_back(
+        "published trees: owner " + (owner != nullptr ? std::string(owner->pw_name) : "uid") +
+        " (uid " + std::to_string(::geteuid()) + "), group " +
+        (group != nullptr ? std::string(group->gr_name) : "gid") + " (gid " +
+        std::to_string(settings.pull.group) + "), files " + octal(settings.pull.file_mode) +
+        ", directories " + octal(settings.pull.directory_mode));
     struct stat key {};
     if (::lstat(settings.signing_key.c_str(), &key) == 0) {
         if (!S_ISREG(key.st_mode) || (key.st_mode & 077) != 0 || key.st_uid != ::geteuid()) {

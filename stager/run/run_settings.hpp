@@ -10,6 +10,7 @@
 #include "stager/sources/dump_sources.hpp"
 #include "stager/sources/spool_source.hpp"
 #include "stager/staging/artifact_writer.hpp"
+#include "stager/staging/staging_tree.hpp"
 #include "stager/status/status_settings.hpp"
 
 #include <chrono>
@@ -27,7 +28,7 @@ struct RunSettings {
 
     std::filesystem::path staging_root{platform::staging_layout::default_staging_root};
     std::filesystem::path work_root; // default: staging_layout::default_work_root(root)
-    gid_t pull_group = 0;            // group of the published trees
+    staging::PullAccess pull;        // group and modes of the published trees
     std::size_t keep = 2;            // complete trees kept (at least 1)
 
     std::filesystem::path run_lock{platform::staging_layout::default_run_lock};

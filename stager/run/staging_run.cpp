@@ -17,6 +17,7 @@
 #include "stager/staging/staging_tree.hpp"
 #include "stager/status/status_outputs.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -305,6 +306,13 @@ void StagingRun::execute_locked(report::RunResult& result) {
              selection.rule_matches()[i]});
     }
     catalog.fill_annoying_changes(result);
+    for (const manifests::Conffile& conffile : selection.conffiles()) {
+        result.conffiles.push_back(
+            {conffile.path, std::string(manifests::to_string(conffile.state))});
+    }
+    std::sort(result.conffiles.begin(), result.conffiles.end());
+    result.conffiles_scanned = true;
+    catalog.fill_conffile_changes(result);
 
     staging::WorkDir work = tree.begin(result.day);
     if (!settings_.pre_hook.empty()) {
@@ -367,8 +375,7 @@ void StagingRun::execute_locked(report::RunResult& result) {
     sums["report.json"] =
         staging::write_day_file(work, "report.json", report::render_report_json(result));
     staging::seal_day(work, sums, key, result.host, Clock::to_time_t(result.finished_at));
-    staging::PublishResult published =
-        tree.publish(work, staging::PullAccess{settings_.pull_group});
+    staging::PublishResult published = tree.publish(work, settings_.pull);
     result.replaced_day = published.replaced_day;
     log_ << "published " << result.day << (published.replaced_day ? " (replaced)" : "") << '\n';
     result.pruned_days = tree.prune(settings_.keep);

@@ -75,28 +75,6 @@ void append_text_escaped(std::string& out, std::string_view path) {
     }
 }
 
-void append_message_escaped(std::string& out, std::string_view message) {
-    for (std::size_t i = 0; i < message.size();) {
-        auto byte = static_cast<unsigned char>(message[i]);
-        std::size_t length = utf8_sequence_length(message, i);
-        bool c1 = length == 2 && byte == 0xc2 && static_cast<unsigned char>(message[i + 1]) < 0xa0;
-        if (length == 0 || byte < 0x20 || byte == 0x7f || c1) {
-            out += "\\x";
-            append_hex_byte(out, byte);
-            ++i;
-            continue;
-        }
-        out.append(message.substr(i, length));
-        i += length;
-    }
-}
-
-std::string message_escaped(std::string_view message) {
-    std::string out;
-    append_message_escaped(out, message);
-    return out;
-}
-
 void append_json_string(std::string& out, std::string_view path) {
     out += '"';
     for (std::size_t i = 0; i < path.size();) {

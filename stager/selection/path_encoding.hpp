@@ -11,12 +11,6 @@ namespace offstage::selection {
 // every control byte and every byte of an invalid UTF-8 sequence becomes "\xHH".
 void append_text_escaped(std::string& out, std::string_view path);
 
-// For an error message that may hold a path from the filesystem (a hostile file name can hold
-// terminal escape sequences): like append_text_escaped, but backslashes stay as they are (the
-// message may already quote bytes as "\xHH"). Readable, not reversible.
-void append_message_escaped(std::string& out, std::string_view message);
-std::string message_escaped(std::string_view message);
-
 // A JSON string literal (with quotes). Valid UTF-8 is kept (", \ and controls escaped as JSON
 // requires); each byte of an invalid sequence becomes "\udcHH", a lone low surrogate: Python's
 // "surrogateescape" convention, so os.fsencode(json.loads(s)) gives back the exact bytes.

@@ -1,5 +1,6 @@
 // Schema migrations on real files: a version 1 catalog, as the first offstage wrote it, opens
-// migrated to version 2 with its rows; a newer version is refused and left untouched.
+// migrated with its rows; a version 2 catalog gets the conffile states; a newer version is
+// refused and left untouched.
 #include "stager/catalog/catalog.hpp"
 #include "stager/catalog/catalog_error.hpp"
 #include "stager/catalog/catalog_schema.hpp"
@@ -12,7 +13,9 @@ namespace fs = std::filesystem;
 using offstage::catalog::Catalog;
 using offstage::catalog::CatalogError;
 using offstage::catalog::CatalogSettings;
+using offstage::catalog::schema::current_version;
 using offstage::report::AnnoyingFile;
+using offstage::report::ConffileChange;
 using offstage::report::RunResult;
 using offstage::report::RunStatus;
 using offstage::test::TempDir;
@@ -142,8 +145,8 @@ TEST(CatalogMigration, Version1RowsComeThroughTheMigrationToVersion2) {
     make_database(path, version_1 + std::string(version_1_rows), 1);
 
     Catalog catalog = Catalog::open(settings_for(path));
-    EXPECT_EQ(catalog.schema_version(), offstage::catalog::schema::current_version);
-    EXPECT_EQ(user_version(path), offstage::catalog::schema::current_version);
+    EXPECT_EQ(catalog.schema_version(), current_version);
+    EXPECT_EQ(user_version(path), current_version);
 
     auto runs = catalog.recent_runs(10);
     ASSERT_EQ(runs.size(), 3u);
@@ -192,8 +195,7 @@ TEST(CatalogMigration, Version1RowsComeThroughTheMigrationToVersion2) {
 TEST(CatalogMigration, ANewerSchemaIsRefusedAndLeftUntouched) {
     TempDir dir;
     fs::path path = dir / "catalog.sqlite";
-    const int newer = offstage::catalog::schema::current_version + 1;
-    make_database(path, "CREATE TABLE future (x);", newer);
+    make_database(path, "CREATE TABLE future (x);", current_version + 1);
     auto size_before = fs::file_size(path);
     try {
         Catalog::open(settings_for(path));
@@ -201,13 +203,13 @@ TEST(CatalogMigration, ANewerSchemaIsRefusedAndLeftUntouched) {
     } catch (const CatalogError& error) {
         std::string message = error.what();
         EXPECT_NE(message.find(path.string()), std::string::npos) << message;
-        EXPECT_NE(message.find("schema version " + std::to_string(newer) +
-                               ", newer than this offstage knows (" + std::to_string(newer - 1) +
-                               ")"),
+        EXPECT_NE(message.find("schema version " + std::to_string(current_version + 1) +
+                               ", newer than this offstage knows (" +
+                               std::to_string(current_version) + ")"),
                   std::string::npos)
             << message;
     }
-    EXPECT_EQ(user_version(path), newer);
+    EXPECT_EQ(user_version(path), current_version + 1);
     EXPECT_EQ(fs::file_size(path), size_before);
     EXPECT_FALSE(fs::exists(path.string() + "-wal")); // not even switched to WAL
 }
@@ -217,6 +219,69 @@ TEST(CatalogMigration, AnEmptyFileBecomesACurrentCatalog) {
     fs::path path = dir / "catalog.sqlite";
     make_database(path, "", 0);
     Catalog catalog = Catalog::open(settings_for(path));
-    EXPECT_EQ(catalog.schema_version(), offstage::catalog::schema::current_version);
+    EXPECT_EQ(catalog.schema_version(), current_version);
     EXPECT_TRUE(catalog.recent_runs(10).empty());
+}
+
+// Version 2 -> 3: a catalog as version 2 left it (its steps as shipped, then a run) gets the
+// conffile states, empty; the first run after it reports every conffile that is not as its
+// package shipped it as first seen, and the run after that only what changed.
+TEST(CatalogMigration, Version2GetsConffileStatesFromItsFirstRunOn) {
+    TempDir dir;
+    fs::path path = dir / "catalog.sqlite";
+    std::string version_2 = std::string(shipped_version_1) +
+                            std::string(offstage::catalog::schema::migrations()[1]) + R"sql(
+INSERT INTO runs VALUES (1, '2026-11-01', 'host', '2026-11-01T03:00:00Z',
+                         '2026-11-01T03:10:00Z', 'complete', '', '0.1.0', 1);
+)sql";
+    make_database(path, version_2, 2);
+    Catalog catalog = Catalog::open(settings_for(path));
+    EXPECT_EQ(catalog.schema_version(), current_version);
+    ASSERT_EQ(catalog.recent_runs(10).size(), 1u);
+
+    RunResult first;
+    first.day = "2026-11-02";
+    first.status = RunStatus::complete;
+    first.conffiles = {{"/etc/a.conf", "modified"},
+                       {"/etc/b.conf", "unchanged"},
+                       {"/etc/c.conf", "missing"},
+                       {"/etc/d.conf", "new"}};
+    first.conffiles_scanned = true;
+    catalog.fill_conffile_changes(first);
+    ASSERT_TRUE(first.changed_conffiles);
+    EXPECT_EQ(*first.changed_conffiles,
+              (std::vector<ConffileChange>{{"/etc/a.conf", "", "modified"},
+                                           {"/etc/c.conf", "", "missing"}}));
+    catalog.record(first);
+
+    RunResult second;
+    second.day = "2026-11-03";
+    second.status = RunStatus::complete;
+    second.conffiles = {{"/etc/a.conf", "unchanged"},  // back to the package's version
+                        {"/etc/b.conf", "modified"},   // edited
+                        {"/etc/d.conf", "unchanged"}}; // configured: new -> unchanged
+    second.conffiles_scanned = true;                   // c.conf: purged while missing
+    catalog.fill_conffile_changes(second);
+    ASSERT_TRUE(second.changed_conffiles);
+    EXPECT_EQ(*second.changed_conffiles,
+              (std::vector<ConffileChange>{{"/etc/a.conf", "modified", "unchanged"},
+                                           {"/etc/b.conf", "unchanged", "modified"},
+                                           {"/etc/c.conf", "missing", ""},
+                                           {"/etc/d.conf", "new", "unchanged"}}));
+    catalog.record(second);
+
+    // A run that failed before its scan neither reports nor replaces the states.
+    RunResult failed;
+    failed.day = "2026-11-04";
+    failed.status = RunStatus::failed;
+    catalog.fill_conffile_changes(failed);
+    EXPECT_FALSE(failed.changed_conffiles);
+    catalog.record(failed);
+
+    RunResult third = second;
+    third.day = "2026-11-05";
+    third.changed_conffiles.reset();
+    catalog.fill_conffile_changes(third);
+    ASSERT_TRUE(third.changed_conffiles);
+    EXPECT_TRUE(third.changed_conffiles->empty());
 }

@@ -2,7 +2,9 @@
 // the newest complete tree first, the run lock, the runs; an empty, a missing and an unreadable
 // catalog.
 #include "stager/catalog/catalog.hpp"
+#include "stager/staging/day_seal.hpp"
 #include "stager/staging/run_lock.hpp"
+#include "stager/staging/staging_tree.hpp"
 #include "tests/catalog/catalog_test_runs.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -31,8 +33,23 @@ class StatusCommand : public ::testing::Test {
 protected:
     StatusCommand() {
         fs::create_directory(dir_ / "staging");
+        // Two published trees, sealed with a real key, whose artifacts have the sizes the catalog
+        // records (sparse: status never reads them).
+        auto key = offstage::staging::SigningKey::create(signing_key());
+        offstage::staging::StagingTree tree(dir_ / "staging", dir_ / "staging.work");
         for (const char* day : {"2026-11-01", "2026-11-02"}) {
-            write_file(dir_ / "staging" / day / "SHA256SUMS.minisig", "signature\n");
+            offstage::staging::WorkDir work = tree.begin(day);
+            offstage::staging::Sha256Sums sums;
+            for (const auto& [name, bytes] :
+                 {std::pair<std::string, off_t>{"files.tar.zst.age", 1'500'000'000},
+                  {"system.tar.zst.age", 12'000'000},
+                  {"report.json", 2}}) {
+                write_file(work.path() / name, "");
+                fs::resize_file(work.path() / name, static_cast<std::uintmax_t>(bytes));
+                sums[name] = {};
+            }
+            offstage::staging::seal_day(work, sums, key, "host", ::time(nullptr));
+            tree.publish(work, offstage::staging::PullAccess{::getegid()});
         }
         // Not complete (no signature), and not a day: neither is the newest tree.
         write_file(dir_ / "staging" / "2026-11-03" / "SHA256SUMS", "");
@@ -40,6 +57,7 @@ protected:
     }
 
     fs::path catalog_path() const { return dir_ / "catalog.sqlite"; }
+    fs::path signing_key() const { return dir_ / "signing.key"; }
 
     Catalog open_catalog() const {
         CatalogSettings settings;
@@ -76,7 +94,9 @@ protected:
                                       "--staging-root",
                                       (dir_ / "staging").string(),
                                       "--run-lock",
-                                      (dir_ / "run.lock").string()};
+                                      (dir_ / "run.lock").string(),
+                                      "--signing-key",
+                                      signing_key().string()};
         argv.insert(argv.end(), extra.begin(), extra.end());
         return run_command(argv);
     }
@@ -93,9 +113,15 @@ TEST_F(StatusCommand, TextShowsTheNewestTreeFirstThenTheRuns) {
     const std::string& out = result.out;
     EXPECT_TRUE(out.starts_with("Newest complete tree: 2026-11-02, signed ")) << out;
     EXPECT_NE(out.find("2 complete trees in"), std::string::npos) << out;
+    EXPECT_NE(out.find("\nSeal:                 intact: signature by key "), std::string::npos)
+        << out;
+    EXPECT_NE(out.find(", 3 listed files present (2 with the size the catalog recorded), none "
+                       "changed after signing; contents not hashed: offstage verify 2026-11-02\n"),
+              std::string::npos)
+        << out;
     EXPECT_NE(out.find("Run lock:             free\n"), std::string::npos) << out;
     EXPECT_NE(
-        out.find("Last run:             2026-11-03 failed: no space left on /srv/\\x1b[31mred"),
+        out.find("Last run:             2026-11-03 failed: no space left on /srv/\\033[31mred"),
         std::string::npos)
         << out;
     EXPECT_EQ(out.find('\033'), std::string::npos) << "a control byte printed raw";
@@ -136,6 +162,13 @@ TEST_F(StatusCommand, JsonIsOneDocumentedObject) {
               (std::vector<std::string>{"2026-11-01", "2026-11-02"}));
     EXPECT_EQ(status["staging"]["newest_complete_tree"]["day"], "2026-11-02");
     EXPECT_TRUE(status["staging"]["newest_complete_tree"]["age_seconds"].is_number_integer());
+    const nlohmann::json& seal = status["staging"]["newest_complete_tree"]["seal"];
+    EXPECT_EQ(seal["state"], "intact");
+    EXPECT_EQ(seal["key_id"].get<std::string>().size(), 16u);
+    EXPECT_TRUE(seal["key_problem"].is_null());
+    EXPECT_EQ(seal["files"], 3);
+    EXPECT_EQ(seal["sizes_checked"], 2);
+    EXPECT_TRUE(seal["problems"].empty());
     EXPECT_TRUE(status["staging"]["error"].is_null());
     EXPECT_TRUE(status["run_lock"]["holder"].is_null());
 

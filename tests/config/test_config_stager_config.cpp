@@ -124,5 +124,56 @@ TEST_F(StagerConfigTest, TheWholeFileIsCheckedWhateverTheStagerReads) {
     EXPECT_THROW(StagerConfig::load(dir_ / "missing.toml"), platform::ConfigError);
 }
 
+// [staging] file_mode and directory_mode: octal strings for the published trees; anything that
+// opens a tree to others, lets the pull user's group write, sets a special bit or takes the
+// owner's access is an error naming the key's place.
+TEST_F(StagerConfigTest, PublishedModesAreCheckedAtTheirPlace) {
+    auto settings_of = [&](const std::string& staging) {
+        fs::path file = test::write_file(config_, "[staging]\n" + staging + "[encryption]\n" +
+                                                      "recipients = [\"" + recipient_ + "\"]\n");
+        return StagerConfig::load(file).run_settings(file);
+    };
+    auto error_of_modes = [&](const std::string& staging) -> std::string {
+        try {
+            settings_of(staging);
+        } catch (const platform::ConfigError& error) {
+            return error.what();
+        }
+        return "loaded";
+    };
+    run::RunSettings defaults = settings_of("");
+    EXPECT_EQ(defaults.pull.file_mode, 0640u);
+    EXPECT_EQ(defaults.pull.directory_mode, 0750u);
+    run::RunSettings strict = settings_of("file_mode = \"0600\"\ndirectory_mode = \"710\"\n");
+    EXPECT_EQ(strict.pull.file_mode, 0600u);
+    EXPECT_EQ(strict.pull.directory_mode, 0710u);
+
+    std::string at = config_.string() + ":2:13: [staging] file_mode ";
+    EXPECT_EQ(error_of_modes("file_mode = \"0644\"\n"),
+              at + "\"0644\" gives others access: nothing may be world-readable, -writable or "
+                   "-executable");
+    EXPECT_EQ(error_of_modes("file_mode = \"0660\"\n"),
+              at + "\"0660\" lets the group write: the pull user may write nothing");
+    EXPECT_EQ(error_of_modes("file_mode = \"0440\"\n"),
+              at + "\"0440\" takes from the owner (root) what it needs: at least rw (0600)");
+    EXPECT_EQ(error_of_modes("file_mode = \"2640\"\n"),
+              at + "\"2640\" sets a setuid, setgid or sticky bit");
+    EXPECT_EQ(error_of_modes("file_mode = \"rw-r-----\"\n"),
+              at + "\"rw-r-----\" is not an octal mode such as \"0640\"");
+    EXPECT_EQ(error_of_modes("file_mode = \"06400\"\n"),
+              at + "\"06400\" is not an octal mode such as \"0640\"");
+    EXPECT_EQ(error_of_modes("directory_mode = \"0650\"\n"),
+              config_.string() +
+                  ":2:18: [staging] directory_mode \"0650\" takes from the owner (root) what it "
+                  "needs: at least rwx (0700)");
+    EXPECT_EQ(error_of_modes("directory_mode = \"0751\"\n"),
+              config_.string() +
+                  ":2:18: [staging] directory_mode \"0751\" gives others access: nothing may be "
+                  "world-readable, -writable or -executable");
+    // A hostile byte in the value is quoted, not printed.
+    EXPECT_EQ(error_of_modes("file_mode = \"\\u001b[2J\"\n"),
+              at + "\"\\033[2J\" is not an octal mode such as \"0640\"");
+}
+
 } // namespace
 } // namespace offstage::config

@@ -1,5 +1,6 @@
 #include "tests/e2e/tree_snapshot.hpp"
 
+#include "platform/printable_name.hpp"
 #include "platform/system_error.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -13,20 +14,6 @@ namespace offstage::e2e {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string printable(const std::string& text) {
-    std::string out;
-    for (unsigned char c : text) {
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            out.push_back(static_cast<char>(c));
-        } else {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
-            out += escaped;
-        }
-    }
-    return out;
-}
 
 TreeSnapshot::Entry read_entry(const fs::path& path) {
     struct stat info {};
@@ -70,25 +57,25 @@ std::vector<std::string> TreeSnapshot::differences_to(const TreeSnapshot& other)
     for (const auto& [path, entry] : entries_) {
         auto theirs = other.entries_.find(path);
         if (theirs == other.entries_.end()) {
-            found.push_back("missing: " + printable(path));
+            found.push_back("missing: " + platform::printable_name(path));
         } else if (entry.type != theirs->second.type) {
-            found.push_back("type differs: " + printable(path) + " is '" + entry.type +
-                            "', copy is '" + theirs->second.type + "'");
+            found.push_back("type differs: " + platform::printable_name(path) + " is '" +
+                            entry.type + "', copy is '" + theirs->second.type + "'");
         } else if (entry.content != theirs->second.content) {
-            found.push_back("content differs: " + printable(path) + " (" +
+            found.push_back("content differs: " + platform::printable_name(path) + " (" +
                             std::to_string(entry.content.size()) + " vs " +
                             std::to_string(theirs->second.content.size()) + " bytes)");
         } else if (entry.mode != theirs->second.mode) {
             char modes[64];
             std::snprintf(modes, sizeof modes, " (%04o vs %04o)", entry.mode, theirs->second.mode);
-            found.push_back("mode differs: " + printable(path) + modes);
+            found.push_back("mode differs: " + platform::printable_name(path) + modes);
         } else if (entry.mtime != theirs->second.mtime) {
-            found.push_back("mtime differs: " + printable(path));
+            found.push_back("mtime differs: " + platform::printable_name(path));
         }
     }
     for (const auto& [path, entry] : other.entries_) {
         if (entries_.count(path) == 0) {
-            found.push_back("unexpected: " + printable(path));
+            found.push_back("unexpected: " + platform::printable_name(path));
         }
     }
     return found;

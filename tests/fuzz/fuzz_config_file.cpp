@@ -14,6 +14,7 @@
 #include "platform/config_file.hpp"
 #include "platform/config_limits.hpp"
 #include "platform/config_schema.hpp"
+#include "platform/printable_name.hpp"
 
 #include <algorithm>
 #include <array>
@@ -46,7 +47,7 @@ constexpr ConfigSchema spool_schema{.sections = spool_sections};
 
 [[noreturn]] void violated(const std::string& what, const std::string& input) {
     std::fprintf(stderr, "PROPERTY VIOLATED: %s\n  input: %s\n", what.c_str(),
-                 escape_for_message(input, 4096).c_str());
+                 offstage::platform::printable_name(input, 4096).c_str());
     std::abort();
 }
 

@@ -199,15 +199,16 @@ TEST(MailRender, TheCapLimitsEachListAndSaysWhereTheRestIs) {
 
 TEST(MailRender, TheSectionsComeInTheDocumentedOrder) {
     report::RunResult run = sample_run();
-    run.changed_conffiles = std::vector<std::string>{"/etc/ssh/sshd_config"};
+    run.changed_conffiles =
+        std::vector<report::ConffileChange>{{"/etc/ssh/sshd_config", "unchanged", "modified"}};
     std::string text = body(run, MailSettings{});
     std::vector<std::string> order = {
         "offstage on web1.example.org, day 2026-11-28: DEGRADED\n",
         "== What changed ==\nNew annoying files since the last run (2):\n",
         "Gone since the last run (1):\n  /opt/old/thing\n",
         "== Totals ==\n",
-        "== Conffile changes ==\n1 conffile changed since the last run:\n  "
-        "/etc/ssh/sshd_config\n",
+        "== Conffile changes ==\n1 conffile changed state since the last run:\n  "
+        "/etc/ssh/sshd_config: unchanged -> modified\n",
         "== Source problems ==\nspool-mail (spool): FAILED\n  lock_timeout: waited 300 s",
         "== Notes ==\n  run lock taken over from pid 812",
         "== Sources: sizes and durations ==\n",
@@ -239,11 +240,34 @@ TEST(MailRender, AFailedRunSaysWhyFirst) {
 TEST(MailRender, ConffileChangesAppearOnlyWhenTheRunTracksThem) {
     report::RunResult run = sample_run();
     EXPECT_EQ(body(run, MailSettings{}).find("Conffile"), std::string::npos);
-    run.changed_conffiles = std::vector<std::string>{};
+    run.changed_conffiles = std::vector<report::ConffileChange>{};
     EXPECT_NE(body(run, MailSettings{})
                   .find("== Conffile changes ==\nNo conffile changed since "
                         "the last run.\n"),
               std::string::npos);
+}
+
+TEST(MailRender, ConffileChangesSayBeforeAndAfterAndQuoteHostileNames) {
+    report::RunResult run = sample_run();
+    run.changed_conffiles = std::vector<report::ConffileChange>{
+        {"/etc/a.conf", "", "modified"},
+        {"/etc/b\033[2J.conf", "modified", "unchanged"},
+        {"/etc/c.conf", "missing", ""},
+    };
+    MailSettings settings;
+    std::string text = body(run, settings);
+    EXPECT_NE(text.find("== Conffile changes ==\n3 conffiles changed state since the last run:\n"
+                        "  /etc/a.conf: modified (first seen)\n"
+                        "  /etc/b\\033[2J.conf: modified -> unchanged\n"
+                        "  /etc/c.conf: missing -> no longer a conffile\n"),
+              std::string::npos)
+        << text;
+    settings.listing_cap = 1;
+    text = body(run, settings);
+    EXPECT_NE(text.find("  /etc/a.conf: modified (first seen)\n  2 more not shown: the full "
+                        "list is in system.tar.zst.age.\n"),
+              std::string::npos)
+        << text;
 }
 
 TEST(MailRender, TheGoldenBody) {

@@ -104,7 +104,7 @@ TEST(ConfigFile, EveryKindOfMistakeIsAnErrorAtItsPlace) {
         {"[[staging]]\nroot = \"/srv\"\n",
          "t.toml:1:3: [staging] must be a table, not [[staging]]"},
         // A hostile key name is shown escaped, never raw.
-        {"[shell]\n\"\\u001b[2J\" = 1\n", "t.toml:2:1: [shell] unknown key '\\x1b[2J'"},
+        {"[shell]\n\"\\u001b[2J\" = 1\n", "t.toml:2:1: [shell] unknown key '\\033[2J'"},
         // toml++'s own syntax errors keep their place.
         {"[shell\nrsync = 1\n", "t.toml:1:7: Error while parsing table header: expected ']', "
                                 "saw '\\n'"},
@@ -192,14 +192,8 @@ TEST(ConfigFile, AHostileFileNameIsEscapedInMessages) {
     fs::path named = test::write_file(dir / "a\033[2Jb.toml", "[shel]\n");
     std::string message = load_error(named);
     EXPECT_EQ(message.find('\033'), std::string::npos) << message;
-    EXPECT_NE(message.find("a\\x1b[2Jb.toml:1:2: unknown section [shel]"), std::string::npos)
+    EXPECT_NE(message.find("a\\033[2Jb.toml:1:2: unknown section [shel]"), std::string::npos)
         << message;
-}
-
-TEST(ConfigFile, EscapeForMessageQuotesControlBytesAndCuts) {
-    EXPECT_EQ(escape_for_message("plain /path"), "plain /path");
-    EXPECT_EQ(escape_for_message("a\nb\x7f\xc3\xa9"), "a\\x0ab\\x7f\\xc3\\xa9");
-    EXPECT_EQ(escape_for_message("abcdef", 3), "abc...");
 }
 
 } // namespace

@@ -55,5 +55,20 @@ TEST(PrintableName, ABackslashIsDoubledSoEscapesReadBackUnambiguously) {
     EXPECT_NE(printable_name("a\\033b"), printable_name("a\033b"));
 }
 
+TEST(PrintableName, ALimitCutsBeforeAWholeCharacterAndSaysSo) {
+    EXPECT_EQ(printable_name("abcdef", 3), "abc...");
+    EXPECT_EQ(printable_name("abc", 3), "abc");
+    EXPECT_EQ(printable_name("ab\033def", 3), "ab\\033...");
+    // "é" is two bytes: cutting after its first would leave half a character.
+    EXPECT_EQ(printable_name("ab\xc3\xa9z", 3), "ab...");
+}
+
+TEST(PrintableMessage, EscapesAlikeButKeepsBackslashesOfNamesAlreadyEscaped) {
+    std::string message = "open " + printable_name("/srv/a\033b") + ": denied\033[2J";
+    EXPECT_EQ(printable_message(message), "open /srv/a\\033b: denied\\033[2J");
+    EXPECT_EQ(printable_message(printable_message(message)), printable_message(message));
+    EXPECT_EQ(printable_message("caf\xe9\n"), "caf\\351\\012");
+}
+
 } // namespace
 } // namespace offstage::platform

@@ -1,11 +1,11 @@
+#include "platform/printable_name.hpp"
 #include "stager/archive/tar_writer.hpp"
 #include "stager/archive/zstd_compressor.hpp"
+#include "stager/archive/zstd_decompressor.hpp"
 #include "stager/restore/artifact_check.hpp"
 #include "stager/restore/day_directory.hpp"
 #include "stager/restore/day_verifier.hpp"
-#include "stager/restore/printable.hpp"
 #include "stager/restore/tar_reader.hpp"
-#include "stager/restore/zstd_decompressor.hpp"
 #include "tests/age/memory_streams.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -16,6 +16,8 @@
 
 namespace fs = std::filesystem;
 using namespace offstage::restore;
+using offstage::archive::ZstdDecompressor;
+using offstage::archive::ZstdError;
 using offstage::test::random_string;
 using offstage::test::StringSink;
 using offstage::test::StringSource;
@@ -106,9 +108,10 @@ TEST(Layers, TheNameAnnouncesTheLayersByItsLastExtensions) {
 }
 
 TEST(Printable, NoControlByteReachesTheTerminal) {
-    EXPECT_EQ(printable("files.tar.zst.age"), "files.tar.zst.age");
-    EXPECT_EQ(printable("evil\x1b]0;owned\x07\n\r\x7f\xff\\"),
-              "evil\\x1b]0;owned\\x07\\x0a\\x0d\\x7f\\xff\\\\");
+    // verify and restore print names through platform::printable_name, like every command.
+    EXPECT_EQ(offstage::platform::printable_name("files.tar.zst.age"), "files.tar.zst.age");
+    EXPECT_EQ(offstage::platform::printable_name("evil\x1b]0;owned\x07\n\r\x7f\xff\\"),
+              "evil\\033]0;owned\\007\\012\\015\\177\\377\\\\");
     EXPECT_EQ(human_bytes(812), "812 B");
     EXPECT_EQ(human_bytes(1234), "1.2 kB");
     EXPECT_EQ(human_bytes(1200000000), "1.2 GB");

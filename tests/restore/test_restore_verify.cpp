@@ -368,7 +368,7 @@ TEST(Verify, AnExtraFileAndAHostileNameThatIsShownEscaped) {
     EXPECT_TRUE(has_line(result.out, "BAD extra.txt  not listed in SHA256SUMS (a file)"))
         << result.out;
     EXPECT_TRUE(has_line(result.out,
-                         "BAD db/evil\\x1b]0;owned\\x07.age  not listed in SHA256SUMS (a file)"))
+                         "BAD db/evil\\033]0;owned\\007.age  not listed in SHA256SUMS (a file)"))
         << result.out;
     EXPECT_EQ(result.out.find('\x1b'), std::string::npos);
     EXPECT_EQ(result.out.find('\x07'), std::string::npos);

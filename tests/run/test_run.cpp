@@ -1,6 +1,7 @@
 // `offstage run` through the built binary, on the tiny dpkg root of tests/selection (real dpkg
 // database, real policies), with a real spool under a real flock. Every published tree is checked
 // with the stock tools: sha256sum, minisign and `offstage verify -i`.
+#include "tests/e2e/sent_mail.hpp"
 #include "tests/selection/tiny_debian_root.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -11,7 +12,9 @@
 #include <gtest/gtest.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -60,6 +63,93 @@ public:
 private:
     pid_t child_ = -1;
 };
+
+// A string at `address` in the memory of the stopped process `pid` (at most 4096 bytes).
+std::string read_child_string(pid_t pid, std::uint64_t address) {
+    std::string text;
+    int fd = ::open(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return text;
+    }
+    char chunk[64];
+    while (text.size() < 4096) {
+        ssize_t got = ::pread(fd, chunk, sizeof chunk, static_cast<off_t>(address + text.size()));
+        if (got <= 0) {
+            break;
+        }
+        std::string_view part(chunk, static_cast<std::size_t>(got));
+        std::size_t nul = part.find('\0');
+        text.append(part.substr(0, nul));
+        if (nul != std::string_view::npos) {
+            break;
+        }
+    }
+    ::close(fd);
+    return text;
+}
+
+// How a traced run ended.
+enum class TracedEnd { killed_after_rename, exited, no_ptrace };
+
+// Runs `argv` traced (ptrace, syscall stops) and SIGKILLs it at the exit of the first successful
+// rename whose target ends in `/TARGET_NAME`: the publishing rename of `offstage run`, before
+// anything after it (the prune) runs. Deterministic: the tracee is stopped while we decide.
+TracedEnd run_and_kill_after_rename(const std::vector<std::string>& argv,
+                                    const std::string& target_name) {
+    pid_t child = ::fork();
+    if (child == 0) {
+        if (::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr) != 0) {
+            ::_exit(99);
+        }
+        ::raise(SIGSTOP); // the tracer sets its options first
+        std::vector<char*> args;
+        for (const std::string& arg : argv) {
+            args.push_back(const_cast<char*>(arg.c_str()));
+        }
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    if (WIFEXITED(status)) {
+        return TracedEnd::no_ptrace;
+    }
+    ::ptrace(PTRACE_SETOPTIONS, child, nullptr, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL);
+    ::ptrace(PTRACE_SYSCALL, child, nullptr, nullptr);
+    bool publishing = false;
+    std::string suffix = "/" + target_name;
+    for (;;) {
+        if (::waitpid(child, &status, 0) != child || WIFEXITED(status) || WIFSIGNALED(status)) {
+            return TracedEnd::exited;
+        }
+        int signal = WSTOPSIG(status);
+        int inject = 0;
+        if (signal == (SIGTRAP | 0x80)) {
+            __ptrace_syscall_info info{};
+            ::ptrace(PTRACE_GET_SYSCALL_INFO, child, sizeof info, &info);
+            if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+                std::uint64_t target = 0;
+                if (info.entry.nr == SYS_renameat2 || info.entry.nr == SYS_renameat) {
+                    target = info.entry.args[3];
+                } else if (info.entry.nr == SYS_rename) {
+                    target = info.entry.args[1];
+                }
+                publishing = target != 0 && read_child_string(child, target).ends_with(suffix);
+            } else if (info.op == PTRACE_SYSCALL_INFO_EXIT && publishing) {
+                publishing = false;
+                if (info.exit.rval == 0) {
+                    ::kill(child, SIGKILL);
+                    ::waitpid(child, &status, 0);
+                    return TracedEnd::killed_after_rename;
+                }
+            }
+        } else if (signal != SIGTRAP) {
+            inject = signal; // the tracee's own signals (SIGCHLD of its children) go through
+        }
+        ::ptrace(PTRACE_SYSCALL, child, nullptr, inject);
+    }
+}
 
 class OffstageRun : public ::testing::Test {
 protected:
@@ -134,6 +224,21 @@ protected:
         auto verified = offstage({"verify", "-P", (dir / "signing.pub").string(), "-i",
                                   identity.string(), tree.string()});
         EXPECT_EQ(verified.exit_status, 0) << day << ": " << verified.out << verified.err;
+    }
+
+    // Points the config at a copy of the tiny root (for a test that changes it); returns it.
+    fs::path use_copy_of_root() {
+        fs::path root = dir / "root";
+        auto copied =
+            run_command({"cp", "-a", TinyDebianRoot::shared().root().string(), root.string()});
+        EXPECT_EQ(copied.exit_status, 0) << copied.err;
+        std::string config = read_file(dir / "offstage.toml");
+        std::string old_root = "root = \"" + TinyDebianRoot::shared().root().string() + "\"";
+        config.replace(config.find(old_root), old_root.size(), "root = \"" + root.string() + "\"");
+        std::string old_admin = TinyDebianRoot::shared().admindir().string();
+        config.replace(config.find(old_admin), old_admin.size(), (root / "var/lib/dpkg").string());
+        write_file(dir / "offstage.toml", config);
+        return root;
     }
 
     ino_t inode(const fs::path& path) const {
@@ -393,19 +498,10 @@ TEST_F(OffstageRun, AKilledRunWhileWritingFilesLeavesNothingPublished) {
     ASSERT_EQ(run("2026-11-22").exit_status, 0);
     // A root whose files take a moment to archive: a copy of the tiny root with 256 MiB of
     // random data in an annoying file.
-    fs::path root = dir / "root";
-    auto copied =
-        run_command({"cp", "-a", TinyDebianRoot::shared().root().string(), root.string()});
-    ASSERT_EQ(copied.exit_status, 0) << copied.err;
+    fs::path root = use_copy_of_root();
     auto made = run_command({"dd", "if=/dev/urandom", "of=" + (root / "srv/big").string(), "bs=1M",
                              "count=256", "status=none"});
     ASSERT_EQ(made.exit_status, 0) << made.err;
-    std::string config = read_file(dir / "offstage.toml");
-    std::string old_root = "root = \"" + TinyDebianRoot::shared().root().string() + "\"";
-    config.replace(config.find(old_root), old_root.size(), "root = \"" + root.string() + "\"");
-    std::string old_admin = TinyDebianRoot::shared().admindir().string();
-    config.replace(config.find(old_admin), old_admin.size(), (root / "var/lib/dpkg").string());
-    write_file(dir / "offstage.toml", config);
     pid_t child = ::fork();
     if (child == 0) {
         std::string offstage = built_program("offstage").string();
@@ -437,4 +533,186 @@ TEST_F(OffstageRun, AKilledRunWhileWritingFilesLeavesNothingPublished) {
     ASSERT_EQ(next.exit_status, 0) << next.out << next.err;
     EXPECT_TRUE(fs::is_empty(work_root));
     expect_verifies("2026-11-23");
+}
+
+TEST_F(OffstageRun, TheMailSaysWhichConffilesChangedStateSinceTheLastRun) {
+    fs::path captured = dir / "mail.txt";
+    write_file(dir / "sendmail", "#!/bin/sh\ncat > " + captured.string() + "\n", fs::perms(0755));
+    mail_section = "recipients = [\"root\"]\nsendmail = \"" + (dir / "sendmail").string() + "\"\n";
+    write_config();
+    fs::path root = use_copy_of_root();
+    // The tiny root's admin modified a.conf and deleted b.conf: the first run knows no earlier
+    // state, so both are first seen; the unchanged ones are not listed.
+    ASSERT_EQ(run("2026-11-22").exit_status, 0);
+    auto body = [&] { return offstage::e2e::SentMail::read(captured).body(); };
+    std::string first = body();
+    EXPECT_NE(first.find("== Conffile changes ==\n2 conffiles changed state since the last run:\n"
+                         "  /etc/tiny/a.conf: modified (first seen)\n"
+                         "  /etc/tiny/b.conf: missing (first seen)\n\n"),
+              std::string::npos)
+        << first;
+    // Between two runs the admin edits one conffile and puts another back as shipped.
+    write_file(root / "etc/tiny/with space.conf", "s, edited\n");
+    write_file(root / "etc/tiny/a.conf", "a\n");
+    ASSERT_EQ(run("2026-11-23").exit_status, 0);
+    std::string second = body();
+    EXPECT_NE(second.find("== Conffile changes ==\n2 conffiles changed state since the last run:\n"
+                          "  /etc/tiny/a.conf: modified -> unchanged\n"
+                          "  /etc/tiny/with space.conf: unchanged -> modified\n\n"),
+              std::string::npos)
+        << second;
+    ASSERT_EQ(run("2026-11-24").exit_status, 0);
+    std::string third = body();
+    EXPECT_NE(third.find("== Conffile changes ==\nNo conffile changed since the last run.\n"),
+              std::string::npos)
+        << third;
+}
+
+TEST_F(OffstageRun, AKilledRunBetweenPublishAndPruneLeavesCompleteTreesAndTheNextRunPrunes) {
+    for (const char* day : {"2026-11-20", "2026-11-21"}) {
+        ASSERT_EQ(run(day).exit_status, 0) << day;
+    }
+    // kill -9 the instant the rename that publishes 2026-11-22 has returned: 2026-11-20 is then
+    // beyond the retention (keep = 2) but not pruned yet.
+    TracedEnd end =
+        run_and_kill_after_rename({built_program("offstage").string(), "--config",
+                                   (dir / "offstage.toml").string(), "run", "--day", "2026-11-22"},
+                                  "2026-11-22");
+    if (end == TracedEnd::no_ptrace) {
+        GTEST_SKIP() << "ptrace(PTRACE_TRACEME) is refused here (seccomp or Yama)";
+    }
+    ASSERT_EQ(end, TracedEnd::killed_after_rename) << "the run never published 2026-11-22";
+    // The published tree is complete and every old tree is still there, whole.
+    EXPECT_EQ(published(), (std::vector<std::string>{"2026-11-20", "2026-11-21", "2026-11-22"}));
+    for (const char* day : {"2026-11-20", "2026-11-21", "2026-11-22"}) {
+        expect_verifies(day);
+    }
+    EXPECT_TRUE(fs::is_empty(dir / "srv/offstage.work"));
+    // The next run takes the lock over, publishes, and prunes what the killed run left.
+    auto next = run("2026-11-23");
+    ASSERT_EQ(next.exit_status, 0) << next.out << next.err;
+    EXPECT_NE(next.out.find("the run lock was taken over"), std::string::npos) << next.out;
+    EXPECT_EQ(published(), (std::vector<std::string>{"2026-11-22", "2026-11-23"}));
+    expect_verifies("2026-11-23");
+}
+
+TEST_F(OffstageRun, TheConfiguredModesAreWhatTheTreeGetsAndPolicyCheckSaysThem) {
+    write_config("", 2);
+    std::string config = read_file(dir / "offstage.toml");
+    config.replace(config.find("keep = 2\n"), 9,
+                   "keep = 2\nfile_mode = \"0600\"\ndirectory_mode = \"0710\"\n");
+    write_file(dir / "offstage.toml", config);
+    fs::permissions(staging, fs::perms(0750));
+    auto check = offstage({"policy", "check"});
+    EXPECT_EQ(check.exit_status, 0) << check.out << check.err;
+    EXPECT_NE(check.out.find("ok: run: published trees: owner root (uid 0), group "),
+              std::string::npos)
+        << check.out;
+    EXPECT_NE(check.out.find("files 0600, directories 0710\n"), std::string::npos) << check.out;
+    auto result = run("2026-11-22");
+    ASSERT_EQ(result.exit_status, 0) << result.out << result.err;
+    fs::path tree = staging / "2026-11-22";
+    struct stat info {};
+    ASSERT_EQ(::stat(tree.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 07777, 0710u);
+    for (const auto& entry : fs::recursive_directory_iterator(tree)) {
+        ASSERT_EQ(::lstat(entry.path().c_str(), &info), 0);
+        EXPECT_EQ(info.st_mode & 07777, entry.is_directory() ? 0710u : 0600u) << entry.path();
+    }
+    expect_verifies("2026-11-22");
+}
+
+// `offstage status` checks the newest tree's seal cheaply (signature, listed files present with
+// the catalog's sizes, nothing changed after signing) and exits 4 when it is broken;
+// `offstage verify` hashes everything. Each tampering case on a real published tree, restored
+// from a copy (cp -a keeps the times) between cases.
+TEST_F(OffstageRun, StatusAndVerifySayWhatWasTamperedWith) {
+    ASSERT_EQ(run("2026-11-22").exit_status, 0);
+    fs::path tree = staging / "2026-11-22";
+    fs::path pristine = dir / "pristine";
+    ASSERT_EQ(run_command({"cp", "-a", tree.string(), pristine.string()}).exit_status, 0);
+    auto restore_tree = [&] {
+        fs::remove_all(tree);
+        ASSERT_EQ(run_command({"cp", "-a", pristine.string(), tree.string()}).exit_status, 0);
+    };
+    auto status = [&] { return offstage({"status"}); };
+    auto verify = [&] {
+        auto key = offstage({"key", "signing", "--key", (dir / "state/signing.key").string()});
+        write_file(dir / "signing.pub", key.out);
+        return offstage({"verify", "-P", (dir / "signing.pub").string(), tree.string()});
+    };
+    auto expect_broken = [&](const std::string& what, const std::string& status_says,
+                             const std::string& verify_says) {
+        auto shown = status();
+        EXPECT_EQ(shown.exit_status, 4) << what << ": " << shown.out << shown.err;
+        EXPECT_NE(shown.out.find("Seal:                 BROKEN:\n"), std::string::npos)
+            << what << ": " << shown.out;
+        EXPECT_NE(shown.out.find(status_says), std::string::npos) << what << ": " << shown.out;
+        auto json = offstage({"status", "--json"});
+        EXPECT_EQ(json.exit_status, 4) << what;
+        EXPECT_NE(json.out.find("\"state\": \"broken\""), std::string::npos) << json.out;
+        auto verified = verify();
+        EXPECT_EQ(verified.exit_status, 4) << what << ": " << verified.out << verified.err;
+        EXPECT_NE(verified.out.find(verify_says), std::string::npos)
+            << what << ": " << verified.out;
+    };
+
+    auto intact = status();
+    EXPECT_EQ(intact.exit_status, 0) << intact.out << intact.err;
+    EXPECT_NE(intact.out.find("Seal:                 intact: signature by key "), std::string::npos)
+        << intact.out;
+    EXPECT_NE(intact.out.find("listed files present (4 with the size the catalog recorded)"),
+              std::string::npos)
+        << intact.out;
+
+    // A flipped byte in an artifact.
+    {
+        fs::path artifact = tree / "files.tar.zst.age";
+        std::string bytes = read_file(artifact);
+        bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x01);
+        struct stat before {};
+        ASSERT_EQ(::stat(artifact.c_str(), &before), 0);
+        write_file(artifact, bytes);
+        expect_broken("flipped byte", "    files.tar.zst.age: modified after the signature",
+                      "BAD files.tar.zst.age");
+        // With its mtime set back the cheap check cannot tell; verify, which hashes, still does.
+        struct timespec times[2] = {before.st_atim, before.st_mtim};
+        ASSERT_EQ(::utimensat(AT_FDCWD, artifact.c_str(), times, 0), 0);
+        auto shown = status();
+        EXPECT_EQ(shown.exit_status, 0) << shown.out;
+        EXPECT_NE(shown.out.find("contents not hashed: offstage verify 2026-11-22"),
+                  std::string::npos)
+            << shown.out;
+        EXPECT_EQ(verify().exit_status, 4);
+        restore_tree();
+    }
+    // A removed artifact.
+    fs::remove(tree / "spool-mail.tar.zst.age");
+    expect_broken("removed artifact", "    spool-mail.tar.zst.age: missing",
+                  "BAD spool-mail.tar.zst.age");
+    restore_tree();
+    // An edited SHA256SUMS (one digit of one digest).
+    {
+        std::string sums = read_file(tree / "SHA256SUMS");
+        sums[0] = sums[0] == '0' ? '1' : '0';
+        write_file(tree / "SHA256SUMS", sums);
+        expect_broken("edited SHA256SUMS", "    signature: ", "BAD signature");
+        restore_tree();
+    }
+    // Signed again by a key that is not the host's.
+    {
+        auto made = run_command({"minisign", "-G", "-W", "-p", (dir / "other.pub").string(), "-s",
+                                 (dir / "other.key").string()});
+        ASSERT_EQ(made.exit_status, 0) << made.err;
+        fs::remove(tree / "SHA256SUMS.minisig");
+        auto signed_again =
+            run_command({"minisign", "-S", "-s", (dir / "other.key").string(), "-m",
+                         (tree / "SHA256SUMS").string(), "-x",
+                         (tree / "SHA256SUMS.minisig").string(), "-t", "offstage day=2026-11-22"});
+        ASSERT_EQ(signed_again.exit_status, 0) << signed_again.err;
+        expect_broken("another key", "    signature: ", "BAD signature");
+        restore_tree();
+    }
+    auto again = status();
+    EXPECT_EQ(again.exit_status, 0) << again.out;
 }

@@ -348,7 +348,7 @@ TEST_F(SelectionCommands, PolicyExplainAndScanQuoteControlBytesInNames) {
         CommandResult result = offstage(argv);
         EXPECT_EQ(result.exit_status, 3) << command;
         EXPECT_EQ(result.err.find('\x1b'), std::string::npos) << result.err;
-        EXPECT_NE(result.err.find("20-\\x1b[2Jbad.policy:1:9: expected '/'"), std::string::npos)
+        EXPECT_NE(result.err.find("20-\\033[2Jbad.policy:1:9: expected '/'"), std::string::npos)
             << result.err;
     }
 }
