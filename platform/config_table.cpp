@@ -63,7 +63,7 @@ constexpr std::array spool_keys{
 
 // [afs]: the OpenAFS volumes of one file server, dumped by vos (docs/afs.md).
 constexpr std::array afs_keys{
-    ConfigKey{.name = "server", .type = string, .required = true},
+    ConfigKey{.name = "server", .type = string},      // absent: no AFS source
     ConfigKey{.name = "partitions", .type = strings}, // [] or absent: every partition
     ConfigKey{.name = "vos", .type = absolute_path},
     ConfigKey{.name = "auth_wrapper", .type = command},     // absent: vos -localauth

@@ -110,10 +110,14 @@ run::RunSettings StagerConfig::run_settings(const std::filesystem::path& config_
         settings.spools.push_back(std::move(entry));
     }
 
-    if (file_.has_section("afs")) {
-        platform::ConfigTable afs = file_.section("afs");
+    // [afs] stages volumes once it names a server (the shipped file has the section, commented).
+    if (platform::ConfigTable afs = file_.section("afs"); afs.string("server")) {
         sources::afs::AfsSettings entry;
-        entry.server = afs.string("server").value_or("");
+        entry.server = *afs.string("server");
+        if (entry.server.empty()) {
+            throw ConfigError(afs.where("server") + ": " + afs.name("server") +
+                              " is empty: name the file server whose volumes are dumped");
+        }
         entry.partitions = afs.strings("partitions").value_or(entry.partitions);
         entry.vos = afs.path("vos").value_or(entry.vos);
         entry.auth_wrapper = afs.strings("auth_wrapper").value_or(entry.auth_wrapper);

@@ -102,8 +102,7 @@ public:
                         ": not dumped");
             } else if (volume.type != VolumeType::read_write) {
                 count("volumes_clones"); // a .readonly or .backup: its RW volume is dumped
-            } else if (const policies::VolumeRule* rule = policies.match_volume(volume.name)) {
-                static_cast<void>(rule);
+            } else if (policies.match_volume(volume.name) != nullptr) {
                 count("volumes_excluded");
             } else {
                 Candidate candidate{&volume, nullptr, {}, AfsSource::artifact_name(volume.name)};
