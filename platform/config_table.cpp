@@ -76,6 +76,21 @@ constexpr std::array spool_keys{
     ConfigKey{.name = "lock_timeout", .type = integer, .min = 0, .max = 86400}, // seconds
 };
 
+// [afs]: the OpenAFS volumes of one file server, dumped by vos (docs/afs.md).
+constexpr std::array afs_keys{
+    ConfigKey{.name = "server", .type = string},      // absent: no AFS source
+    ConfigKey{.name = "partitions", .type = strings}, // [] or absent: every partition
+    ConfigKey{.name = "vos", .type = absolute_path},
+    ConfigKey{.name = "auth_wrapper", .type = command},     // absent: vos -localauth
+    ConfigKey{.name = "config_dir", .type = absolute_path}, // vos -config
+    ConfigKey{.name = "cell", .type = string},              // vos -cell
+    ConfigKey{.name = "backupsys", .type = boolean},
+    ConfigKey{.name = "retries", .type = integer, .min = 0, .max = 20},
+    ConfigKey{.name = "retry_delay", .type = integer, .min = 0, .max = 3600},    // seconds
+    ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 86400},       // seconds
+    ConfigKey{.name = "dump_timeout", .type = integer, .min = 1, .max = 604800}, // seconds
+};
+
 // [shell]: offstage-shell alone. Everything it executes or writes is an absolute path.
 constexpr std::array shell_keys{
     ConfigKey{.name = "rsync", .type = absolute_path},
@@ -125,6 +140,7 @@ constexpr std::array sections{
     ConfigSection{.name = "hooks", .keys = hooks_keys},
     ConfigSection{.name = "status", .keys = status_keys},
     ConfigSection{.name = "spool", .keys = spool_keys, .array_of_tables = true},
+    ConfigSection{.name = "afs", .keys = afs_keys},
 };
 
 constexpr ConfigSchema schema{.sections = sections};

@@ -8,12 +8,14 @@
 //   file      = { line "\n" }
 //   line      = ws* [ rule ws* ] [ comment ]
 //   comment   = "#" { any byte }            ; at line start or after whitespace only
-//   rule      = verdict ws+ pattern
+//   rule      = verdict ws+ pattern | "exclude-volume" ws+ volume
 //   verdict   = "exclude" | "expect" | "include"
 //   pattern   = "/" [ component { "/" component } ] [ "/" ]   ; trailing "/": a tree pattern
 //   component = { byte | "\" byte | "?" | "*" | "**" | class }  ; not empty, not "." or ".."
 //   class     = "[" [ "!" | "^" ] [ "]" ] { cbyte [ "-" cbyte ] } "]"
 //   cbyte     = byte | "\" byte                 ; never "/": a class never matches "/"
+//   volume    = vbyte { vbyte }     ; an fnmatch(3) glob over OpenAFS volume names
+//   vbyte     = printable ASCII but "/" and whitespace ("!".."~" without "/")
 //   ws        = " " | "\t" | "\r" | "\f" | "\v"
 //
 // A pattern ends at the first unescaped whitespace; "\ " is a literal space. "/**/" as a whole
@@ -59,9 +61,10 @@ public:
     explicit LineParser(std::string_view line)
         : line_(line) {}
 
-    // nullopt for a blank or comment line; throws LineFailure.
-    std::optional<std::pair<Verdict, std::string>> parse_rule(std::vector<Element>& elements,
-                                                              bool& tree) {
+    // nullopt for a blank or comment line, and for an `exclude-volume` rule (whose pattern then
+    // goes to `volume`); throws LineFailure.
+    std::optional<std::pair<Verdict, std::string>>
+    parse_rule(std::vector<Element>& elements, bool& tree, std::optional<std::string>& volume) {
         skip_space();
         if (at_end() || line_[pos_] == '#') {
             return std::nullopt;
@@ -72,6 +75,10 @@ public:
         }
         std::string_view word = line_.substr(word_start, pos_ - word_start);
         Verdict verdict;
+        if (word == "exclude-volume") {
+            volume = parse_volume_pattern();
+            return std::nullopt;
+        }
         if (word == "exclude") {
             verdict = Verdict::exclude;
         } else if (word == "expect") {
@@ -96,6 +103,33 @@ public:
     }
 
 private:
+    // The rest of an `exclude-volume` line: one volume-name glob and an optional comment.
+    // Volume names are short printable ASCII, so a pattern with any other byte (or a '/', which
+    // a path-minded admin might write) could never match and is an error.
+    std::string parse_volume_pattern() {
+        skip_space();
+        if (at_end() || line_[pos_] == '#') {
+            fail(pos_, "expected a volume name pattern after 'exclude-volume'", found_here());
+        }
+        std::size_t start = pos_;
+        while (!at_end() && !is_space(line_[pos_])) {
+            auto byte = static_cast<unsigned char>(line_[pos_]);
+            if (byte < 0x21 || byte > 0x7e || byte == '/') {
+                fail(pos_,
+                     "expected a volume name pattern byte (printable ASCII, not '/': volume "
+                     "names are not paths)",
+                     quote(line_.substr(pos_, 1)));
+            }
+            ++pos_;
+        }
+        std::string pattern(line_.substr(start, pos_ - start));
+        skip_space();
+        if (!at_end() && line_[pos_] != '#') {
+            fail(pos_, "expected end of line or a '#' comment after the pattern", found_here());
+        }
+        return pattern;
+    }
+
     bool at_end() const { return pos_ >= line_.size(); }
     bool at_pattern_end(std::size_t at) const { return at >= line_.size() || is_space(line_[at]); }
 
@@ -305,7 +339,8 @@ private:
 
 std::vector<PolicyParser::ParsedRule> PolicyParser::parse(std::string_view text,
                                                           const std::string& file_name,
-                                                          std::vector<PolicyError>& errors) {
+                                                          std::vector<PolicyError>& errors,
+                                                          std::vector<VolumeRule>* volume_rules) {
     std::vector<ParsedRule> rules;
     unsigned line_number = 0;
     std::size_t begin = 0;
@@ -326,8 +361,12 @@ std::vector<PolicyParser::ParsedRule> PolicyParser::parse(std::string_view text,
         LineParser parser(line);
         std::vector<Element> elements;
         bool tree = false;
+        std::optional<std::string> volume;
         try {
-            auto parsed = parser.parse_rule(elements, tree);
+            auto parsed = parser.parse_rule(elements, tree, volume);
+            if (volume && volume_rules != nullptr) {
+                volume_rules->push_back({std::move(*volume), file_name, line_number});
+            }
             if (parsed) {
                 rules.push_back(
                     {Rule{parsed->first, std::move(parsed->second), file_name, line_number},

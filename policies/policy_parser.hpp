@@ -1,6 +1,6 @@
-// The grammar of policy files, in one place: lines of `exclude|expect|include PATTERN` and
-// comments, and the pattern syntax. Every bad line becomes one PolicyError naming
-// file:line:column and what was expected; a bad line is never skipped silently.
+// The grammar of policy files, in one place: lines of `exclude|expect|include PATTERN`,
+// `exclude-volume VOLUME-PATTERN` and comments, and the pattern syntax. Every bad line becomes one
+// PolicyError naming file:line:column and what was expected; a bad line is never skipped silently.
 #pragma once
 
 #include "policies/glob_pattern.hpp"
@@ -26,8 +26,10 @@ public:
 
     // Parses one file's text. Appends the first error of each bad line to `errors` and goes
     // on with the next line, so that `offstage policy check` reports them all at once.
+    // `exclude-volume` rules are checked always and appended to `volume_rules` when given.
     static std::vector<ParsedRule> parse(std::string_view text, const std::string& file_name,
-                                         std::vector<PolicyError>& errors);
+                                         std::vector<PolicyError>& errors,
+                                         std::vector<VolumeRule>* volume_rules = nullptr);
 };
 
 } // namespace offstage::policies

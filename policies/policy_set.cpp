@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -119,13 +120,15 @@ PolicySet::PolicySet()
 PolicySet::PolicySet(const PolicySet& other)
     : rules_(other.rules_)
     , index_(other.index_ ? std::make_unique<PolicyIndex>(*other.index_)
-                          : std::make_unique<PolicyIndex>()) {}
+                          : std::make_unique<PolicyIndex>())
+    , volume_rules_(other.volume_rules_) {}
 PolicySet::PolicySet(PolicySet&& other) noexcept = default;
 PolicySet& PolicySet::operator=(const PolicySet& other) {
     if (this != &other) {
         rules_ = other.rules_;
         index_ = other.index_ ? std::make_unique<PolicyIndex>(*other.index_)
                               : std::make_unique<PolicyIndex>();
+        volume_rules_ = other.volume_rules_;
     }
     return *this;
 }
@@ -134,11 +137,11 @@ PolicySet::~PolicySet() = default;
 
 PolicySet PolicySet::parse(std::string_view text, const std::string& file_name) {
     std::vector<PolicyError> errors;
-    auto parsed = PolicyParser::parse(text, file_name, errors);
+    PolicySet set;
+    auto parsed = PolicyParser::parse(text, file_name, errors, &set.volume_rules_);
     if (!errors.empty()) {
         throw errors.front();
     }
-    PolicySet set;
     for (auto& entry : parsed) {
         set.rules_.push_back(std::move(entry.rule));
         set.index_->add(std::move(entry.pattern));
@@ -186,6 +189,8 @@ void PolicySet::append(const PolicySet& later) {
         index_->add(later.index_->pattern(i));
     }
     rules_.insert(rules_.end(), rules.begin(), rules.end());
+    std::vector<VolumeRule> volume_rules = later.volume_rules_;
+    volume_rules_.insert(volume_rules_.end(), volume_rules.begin(), volume_rules.end());
 }
 
 const Rule* PolicySet::match(std::string_view path, bool is_directory) const {
@@ -206,6 +211,20 @@ const Rule* PolicySet::subtree_rule(std::string_view directory) const {
 
 const std::vector<Rule>& PolicySet::rules() const {
     return rules_;
+}
+
+const VolumeRule* PolicySet::match_volume(std::string_view volume) const {
+    std::string name(volume);
+    for (const VolumeRule& rule : volume_rules_) {
+        if (::fnmatch(rule.pattern.c_str(), name.c_str(), 0) == 0) {
+            return &rule;
+        }
+    }
+    return nullptr;
+}
+
+const std::vector<VolumeRule>& PolicySet::volume_rules() const {
+    return volume_rules_;
 }
 
 } // namespace offstage::policies

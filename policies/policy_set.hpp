@@ -23,6 +23,15 @@ std::string_view to_string(Verdict);
 // PolicySet::parse("exclude " + escape_pattern(root) + "/", config_file).
 std::string escape_pattern(std::string_view path);
 
+// `exclude-volume PATTERN`: an OpenAFS volume the AFS source leaves out (docs/afs.md). Its
+// pattern is a glob over volume names (fnmatch(3): `*`, `?`, `[...]`, `\`), not a path, so it
+// never takes part in matching files.
+struct VolumeRule {
+    std::string pattern; // as written
+    std::string file;    // policy file path as given
+    unsigned line;       // 1-based
+};
+
 struct Rule {
     Verdict verdict;
     std::string pattern; // as written
@@ -77,10 +86,15 @@ public:
     const Rule* subtree_rule(std::string_view directory) const;
     const std::vector<Rule>& rules() const;
 
+    // The first `exclude-volume` rule whose pattern matches the whole volume name, or nullptr.
+    const VolumeRule* match_volume(std::string_view volume) const;
+    const std::vector<VolumeRule>& volume_rules() const;
+
 private:
     // The compiled patterns and their trie (policy_index.hpp): users of the API need not see it.
     std::vector<Rule> rules_;
     std::unique_ptr<PolicyIndex> index_;
+    std::vector<VolumeRule> volume_rules_;
 };
 
 } // namespace offstage::policies

@@ -104,6 +104,7 @@ constexpr std::array all_reasons{
     ReasonCode::timeout,
     ReasonCode::output_failed,
     ReasonCode::disabled,
+    ReasonCode::volume_unavailable,
 };
 
 std::int64_t checked_int64(std::uint64_t value, const std::filesystem::path& file) {

@@ -1,4 +1,4 @@
-// [scan], [staging], [run], [catalog] and [[spool]] as `offstage run` takes them.
+// [scan], [staging], [run], [catalog], [status], [[spool]] and [afs] as `offstage run` takes them.
 #include "platform/printable_name.hpp"
 #include "platform/staging_layout.hpp"
 #include "stager/config/stager_config.hpp"
@@ -163,6 +163,28 @@ run::RunSettings StagerConfig::run_settings(const std::filesystem::path& config_
         entry.lock_file = spool.path("lock_file").value_or("");
         entry.lock_timeout = std::chrono::seconds(spool.integer("lock_timeout").value_or(300));
         settings.spools.push_back(std::move(entry));
+    }
+
+    // [afs] stages volumes once it names a server (the shipped file has the section, commented).
+    if (platform::ConfigTable afs = file_.section("afs"); afs.string("server")) {
+        sources::afs::AfsSettings entry;
+        entry.server = *afs.string("server");
+        if (entry.server.empty()) {
+            throw ConfigError(afs.where("server") + ": " + afs.name("server") +
+                              " is empty: name the file server whose volumes are dumped");
+        }
+        entry.partitions = afs.strings("partitions").value_or(entry.partitions);
+        entry.vos = afs.path("vos").value_or(entry.vos);
+        entry.auth_wrapper = afs.strings("auth_wrapper").value_or(entry.auth_wrapper);
+        entry.config_dir = afs.path("config_dir");
+        entry.cell = afs.string("cell");
+        entry.backupsys = afs.boolean("backupsys").value_or(entry.backupsys);
+        entry.retries = static_cast<unsigned>(afs.integer("retries").value_or(entry.retries));
+        entry.retry_delay = std::chrono::seconds(afs.integer("retry_delay").value_or(30));
+        entry.timeout = std::chrono::seconds(afs.integer("timeout").value_or(300));
+        entry.dump_timeout = std::chrono::seconds(afs.integer("dump_timeout").value_or(21600));
+        entry.policy_dir = settings.scan.policy_dir;
+        settings.dumps.afs = std::move(entry);
     }
     return settings;
 }

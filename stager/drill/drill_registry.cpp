@@ -1,3 +1,4 @@
+#include "stager/drill/afs_drill.hpp"
 #include "stager/drill/drill.hpp"
 
 namespace offstage::drill {
@@ -5,6 +6,7 @@ namespace offstage::drill {
 std::vector<std::unique_ptr<Drill>> all_drills() {
     std::vector<std::unique_ptr<Drill>> drills;
     // One line per kind, in the order verdicts are printed.
+    drills.push_back(std::make_unique<AfsDrill>());
     return drills;
 }
 

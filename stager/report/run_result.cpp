@@ -32,6 +32,8 @@ std::string_view to_string(ReasonCode code) {
         return "output_failed";
     case ReasonCode::disabled:
         return "disabled";
+    case ReasonCode::volume_unavailable:
+        return "volume_unavailable";
     }
     return "output_failed";
 }

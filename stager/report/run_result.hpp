@@ -27,6 +27,7 @@ enum class ReasonCode {
     timeout,                 // a wait or a child ran past its budget
     output_failed,           // writing the artifact failed (disk full, I/O error)
     disabled,                // the source is configured off or its tool is missing
+    volume_unavailable,      // an AFS volume the volserver lists as busy or unattachable
 };
 std::string_view to_string(ReasonCode code);
 

@@ -4,16 +4,20 @@
 // ArtifactWriter::begin_stream and reuses yesterday's artifact when its fingerprint is unchanged.
 #pragma once
 
+#include "stager/sources/afs/afs_source.hpp"
 #include "stager/sources/source.hpp"
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace offstage::sources {
 
 // Every dump source's settings, resolved from offstage.toml (stager/config); a kind with no
 // section in the file stages nothing. Each kind adds one member here.
-struct DumpSettings {};
+struct DumpSettings {
+    std::optional<afs::AfsSettings> afs; // [afs]
+};
 
 // The dump sources the settings ask for, in the order they run.
 std::vector<std::unique_ptr<Source>> dump_sources(const DumpSettings& settings);

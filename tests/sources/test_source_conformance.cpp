@@ -3,6 +3,7 @@
 #include "stager/age/identity.hpp"
 #include "stager/selection/backup_selection.hpp"
 #include "stager/selection/scan_settings.hpp"
+#include "stager/sources/afs/afs_source.hpp"
 #include "stager/sources/files_source.hpp"
 #include "stager/sources/spool_source.hpp"
 #include "stager/sources/system_source.hpp"
@@ -152,6 +153,25 @@ pid_t hold_flock(const fs::path& path) {
     return child;
 }
 
+// The AFS source without a cell: vos is a script serving the recorded `vos listvol -format`
+// of tests/afs/data and its recorded dump of user.bob for every volume (the real cell is
+// tests/afs/test_afs_cell.cpp). `cut`: every dump stops after 1000 bytes and exits 0.
+std::unique_ptr<sources::Source> afs_source(Inputs& inputs, bool cut) {
+    fs::path data = fs::path(OFFSTAGE_SOURCE_DIR) / "tests/afs/data";
+    fs::path listing = data / "vos_listvol_format.txt";
+    fs::path dump = data / "sample_user.bob.vosdump";
+    write_file(inputs.dir / "vos",
+               "#!/bin/sh\ncase \"$1\" in\nlistvol) grep -v '^\\$ ' '" + listing.string() +
+                   "' ;;\nbackupsys) ;;\ndump) " +
+                   (cut ? "head -c 1000 '" + dump.string() + "'" : "cat '" + dump.string() + "'") +
+                   " ;;\n*) exit 2 ;;\nesac\n",
+               fs::perms(0755));
+    sources::afs::AfsSettings settings;
+    settings.server = "10.254.254.1";
+    settings.vos = inputs.dir / "vos";
+    return std::make_unique<sources::afs::AfsSource>(settings);
+}
+
 std::vector<pid_t> lock_holders;
 
 const std::vector<SourceCase>& cases() {
@@ -193,6 +213,11 @@ const std::vector<SourceCase>& cases() {
              return std::make_unique<sources::SpoolSource>(settings);
          },
          report::ReasonCode::lock_timeout, true},
+        {"afs", [](Inputs& inputs) { return afs_source(inputs, false); },
+         [](Inputs& inputs) { return afs_source(inputs, true); },
+         report::ReasonCode::child_output_incomplete, true,
+         // A whole volume dump ends with the end tag and its magic.
+         "zstd -dc | tail -c 5 | od -An -tx1 | grep -q '04 3a 21 4b 6e'"},
     };
     return all;
 }
