@@ -121,8 +121,8 @@ CREATE TABLE pulls (
 CREATE INDEX pulls_by_served ON pulls (served, finished_at);
 )sql";
 
-// Version 5: each conffile's state as the last run that scanned saw it (one row per path; a path that is
-// no conffile any more is deleted), so the next run can say which conffiles changed state.
+// Version 5: each conffile's state as the last run that scanned saw it (one row per path; a path
+// that is no conffile any more is deleted), so the next run can say which conffiles changed state.
 constexpr std::string_view version_5 = R"sql(
 CREATE TABLE conffile_states (
     path   BLOB PRIMARY KEY,
@@ -132,8 +132,8 @@ CREATE TABLE conffile_states (
 );
 )sql";
 
-constexpr std::array<std::string_view, current_version> steps = {
-    version_1, version_2, version_3, version_4, version_5};
+constexpr std::array<std::string_view, current_version> steps = {version_1, version_2, version_3,
+                                                                 version_4, version_5};
 
 } // namespace
 

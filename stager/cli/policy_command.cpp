@@ -4,9 +4,9 @@
 // last scan's annoying files) and `offstage policy accept PATH... --as VERDICT` (append the
 // narrowest rule to the local policy file, validated before it replaces the file).
 #include "platform/config_file.hpp"
+#include "platform/printable_name.hpp"
 #include "platform/unique_fd.hpp"
 #include "policies/policy_parser.hpp"
-#include "platform/printable_name.hpp"
 #include "policies/policy_set.hpp"
 #include "stager/catalog/catalog.hpp"
 #include "stager/cli/commands.hpp"

@@ -2,8 +2,8 @@
 
 #include "platform/fd_stream.hpp"
 #include "stager/age/decryptor.hpp"
+#include "stager/archive/zstd_decompressor.hpp"
 #include "stager/restore/artifact_check.hpp"
-#include "stager/restore/zstd_decompressor.hpp"
 
 #include <stdexcept>
 #include <vector>
@@ -13,7 +13,7 @@ namespace offstage::drill {
 struct ArtifactReader::Layers {
     platform::FdSource file;
     age::Decryptor decrypted;
-    std::unique_ptr<restore::ZstdDecompressor> decompressed;
+    std::unique_ptr<archive::ZstdDecompressor> decompressed;
     platform::ByteSource* top = nullptr;
     Layers(int fd, const std::string& name, const age::DecryptOptions& options)
         : file(fd, name)
@@ -35,7 +35,7 @@ ArtifactReader::ArtifactReader(const restore::DayDirectory& day, const std::stri
     layers_->top = &layers_->decrypted;
     if (restore::layers_of(name).zstd) {
         layers_->decompressed =
-            std::make_unique<restore::ZstdDecompressor>(layers_->decrypted, name);
+            std::make_unique<archive::ZstdDecompressor>(layers_->decrypted, name);
         layers_->top = layers_->decompressed.get();
     }
 }

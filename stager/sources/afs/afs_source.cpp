@@ -2,6 +2,7 @@
 
 #include "platform/child_process.hpp"
 #include "platform/config_file.hpp"
+#include "platform/printable_name.hpp"
 #include "policies/policy_set.hpp"
 #include "stager/sources/afs/vos_dump_reader.hpp"
 #include "stager/sources/afs/vos_listing.hpp"
@@ -53,7 +54,7 @@ bool transient(const std::string& error_output, const std::string& message) {
 
 std::string volume_label(const VosVolume& volume) {
     return volume.name.empty() ? "volume id " + std::to_string(volume.id)
-                               : "volume " + platform::escape_for_message(volume.name) + " (id " +
+                               : "volume " + platform::printable_name(volume.name) + " (id " +
                                      std::to_string(volume.id) + ")";
 }
 

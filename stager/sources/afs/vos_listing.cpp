@@ -1,6 +1,7 @@
 #include "stager/sources/afs/vos_listing.hpp"
 
 #include "platform/config_file.hpp"
+#include "platform/printable_name.hpp"
 
 #include <charconv>
 #include <optional>
@@ -21,7 +22,7 @@ std::string_view trim(std::string_view text) {
 
 [[noreturn]] void fail(std::size_t line, const std::string& message, std::string_view text) {
     throw VosOutputError("vos output line " + std::to_string(line) + ": " + message + ": '" +
-                         platform::escape_for_message(text) + "'");
+                         platform::printable_name(text) + "'");
 }
 
 template <typename Number>
