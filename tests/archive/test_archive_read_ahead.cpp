@@ -3,6 +3,7 @@
 // a large sparse file, hardlinks, problems in order), and files that change while the pool
 // reads them are reported exactly as one thread reports them.
 #include "platform/byte_stream.hpp"
+#include "stager/archive/encrypted_archive_writer.hpp"
 #include "stager/archive/read_ahead.hpp"
 #include "stager/archive/tar_writer.hpp"
 #include "tests/archive/sample_tree.hpp"
@@ -11,6 +12,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <string>
 #include <unistd.h>
 
@@ -174,6 +176,26 @@ TEST(ReadAhead, ReportsChangesWhileReadAsOneThreadDoes) {
         test::CommandResult listing = test::run_command({"tar", "-tvf", tar.string()});
         EXPECT_EQ(listing.exit_status, 0) << listing.err;
     }
+}
+
+// 0 threads means one per CPU the process may use: the affinity mask (taskset, cgroup cpusets),
+// not the machine's count.
+TEST(ReadAhead, ThreadCountsFollowTheAffinityMask) {
+    cpu_set_t saved;
+    ASSERT_EQ(::sched_getaffinity(0, sizeof saved, &saved), 0);
+    const int allowed = CPU_COUNT(&saved);
+    EXPECT_EQ(zstd_workers_for(0), allowed);
+    int first = 0;
+    while (!CPU_ISSET(first, &saved)) {
+        ++first;
+    }
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    ASSERT_EQ(::sched_setaffinity(0, sizeof one, &one), 0);
+    EXPECT_EQ(zstd_workers_for(0), 1);
+    EXPECT_EQ(zstd_workers_for(3), 3); // an explicit count stands
+    ASSERT_EQ(::sched_setaffinity(0, sizeof saved, &saved), 0);
 }
 
 } // namespace
