@@ -121,11 +121,14 @@ constexpr std::array encryption_keys{
 
 constexpr std::array<std::string_view, 2> compressions{"zstd", "none"};
 
-// [archive]: how artifacts are compressed.
+// [archive]: how artifacts are compressed, and the threads of each stage of the pipeline
+// (0: one per usable CPU, from sched_getaffinity).
 constexpr std::array archive_keys{
     ConfigKey{.name = "compression", .type = choice, .choices = compressions},
     ConfigKey{.name = "level", .type = integer, .min = 1, .max = 19}, // zstd's ordinary levels
-    ConfigKey{.name = "threads", .type = thread_count},
+    ConfigKey{.name = "threads", .type = thread_count},               // zstd workers
+    ConfigKey{.name = "read_threads", .type = thread_count},          // reading files ahead
+    ConfigKey{.name = "seal_threads", .type = thread_count},          // sealing age chunks
 };
 
 constexpr std::array sections{

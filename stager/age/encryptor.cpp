@@ -5,6 +5,7 @@
 #include "stager/age/base64.hpp"
 #include "stager/age/chunk_cipher.hpp"
 #include "stager/age/header.hpp"
+#include "stager/age/parallel_sealer.hpp"
 #include "stager/age/primitives.hpp"
 #include "stager/age/scrypt_stanza.hpp"
 #include "stager/age/stream.hpp"
@@ -73,6 +74,7 @@ private:
 
     std::unique_ptr<ArmorWriter> armor_;
     platform::ByteSink& out_;
+    std::unique_ptr<ParallelSealer> parallel_; // threads > 1: it does all the sealing
     std::unique_ptr<ChunkCipher> cipher_;
     std::vector<std::uint8_t> chunk_; // plaintext not sealed yet (at most one chunk)
     std::size_t filled_ = 0;
@@ -108,6 +110,15 @@ Encryptor::Impl::Impl(const EncryptOptions& options, platform::ByteSink& out)
 
     std::array<std::uint8_t, stream::nonce_size> nonce;
     random_bytes(nonce);
+    if (options.threads > 1) {
+        std::vector<std::uint8_t> prefix(header.begin(), header.end());
+        prefix.insert(prefix.end(), nonce.begin(), nonce.end());
+        parallel_ = std::make_unique<ParallelSealer>(payload_key(file_key, nonce).span(),
+                                                     options.threads, out_, std::move(prefix));
+        block_ = {};
+        chunk_ = {};
+        return;
+    }
     cipher_ = std::make_unique<ChunkCipher>(payload_key(file_key, nonce).span(),
                                             ChunkCipher::Direction::seal);
     if (header.size() + nonce.size() > block_.size()) {
@@ -139,6 +150,10 @@ void Encryptor::Impl::flush() {
 }
 
 void Encryptor::Impl::write(std::span<const std::uint8_t> data) {
+    if (parallel_) {
+        parallel_->write(data);
+        return;
+    }
     if (finished_) {
         throw AgeError("write to an age encryptor after finish()");
     }
@@ -163,6 +178,10 @@ void Encryptor::Impl::write(std::span<const std::uint8_t> data) {
 }
 
 void Encryptor::Impl::finish() {
+    if (parallel_) {
+        parallel_->finish();
+        return;
+    }
     if (finished_) {
         throw AgeError("age encryptor finished twice");
     }

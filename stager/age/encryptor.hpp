@@ -1,6 +1,8 @@
 // Writes the age format (age-encryption.org/v1) to a ByteSink as bytes arrive: the header at
-// construction, then 64 KiB STREAM chunks. Memory is bounded (one chunk plus one output block)
-// whatever the size of the plaintext; the file key and payload key are wiped when done.
+// construction, then 64 KiB STREAM chunks, sealed in the caller or, with threads > 1, on a pool
+// of threads (ParallelSealer) that writes them in order: the bytes are the same either way.
+// Memory is bounded (one output block, or (threads + 2) x 2 MiB) whatever the size of the
+// plaintext; the file key and payload key are wiped when done.
 #pragma once
 
 #include "platform/byte_stream.hpp"
@@ -18,6 +20,8 @@ struct EncryptOptions {
     std::optional<std::string> passphrase; // scrypt recipient: then it must be the only one
     int scrypt_work_factor = 18;           // log2(N); 1..22 accepted
     bool armor = false;                    // PEM-style ASCII armor around the whole file
+    int threads = 1; // threads sealing chunks; 1: in the caller (then `out` is written from
+                     // the caller only), more: `out` is written from those threads, in order
 };
 
 // Throws AgeError for invalid options (no recipient, passphrase mixed with recipients) and

@@ -1,7 +1,8 @@
 #include "stager/archive/encrypted_archive_writer.hpp"
 
+#include "platform/config_limits.hpp"
+
 #include <stdexcept>
-#include <thread>
 
 namespace offstage::archive {
 
@@ -33,11 +34,7 @@ int zstd_workers_for(int threads) {
         throw std::invalid_argument("zstd threads must be 0 (one per core) or more, not " +
                                     std::to_string(threads));
     }
-    if (threads > 0) {
-        return threads;
-    }
-    unsigned cores = std::thread::hardware_concurrency();
-    return cores == 0 ? 1 : static_cast<int>(cores);
+    return threads > 0 ? threads : platform::usable_cpus();
 }
 
 EncryptedArchiveWriter::EncryptedArchiveWriter(platform::ByteSink& output,
@@ -45,11 +42,16 @@ EncryptedArchiveWriter::EncryptedArchiveWriter(platform::ByteSink& output,
                                                const CompressionSettings& compression,
                                                platform::ProgressMeter* progress,
                                                platform::ByteSink* tar_tap) {
-    // The encryptor writes straight to the output: a copy into the page cache (or a wait on
-    // the disk) costs less CPU than handing every sealed block to another thread.
-    encryptor_ = std::make_unique<age::Encryptor>(keys, output);
+    // The seal threads write to the output themselves, in order; with one, the encryptor
+    // writes from the thread that feeds it: a copy into the page cache (or a wait on the disk)
+    // costs less CPU than handing every sealed block to another thread.
+    age::EncryptOptions sealing = keys;
+    sealing.threads = zstd_workers_for(compression.seal_threads);
+    encryptor_ = std::make_unique<age::Encryptor>(sealing, output);
     platform::ByteSink* tar_output = nullptr;
-    if (compression.zstd) {
+    if (sealing.threads > 1 && !compression.zstd) {
+        tar_output = encryptor_.get(); // the seal threads are the second stage
+    } else if (compression.zstd) {
         // libzstd's workers compress on threads of their own while this thread reads files;
         // the compressed stream is small enough to encrypt here, between two feeds, which
         // costs less CPU than a queue to yet another thread. With both cores busy compressing,
@@ -66,7 +68,8 @@ EncryptedArchiveWriter::EncryptedArchiveWriter(platform::ByteSink& output,
         tee_ = std::make_unique<TeeSink>(*tar_output, *tar_tap);
         tar_output = tee_.get();
     }
-    tar_ = std::make_unique<TarWriter>(*tar_output, progress);
+    tar_ = std::make_unique<TarWriter>(*tar_output, progress,
+                                       zstd_workers_for(compression.read_threads));
 }
 
 EncryptedArchiveWriter::~EncryptedArchiveWriter() {

@@ -1,10 +1,11 @@
 // An offstage archive artifact in the making: pax tar -> zstd (or nothing) -> age -> an output
 // sink, in one pass with bounded memory and no plaintext on disk. The output is usually an
 // AtomicOutputFile, which appears under its name only once commit() has written and synced all
-// of it. The work is spread over threads: this thread reads files and writes tar; with zstd,
-// libzstd's workers compress while this thread also encrypts and writes the (smaller)
-// compressed stream; without, one more thread encrypts and writes, behind a bounded queue
-// (PipelinedSink).
+// of it. The work is spread over three pools of threads, each sized to the CPUs the process may
+// use unless configured: reader threads open and read files ahead (ReadAhead) while this thread
+// writes the tar in order; libzstd's workers compress; seal threads encrypt age chunks and
+// write them in order (ParallelSealer). With one seal thread, the compressed stream is sealed
+// here, and an uncompressed one on a thread of its own behind a bounded queue (PipelinedSink).
 #pragma once
 
 #include "platform/byte_stream.hpp"
@@ -22,7 +23,9 @@ namespace offstage::archive {
 struct CompressionSettings {
     bool zstd = true; // false: the tar goes uncompressed into age
     int level = 3;
-    int threads = 0; // zstd worker threads; 0 = one per core
+    int threads = 0;      // zstd worker threads; 0 = one per usable CPU
+    int read_threads = 0; // threads reading files ahead of the tar writer; 0 = one per usable CPU
+    int seal_threads = 0; // threads sealing age chunks; 0 = one per usable CPU
 };
 
 class EncryptedArchiveWriter {
@@ -56,7 +59,8 @@ private:
     std::unique_ptr<TarWriter> tar_;
 };
 
-// The number of zstd workers `threads` stands for (0 = one per core).
+// The number of threads a setting stands for: itself, or 0 for one per usable CPU
+// (sched_getaffinity: `taskset` and cgroup cpusets are honoured).
 int zstd_workers_for(int threads);
 
 } // namespace offstage::archive

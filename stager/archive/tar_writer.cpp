@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -22,54 +23,7 @@ namespace offstage::archive {
 
 namespace {
 
-constexpr std::size_t read_block = 1 << 20;
-
-std::string errno_text(int error) {
-    return std::strerror(error);
-}
-
-// The name inside the archive: the path without leading slashes, so that an archive of
-// "/etc/x" extracts to DIR/etc/x. "/" itself becomes ".".
-std::string entry_name(const std::string& path) {
-    std::size_t start = path.find_first_not_of('/');
-    return start == std::string::npos ? std::string(".") : path.substr(start);
-}
-
-bool has_dotdot_component(const std::string& name) {
-    std::size_t start = 0;
-    while (start <= name.size()) {
-        std::size_t end = name.find('/', start);
-        if (end == std::string::npos) {
-            end = name.size();
-        }
-        if (name.compare(start, end - start, "..") == 0) {
-            return true;
-        }
-        start = end + 1;
-    }
-    return false;
-}
-
-// The target of the symlink open (O_PATH) as `fd`: readlinkat with an empty name reads the
-// link itself. Its size in `st` is a hint (0 on some file systems), not a promise.
-bool read_link(int fd, const struct stat& st, std::string& target) {
-    target.resize(static_cast<std::size_t>(std::max<off_t>(st.st_size, 255)) + 1);
-    for (;;) {
-        ssize_t got = ::readlinkat(fd, "", target.data(), target.size());
-        if (got < 0) {
-            return false;
-        }
-        if (static_cast<std::size_t>(got) < target.size()) {
-            target.resize(static_cast<std::size_t>(got));
-            return true;
-        }
-        target.resize(target.size() * 2); // it may have grown since the fstat
-    }
-}
-
-bool same_time(const timespec& a, const timespec& b) {
-    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
-}
+constexpr std::size_t zero_block = 1 << 20;
 
 struct EntryDeleter {
     void operator()(archive_entry* entry) const { archive_entry_free(entry); }
@@ -101,10 +55,10 @@ struct TarWriter::Output {
     }
 };
 
-TarWriter::TarWriter(platform::ByteSink& out, platform::ProgressMeter* progress)
+TarWriter::TarWriter(platform::ByteSink& out, platform::ProgressMeter* progress, int reader_threads)
     : output_(std::make_unique<Output>(Output{out, nullptr, false}))
     , progress_(progress)
-    , buffer_(read_block) {
+    , reader_threads_(reader_threads) {
     // add() has libarchive read ACLs and xattrs through /proc/self/fd: without /proc they would
     // go missing without a word.
     struct statfs proc {};
@@ -114,32 +68,25 @@ TarWriter::TarWriter(platform::ByteSink& out, platform::ProgressMeter* progress)
     }
     ScopedCUtf8Locale locale;
     writer_ = archive_write_new();
-    disk_ = archive_read_disk_new();
     links_ = archive_entry_linkresolver_new();
     auto give_up = [this](const std::string& what) {
         std::string detail = writer_ != nullptr && archive_error_string(writer_) != nullptr
                                  ? std::string(": ") + archive_error_string(writer_)
                                  : std::string();
         archive_write_free(writer_);
-        archive_read_free(disk_);
         archive_entry_linkresolver_free(links_);
         throw std::runtime_error("libarchive: cannot " + what + detail);
     };
-    if (writer_ == nullptr || disk_ == nullptr || links_ == nullptr) {
+    if (writer_ == nullptr || links_ == nullptr) {
         give_up("allocate the tar writer");
     }
     // SCHILY xattr headers only: the default also writes LIBARCHIVE.xattr, storing each twice.
     if (archive_write_set_format_pax(writer_) != ARCHIVE_OK ||
         archive_write_set_format_option(writer_, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK ||
-        archive_write_add_filter_none(writer_) != ARCHIVE_OK ||
-        archive_read_disk_set_standard_lookup(disk_) != ARCHIVE_OK) {
+        archive_write_add_filter_none(writer_) != ARCHIVE_OK) {
         give_up("set up the pax writer");
     }
     archive_entry_linkresolver_set_strategy(links_, archive_format(writer_));
-    // Logical: libarchive's by-name reads use getxattr(2) and listxattr(2), which take the
-    // /proc/self/fd/N names that add() gives it to the inode opened, even a symlink's (the
-    // l-variants would read the /proc link instead). Nothing is looked up by a real path.
-    archive_read_disk_set_symlink_logical(disk_);
     // No 10 KiB blocking: libarchive then hands file data on in the pieces we read (1 MiB),
     // straight from our buffer, instead of copying it into one callback per block. The
     // archive ends right after its two zero records, unpadded, which every tar reader accepts.
@@ -153,8 +100,8 @@ TarWriter::TarWriter(platform::ByteSink& out, platform::ProgressMeter* progress)
 }
 
 TarWriter::~TarWriter() {
+    read_ahead_.reset(); // stops the readers before anything they may point to goes
     archive_entry_linkresolver_free(links_);
-    archive_read_free(disk_);
     if (!finished_) {
         // Abandoned (an exception): nothing more may reach the output. archive_write_free()
         // alone would skip the close of a failed archive, and with it the free of libarchive's
@@ -186,7 +133,48 @@ void TarWriter::add(const std::string& path) {
         throw std::logic_error("tar writer: add after finish");
     }
     ScopedCUtf8Locale locale;
-    add_entry(path);
+    if (reader_threads_ <= 0) {
+        if (!reader_) {
+            reader_ = std::make_unique<EntryReader>(root_, before_read_, ReadAhead::piece_size);
+        }
+        PreparedEntry prepared = reader_->prepare(path, [](std::size_t) {});
+        write_prepared(prepared);
+        return;
+    }
+    if (!read_ahead_) {
+        read_ahead_ = std::make_unique<ReadAhead>(ReadAhead::limits_for(reader_threads_), root_,
+                                                  before_read_);
+    }
+    while (read_ahead_->full()) {
+        write_next();
+    }
+    read_ahead_->push(path);
+    // Write what is ready, so that the readers' budget comes back without waiting for them.
+    while (!read_ahead_->empty() && read_ahead_->next_ready()) {
+        write_next();
+    }
+}
+
+void TarWriter::flush() {
+    if (!read_ahead_) {
+        return;
+    }
+    ScopedCUtf8Locale locale;
+    while (!read_ahead_->empty()) {
+        write_next();
+    }
+}
+
+void TarWriter::write_next() {
+    PreparedEntry prepared = read_ahead_->next();
+    const std::size_t budget = prepared.budget;
+    try {
+        write_prepared(prepared);
+    } catch (...) {
+        read_ahead_->release(budget);
+        throw;
+    }
+    read_ahead_->release(budget);
 }
 
 void TarWriter::add_generated(const std::string& name, std::string_view content, unsigned mode) {
@@ -196,6 +184,7 @@ void TarWriter::add_generated(const std::string& name, std::string_view content,
     if (name.empty() || name.front() == '/' || has_dotdot_component(name)) {
         throw std::invalid_argument("tar writer: a generated entry needs a relative name");
     }
+    flush();
     ScopedCUtf8Locale locale;
     EntryPtr entry(archive_entry_new2(writer_));
     if (!entry) {
@@ -211,161 +200,39 @@ void TarWriter::add_generated(const std::string& name, std::string_view content,
     archive_entry_set_mtime(entry.get(), 0, 0);
     archive_entry_set_size(entry.get(), static_cast<la_int64_t>(content.size()));
     std::uint64_t entries = counts_.entries;
-    write_entry(entry.get(), name, -1, nullptr, content);
+    write_entry(entry.get(), name, nullptr, content);
     if (counts_.entries == entries) {
         throw std::runtime_error("tar writer: the generated entry " + name + " was refused");
     }
 }
 
-void TarWriter::add_entry(const std::string& path) {
-    if (path.empty()) {
-        return;
+void TarWriter::write_prepared(PreparedEntry& prepared) {
+    for (std::string& problem : prepared.problems) {
+        report(prepared.path, std::move(problem));
     }
-    std::string name = entry_name(path);
-    if (has_dotdot_component(name)) {
-        report(path, "not archived: the path has a '..' component");
-        return;
-    }
-    BeneathRoot::Location where = beneath_root_.locate(root_.empty() ? path : root_ + path);
-    if (!where.problem.empty()) {
-        report(path, std::move(where.problem));
-        return;
-    }
-    struct stat listed {};
-    if (::fstatat(where.directory, where.name, &listed, AT_SYMLINK_NOFOLLOW) != 0) {
-        int error = errno;
-        report(path, error == ENOENT ? "vanished before it was read"
-                                     : "not archived: lstat: " + errno_text(error));
-        return;
-    }
-    if (S_ISSOCK(listed.st_mode)) {
-        // A socket is a rendezvous point of a running program, not data: tar cannot hold it.
+    if (prepared.socket) {
         ++counts_.sockets_skipped;
         return;
     }
-    // Everything the entry holds comes from this descriptor: the file itself, never a name.
-    // O_NOFOLLOW: a path swapped for a symlink since the listing is never followed.
-    // O_NONBLOCK: a path swapped for a FIFO never blocks the run. Anything but a regular file or
-    // a directory is opened O_PATH, which reaches the inode without opening it: a device's
-    // driver never sees an open from us.
-    const bool readable = S_ISREG(listed.st_mode) || S_ISDIR(listed.st_mode);
-    int flags = O_NOFOLLOW | O_CLOEXEC;
-    if (readable) {
-        flags |= O_RDONLY | O_NONBLOCK | O_NOCTTY | (S_ISDIR(listed.st_mode) ? O_DIRECTORY : 0);
-    } else {
-        flags |= O_PATH;
-    }
-    platform::UniqueFd fd(::openat(where.directory, where.name, flags));
-    if (!fd) {
-        int error = errno;
-        if (error == ENOENT) {
-            report(path, "vanished before it was read");
-        } else if (error == ELOOP || error == ENOTDIR) {
-            report(path, "not archived: it changed type (became a symlink) before it was read");
-        } else {
-            report(path, "unreadable: open: " + errno_text(error));
-        }
-        return;
-    }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) {
-        report(path, "unreadable: fstat: " + errno_text(errno));
-        return;
-    }
-    if ((st.st_mode & S_IFMT) != (listed.st_mode & S_IFMT)) {
-        report(path, "not archived: it changed type before it was read");
-        return;
-    }
-
-    EntryPtr entry(archive_entry_new2(writer_));
-    if (!entry) {
-        throw std::runtime_error("libarchive: out of memory for an entry");
-    }
-    archive_entry_copy_pathname(entry.get(), name.c_str());
-    // What libarchive reads by name (a directory's default ACL; the ACLs and xattrs of what has
-    // no readable descriptor), it reads through /proc/self/fd/N: that name is the very inode we
-    // opened, wherever it has moved, and (in logical mode, see the constructor) a symlink's own.
-    char by_fd[32];
-    std::snprintf(by_fd, sizeof by_fd, "/proc/self/fd/%d", fd.get());
-    archive_entry_copy_sourcepath(entry.get(), by_fd);
-    // Most files have no extended attribute, and then no ACL either (Linux keeps ACLs in
-    // system.posix_acl_* attributes, which the list shows): one listxattr that says so spares
-    // libarchive its three probes for them. Symlinks have no ACLs on Linux.
-    int behavior = ARCHIVE_READDISK_NO_SPARSE;
-    if ((readable ? ::flistxattr(fd.get(), nullptr, 0) : ::listxattr(by_fd, nullptr, 0)) == 0) {
-        behavior |= ARCHIVE_READDISK_NO_XATTR | ARCHIVE_READDISK_NO_ACL;
-    }
-    if (S_ISLNK(st.st_mode)) {
-        behavior |= ARCHIVE_READDISK_NO_ACL;
-    }
-    archive_read_disk_set_behavior(disk_, behavior);
-    int status =
-        archive_read_disk_entry_from_file(disk_, entry.get(), readable ? fd.get() : -1, &st);
-    if (S_ISLNK(st.st_mode) && status != ARCHIVE_FAILED && status != ARCHIVE_FATAL) {
-        // libarchive read the link by name, and /proc/self/fd/N names the descriptor's path,
-        // not the link's target: the target comes from the descriptor itself.
-        std::string target;
-        if (!read_link(fd.get(), st, target)) {
-            report(path, "not archived: readlink: " + errno_text(errno));
-            return;
-        }
-        archive_entry_copy_symlink(entry.get(), target.c_str());
-    }
-    if (S_ISREG(st.st_mode) && status != ARCHIVE_FAILED && status != ARCHIVE_FATAL) {
-        map_holes(entry.get(), fd.get(), st);
-    }
-    if (status == ARCHIVE_WARN) {
-        report(path, std::string("metadata incomplete: ") + archive_error_string(disk_));
-    } else if (status != ARCHIVE_OK) {
-        report(path, std::string("not archived: ") + archive_error_string(disk_));
+    if (!prepared.entry) {
         return;
     }
     // Hardlinks: the first path of an inode carries the data, later ones become links to it.
-    archive_entry* linked = entry.get();
+    archive_entry* linked = prepared.entry.get();
     archive_entry* spare = nullptr;
     archive_entry_linkify(links_, &linked, &spare);
     if (linked != nullptr) {
-        write_entry(linked, path, archive_entry_hardlink(linked) == nullptr ? fd.get() : -1, &st);
+        write_entry(linked, prepared.path,
+                    archive_entry_hardlink(linked) == nullptr ? &prepared : nullptr);
     }
     if (spare != nullptr) { // not with the tar strategy; handled for completeness
-        write_entry(spare, path, -1, nullptr);
+        write_entry(spare, prepared.path, nullptr);
         archive_entry_free(spare);
     }
 }
 
-void TarWriter::map_holes(archive_entry* entry, int fd, const struct stat& st) {
-    // A file with as many blocks as its size has no hole: skip the lseeks (libarchive's own
-    // detection, switched off in the constructor, would probe every file).
-    if (st.st_size == 0 || static_cast<std::int64_t>(st.st_blocks) * 512 >= st.st_size) {
-        return;
-    }
-    off_t data = 0;
-    bool any_data = false;
-    while (data < st.st_size) {
-        data = ::lseek(fd, data, SEEK_DATA);
-        if (data < 0) {
-            if (errno != ENXIO) { // no SEEK_DATA here: store the file whole
-                archive_entry_sparse_clear(entry);
-                return;
-            }
-            break; // only a hole remains
-        }
-        off_t hole = ::lseek(fd, data, SEEK_HOLE);
-        if (hole < 0 || hole > st.st_size) {
-            hole = st.st_size;
-        }
-        archive_entry_sparse_add_entry(entry, data, hole - data);
-        any_data = true;
-        data = hole;
-    }
-    if (!any_data) {
-        // All hole: an empty map still marks the entry as sparse (as libarchive does).
-        archive_entry_sparse_add_entry(entry, st.st_size, 0);
-    }
-}
-
-void TarWriter::write_entry(archive_entry* entry, const std::string& path, int fd,
-                            const struct stat* opened, std::string_view generated) {
+void TarWriter::write_entry(archive_entry* entry, const std::string& path, PreparedEntry* prepared,
+                            std::string_view generated) {
     if (reproducible_) {
         archive_entry_unset_atime(entry);
         archive_entry_unset_ctime(entry);
@@ -391,9 +258,9 @@ void TarWriter::write_entry(archive_entry* entry, const std::string& path, int f
     if (progress_ != nullptr) {
         progress_->add_file();
     }
-    if (fd >= 0 && opened != nullptr && archive_entry_filetype(entry) == AE_IFREG &&
+    if (prepared != nullptr && archive_entry_filetype(entry) == AE_IFREG &&
         archive_entry_size(entry) > 0) {
-        copy_content(entry, path, fd, *opened);
+        write_content(entry, *prepared);
     }
     if (!generated.empty()) {
         write_data(reinterpret_cast<const std::byte*>(generated.data()), generated.size());
@@ -418,105 +285,96 @@ void TarWriter::write_data(const std::byte* data, std::size_t size) {
     }
 }
 
-void TarWriter::copy_content(archive_entry* entry, const std::string& path, int fd,
-                             const struct stat& before) {
+void TarWriter::write_zeros(std::int64_t count) {
+    static const std::vector<std::byte> zeros(zero_block);
+    while (count > 0) {
+        auto n = static_cast<std::size_t>(
+            std::min<std::int64_t>(count, static_cast<std::int64_t>(zeros.size())));
+        write_data(zeros.data(), n);
+        count -= static_cast<std::int64_t>(n);
+    }
+}
+
+void TarWriter::count_bytes(std::uint64_t bytes) {
+    counts_.bytes_read += bytes;
+    if (progress_ != nullptr) {
+        progress_->add_bytes(bytes);
+    }
+}
+
+void TarWriter::write_content(archive_entry* entry, PreparedEntry& prepared) {
     const std::int64_t size = archive_entry_size(entry);
+    if (prepared.ranged()) {
+        write_pieces(prepared, size);
+    } else if (prepared.content) {
+        write_data(prepared.content.get(), static_cast<std::size_t>(size));
+        count_bytes(prepared.read_bytes);
+    }
+    for (std::string& problem : prepared.content_problems) {
+        report(prepared.path, std::move(problem));
+    }
+}
 
-    // The data regions, as libarchive found them (holes are not read: zeros stand for them
-    // and the pax writer drops them again, writing only the sparse map).
-    std::vector<std::pair<std::int64_t, std::int64_t>> regions;
-    for (int count = archive_entry_sparse_reset(entry); count > 0; --count) {
-        la_int64_t offset = 0;
-        la_int64_t length = 0;
-        archive_entry_sparse_next(entry, &offset, &length);
-        regions.emplace_back(offset, length);
-    }
-    // The pax writer puts a sparse entry's map in front of its first data, so only a dense
-    // entry's data reaches the sink as we pass it: only then may we read into the sink's memory.
-    const bool read_in_place = regions.empty();
-    if (regions.empty()) {
-        regions.emplace_back(0, size);
-    }
-    if (before_read_) {
-        before_read_(path);
-    }
-
-    static const std::vector<std::byte> zeros(read_block);
-    std::int64_t position = 0;
-    auto write_zeros = [&](std::int64_t until) {
-        while (position < until) {
-            auto n = static_cast<std::size_t>(
-                std::min<std::int64_t>(until - position, static_cast<std::int64_t>(zeros.size())));
-            write_data(zeros.data(), n);
-            position += static_cast<std::int64_t>(n);
+// A large file, read now in pieces by the reader threads (or here, without them), a window of
+// pieces ahead of what is written. The first short piece ends the reading: the rest of the
+// entry is zeros, as when one thread reads the file from start to end.
+void TarWriter::write_pieces(PreparedEntry& prepared, std::int64_t size) {
+    const auto pieces = EntryReader::pieces(prepared.regions, size,
+                                            static_cast<std::int64_t>(ReadAhead::piece_size));
+    std::deque<std::shared_ptr<RangeRead>> reading;
+    std::size_t next = 0;
+    auto start_next = [&] {
+        auto piece = std::make_shared<RangeRead>();
+        piece->fd = prepared.fd;
+        piece->offset = pieces[next].first;
+        piece->length = pieces[next].second;
+        piece->data =
+            std::make_unique_for_overwrite<std::byte[]>(static_cast<std::size_t>(piece->length));
+        ++next;
+        if (read_ahead_) {
+            read_ahead_->read_piece(piece);
+        } else {
+            piece->read();
         }
+        reading.push_back(std::move(piece));
     };
-    for (const auto& [offset, length] : regions) {
-        write_zeros(offset);
-        const std::int64_t end = std::min(offset + length, size);
-        while (position < end) {
-            auto want = static_cast<std::size_t>(
-                std::min<std::int64_t>(end - position, static_cast<std::int64_t>(buffer_.size())));
-            // Straight into the sink's memory when it offers some (libarchive passes a dense
-            // entry's data through unchanged): one copy fewer than reading into our buffer.
-            std::byte* target = buffer_.data();
-            bool reserved = false;
-            if (read_in_place) {
-                if (std::span<std::byte> space = output_->sink.reserve(want); !space.empty()) {
-                    target = space.data();
-                    want = space.size();
-                    reserved = true;
-                }
-            }
-            ssize_t got = ::pread(fd, target, want, position);
-            const int error = got < 0 ? errno : 0;
-            if (got <= 0 && reserved) {
-                output_->sink.write({}); // nothing read: the reserved space goes back unused
-            }
-            if (error == EINTR) {
-                continue;
-            }
-            if (got < 0) {
-                report(path, "read error at offset " + std::to_string(position) + ": " +
-                                 errno_text(error) + "; the rest of its entry is zeros");
-                return;
-            }
-            if (got == 0) {
-                report(path, "shrank from " + std::to_string(size) + " to " +
-                                 std::to_string(position) +
-                                 " bytes while read; the rest of its entry is zeros");
-                return;
-            }
-            write_data(target, static_cast<std::size_t>(got));
-            position += got;
-            counts_.bytes_read += static_cast<std::uint64_t>(got);
-            if (progress_ != nullptr) {
-                progress_->add_bytes(static_cast<std::uint64_t>(got));
-            }
+    const std::size_t window = read_ahead_ ? read_ahead_->window() : 1;
+    std::int64_t position = 0;
+    while (next < pieces.size() || !reading.empty()) {
+        while (next < pieces.size() && reading.size() < window) {
+            start_next();
+        }
+        std::shared_ptr<RangeRead> piece = std::move(reading.front());
+        reading.pop_front();
+        if (read_ahead_) {
+            read_ahead_->wait_piece(*piece);
+        }
+        write_zeros(piece->offset - position);
+        write_data(piece->data.get(), static_cast<std::size_t>(piece->got));
+        count_bytes(static_cast<std::uint64_t>(piece->got));
+        position = piece->offset + piece->got;
+        if (piece->got < piece->length) {
+            // Pieces still being read keep the descriptor and their memory until done.
+            prepared.content_problems.push_back(
+                piece->error != 0
+                    ? "read error at offset " + std::to_string(position) + ": " +
+                          std::strerror(piece->error) + "; the rest of its entry is zeros"
+                    : "shrank from " + std::to_string(size) + " to " + std::to_string(position) +
+                          " bytes while read; the rest of its entry is zeros");
+            return;
         }
     }
-    write_zeros(size);
-
-    struct stat after {};
-    if (::fstat(fd, &after) != 0) {
-        report(path, "archived, but whether it changed while read is unknown: fstat: " +
-                         errno_text(errno));
-        return;
-    }
-    if (after.st_size > size) {
-        report(path, "grew beyond " + std::to_string(size) + " bytes while read; its first " +
-                         std::to_string(size) + " bytes are archived");
-    } else if (after.st_nlink == 0) {
-        report(path, "was deleted while read; archived as read");
-    } else if (after.st_size != before.st_size || !same_time(after.st_mtim, before.st_mtim)) {
-        report(path, "changed while read; the archived content may mix old and new data");
-    }
+    write_zeros(size - position);
+    EntryReader::check_after_read(prepared.fd->get(), prepared.opened, size,
+                                  prepared.content_problems);
 }
 
 void TarWriter::finish() {
     if (finished_) {
         return;
     }
+    flush();
+    read_ahead_.reset();
     ScopedCUtf8Locale locale;
     // The tar strategy defers nothing, but drain the resolver as its contract asks.
     archive_entry* entry = nullptr;
@@ -527,7 +385,7 @@ void TarWriter::finish() {
         if (entry == nullptr) {
             break;
         }
-        write_entry(entry, archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "", -1,
+        write_entry(entry, archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "",
                     nullptr);
     }
     if (archive_write_close(writer_) != ARCHIVE_OK) {

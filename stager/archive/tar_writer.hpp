@@ -4,15 +4,17 @@
 // and POSIX ACLs (SCHILY.acl). No symlink is ever followed: each path is reached through
 // directory descriptors walked down from "/" with O_NOFOLLOW (BeneathRoot), and each entry is
 // opened once, O_NOFOLLOW, its metadata, content, link target, ACLs and xattrs all read from
-// that descriptor. A path that vanishes, changes type, shrinks, grows, changes, cannot be read,
-// or has a symlink on its way, is reported as a FileProblem and the archive stays valid: an
-// entry's data always has the size its header says (padded with zeros, or cut at the size read
-// at open). Only output errors throw.
+// that descriptor (EntryReader). With reader threads, a pool (ReadAhead) does that reading
+// ahead of the writer, and the entries are written in the order given all the same. A path that
+// vanishes, changes type, shrinks, grows, changes, cannot be read, or has a symlink on its way, is
+// reported as a FileProblem and the archive stays valid: an entry's data always has the size its
+// header says (padded with zeros, or cut at the size read at open). Only output errors throw.
 #pragma once
 
 #include "platform/byte_stream.hpp"
 #include "platform/progress_meter.hpp"
-#include "stager/archive/beneath_root.hpp"
+#include "stager/archive/entry_reader.hpp"
+#include "stager/archive/read_ahead.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -47,7 +49,10 @@ public:
     using BeforeReadHook = std::function<void(const std::string& path)>;
 
     // `progress` may be null. The writer owns nothing of `out` but calls out.finish().
-    TarWriter(platform::ByteSink& out, platform::ProgressMeter* progress = nullptr);
+    // `reader_threads`: 0 reads each path in add(); more read paths ahead on that many threads
+    // (then add() returns before its path is written, and a BeforeReadHook runs on them).
+    TarWriter(platform::ByteSink& out, platform::ProgressMeter* progress = nullptr,
+              int reader_threads = 0);
     ~TarWriter();
     TarWriter(const TarWriter&) = delete;
     TarWriter& operator=(const TarWriter&) = delete;
@@ -55,6 +60,8 @@ public:
     // Archives one path (not recursively: a directory gives its own entry only). The name in
     // the archive is the path without its leading '/'. Throws only for output errors.
     void add(const std::string& path);
+    // Writes every path added so far (with reader threads, add() may return before).
+    void flush();
     // Writes the end of the archive and calls out.finish().
     void finish();
 
@@ -73,34 +80,44 @@ public:
     // artifacts depends on it. mtimes stay.
     void set_reproducible(bool reproducible) { reproducible_ = reproducible; }
 
+    // Set these before the first add().
     void set_before_read_hook(BeforeReadHook hook) { before_read_ = std::move(hook); }
-    const std::vector<FileProblem>& problems() const { return problems_; }
-    const TarWriterCounts& counts() const { return counts_; }
+    // Complete for every path added so far: both flush() first.
+    const std::vector<FileProblem>& problems() {
+        flush();
+        return problems_;
+    }
+    const TarWriterCounts& counts() {
+        flush();
+        return counts_;
+    }
 
 private:
     struct Output;
-    void add_entry(const std::string& path);
-    void map_holes(archive_entry* entry, int fd, const struct stat& st);
-    // Writes the header, then the content: from `fd` for a file read from disk, `generated`
+    void write_next();
+    void write_prepared(PreparedEntry& prepared);
+    // Writes the header, then the content: `prepared`'s for a file read from disk, `generated`
     // for an entry made here.
-    void write_entry(archive_entry* entry, const std::string& path, int fd,
-                     const struct stat* opened, std::string_view generated = {});
-    void copy_content(archive_entry* entry, const std::string& path, int fd,
-                      const struct stat& before);
+    void write_entry(archive_entry* entry, const std::string& path, PreparedEntry* prepared,
+                     std::string_view generated = {});
+    void write_content(archive_entry* entry, PreparedEntry& prepared);
+    void write_pieces(PreparedEntry& prepared, std::int64_t size);
     void write_data(const std::byte* data, std::size_t size);
+    void write_zeros(std::int64_t count);
+    void count_bytes(std::uint64_t bytes);
     [[noreturn]] void fail_output(const std::string& what);
     void report(const std::string& path, std::string what);
 
     std::unique_ptr<Output> output_;
     ::archive* writer_ = nullptr;
-    ::archive* disk_ = nullptr;
     archive_entry_linkresolver* links_ = nullptr;
-    BeneathRoot beneath_root_;
     platform::ProgressMeter* progress_;
+    int reader_threads_;
     BeforeReadHook before_read_;
+    std::unique_ptr<EntryReader> reader_;   // without reader threads
+    std::unique_ptr<ReadAhead> read_ahead_; // with: started by the first add()
     std::vector<FileProblem> problems_;
     TarWriterCounts counts_;
-    std::vector<std::byte> buffer_;
     bool finished_ = false;
     bool reproducible_ = false;
     std::string root_;

@@ -125,6 +125,9 @@ StagerConfig::compression(const CompressionChoice& command_line) const {
     if (settings.threads == 0) {
         settings.threads = std::min(platform::usable_cpus(), platform::thread_limit());
     }
+    // Reading and sealing: 0 (one per usable CPU) is resolved when the archive starts.
+    settings.read_threads = static_cast<int>(section.integer("read_threads").value_or(0));
+    settings.seal_threads = static_cast<int>(section.integer("seal_threads").value_or(0));
     return settings;
 }
 
