@@ -2,6 +2,7 @@
 
 #include "tests/support/temp_dir.hpp"
 
+#include <string>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
@@ -57,7 +58,8 @@ std::string difference(const std::string& a, const std::string& b) {
         return "content";
     }
     if (sa.st_uid != sb.st_uid || sa.st_gid != sb.st_gid) {
-        return "owner";
+        return "owner " + std::to_string(sa.st_uid) + ":" + std::to_string(sa.st_gid) + " -> " +
+               std::to_string(sb.st_uid) + ":" + std::to_string(sb.st_gid);
     }
     if ((sa.st_mode & 07777) != (sb.st_mode & 07777) && !S_ISLNK(sa.st_mode)) {
         return "mode";
@@ -77,7 +79,7 @@ std::string difference(const std::string& a, const std::string& b) {
 std::string Comparison::figures() const {
     std::map<std::string, std::size_t> by_reason;
     for (const Difference& difference : differences) {
-        ++by_reason[difference.reason];
+        ++by_reason[difference.reason.substr(0, difference.reason.find(' '))];
     }
     std::string text = std::to_string(compared) + " compared, " + std::to_string(equal) +
                        " equal, " + std::to_string(differences.size()) + " different";
