@@ -58,6 +58,19 @@ fs::path cached_root() {
     return cache_directory() / (std::string(suite) + "-" + today() + ".tar.zst");
 }
 
+fs::path built_root() {
+    fs::path newest;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(cache_directory(), error)) {
+        std::string name = entry.path().filename().string();
+        if (name.starts_with(std::string(suite) + "-") && name.ends_with(".tar.zst") &&
+            (newest.empty() || entry.path().filename() > newest.filename())) {
+            newest = entry.path();
+        }
+    }
+    return newest;
+}
+
 fs::path deb_directory() {
     return cache_directory().parent_path() / "deb";
 }
@@ -214,10 +227,10 @@ ChrootSystem::ChrootSystem(const std::string& name)
     CommandOptions long_running;
     long_running.timeout = std::chrono::seconds(600);
     auto unpack = run_command({"tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls",
-                               "--zstd", "-C", root_.string(), "-xpf", cached_root().string()},
+                               "--zstd", "-C", root_.string(), "-xpf", built_root().string()},
                               long_running);
     if (unpack.exit_status != 0) {
-        throw std::runtime_error("tar -x " + cached_root().string() + ": " + unpack.err);
+        throw std::runtime_error("tar -x " + built_root().string() + ": " + unpack.err);
     }
     // The suite, its point-release updates and its security archive, from the mirrors apt on
     // this machine uses; written as the installer writes them (one-line sources.list).

@@ -18,8 +18,12 @@ inline const char* const suite = "bookworm";
 
 // build/tests/fresh-system/cache: the daily root, apt's shared downloads.
 std::filesystem::path cache_directory();
-// Today's tarball of the debootstrapped root (the fresh-system-root fixture builds it).
+// Today's tarball of the debootstrapped root: the fresh-system-root fixture builds it unless
+// it exists.
 std::filesystem::path cached_root();
+// The newest tarball there is, which the tests use: a run that crosses midnight still finds
+// the one its fixture built ("" path when there is none).
+std::filesystem::path built_root();
 // build/tests/fresh-system/deb: the packages the fresh-system-deb fixture built this run.
 std::filesystem::path deb_directory();
 

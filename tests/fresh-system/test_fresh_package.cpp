@@ -211,8 +211,9 @@ protected:
         if (::geteuid() != 0) {
             GTEST_SKIP() << "the package tests install into a chroot; run them as root";
         }
-        ASSERT_TRUE(fs::exists(fresh::cached_root()))
-            << "no " << fresh::cached_root() << ": the fresh-system-root fixture did not build it";
+        ASSERT_FALSE(fresh::built_root().empty())
+            << "no root in " << fresh::cache_directory()
+            << ": the fresh-system-root fixture did not build it";
         ASSERT_TRUE(fs::exists(new_deb()) && fs::exists(old_deb()))
             << "no packages in " << deb_directory() << ": the fresh-system-deb fixture failed";
         ASSERT_TRUE(host->failed_step.empty())

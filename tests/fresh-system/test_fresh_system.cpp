@@ -102,15 +102,15 @@ TEST(FreshSystemRoot, Build) {
 class FreshSystemScan : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        if (::geteuid() != 0 || !fs::exists(cached_root())) {
+        if (::geteuid() != 0 || fresh::built_root().empty()) {
             return; // each test skips or fails with the reason
         }
         root_directory_ = new TempDir("offstage-fresh-system");
         auto unpack = run_command({"tar", "--numeric-owner", "--xattrs", "--xattrs-include=*",
                                    "--acls", "--zstd", "-C", root_directory_->path().string(),
-                                   "-xpf", cached_root().string()});
+                                   "-xpf", fresh::built_root().string()});
         if (unpack.exit_status != 0) {
-            unpack_error_ = "tar -x " + cached_root().string() + ": " + unpack.err;
+            unpack_error_ = "tar -x " + fresh::built_root().string() + ": " + unpack.err;
         }
     }
     static void TearDownTestSuite() {
@@ -122,8 +122,9 @@ protected:
         if (::geteuid() != 0) {
             GTEST_SKIP() << "the fresh system is built and unpacked as root; run as root";
         }
-        ASSERT_TRUE(fs::exists(cached_root()))
-            << "no " << cached_root() << ": the fresh-system-root fixture did not build it";
+        ASSERT_FALSE(fresh::built_root().empty())
+            << "no root in " << cache_directory()
+            << ": the fresh-system-root fixture did not build it";
         ASSERT_TRUE(unpack_error_.empty()) << unpack_error_;
     }
 
