@@ -11,6 +11,7 @@
 // and locales, which the installer configures. It takes one to three minutes, once a day: the
 // FreshSystemRoot test (a CTest FIXTURES_SETUP) caches the tree as a tarball in the build
 // directory, keyed by the date; each scan test unpacks a fresh copy.
+#include "tests/fresh-system/fresh_system.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -32,142 +33,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path cache_directory = OFFSTAGE_FRESH_SYSTEM_CACHE;
-const char* const suite = "bookworm";
+using fresh::cache_directory;
+using fresh::cached_root;
+using fresh::listing;
+using fresh::paths;
+using fresh::Record;
+using fresh::suite;
+using fresh::tail;
+using fresh::unmount_below;
+
 const char* const extra_packages = "openssh-server,locales";
-
-std::string today() {
-    std::time_t now = std::time(nullptr);
-    std::tm utc{};
-    ::gmtime_r(&now, &utc);
-    char text[16];
-    std::strftime(text, sizeof text, "%Y-%m-%d", &utc);
-    return text;
-}
-
-fs::path cached_root() {
-    return cache_directory / (std::string(suite) + "-" + today() + ".tar.zst");
-}
-
-std::vector<std::string> words(const std::string& line) {
-    std::istringstream in(line);
-    std::vector<std::string> result;
-    for (std::string word; in >> word;) {
-        result.push_back(word);
-    }
-    return result;
-}
-
-// The first mirror that apt on this machine uses for the bookworm suite itself, from
-// one-line sources.list files and deb822 .sources files, in apt's order.
-std::string bookworm_mirror() {
-    std::vector<fs::path> files;
-    if (fs::exists("/etc/apt/sources.list")) {
-        files.push_back("/etc/apt/sources.list");
-    }
-    std::vector<fs::path> parts;
-    if (fs::is_directory("/etc/apt/sources.list.d")) {
-        for (const auto& entry : fs::directory_iterator("/etc/apt/sources.list.d")) {
-            std::string name = entry.path().filename().string();
-            if (name.ends_with(".list") || name.ends_with(".sources")) {
-                parts.push_back(entry.path());
-            }
-        }
-    }
-    std::sort(parts.begin(), parts.end());
-    files.insert(files.end(), parts.begin(), parts.end());
-
-    for (const fs::path& file : files) {
-        std::ifstream in(file);
-        if (file.extension() == ".sources") {
-            // deb822: paragraphs of "Field: value" lines separated by blank lines.
-            std::map<std::string, std::string> fields;
-            auto paragraph_mirror = [&]() -> std::string {
-                auto types = words(fields["types"]);
-                auto suites = words(fields["suites"]);
-                auto uris = words(fields["uris"]);
-                bool enabled = fields.count("enabled") == 0 || fields["enabled"] != "no";
-                if (enabled && std::count(types.begin(), types.end(), "deb") != 0 &&
-                    std::count(suites.begin(), suites.end(), suite) != 0 && !uris.empty()) {
-                    return uris.front();
-                }
-                return "";
-            };
-            std::string line;
-            std::string last_field;
-            while (true) {
-                bool more = static_cast<bool>(std::getline(in, line));
-                if (!more || line.find_first_not_of(" \t") == std::string::npos) {
-                    std::string mirror = paragraph_mirror();
-                    if (!mirror.empty()) {
-                        return mirror;
-                    }
-                    fields.clear();
-                    if (!more) {
-                        break;
-                    }
-                    continue;
-                }
-                if (line.front() == '#') {
-                    continue;
-                }
-                if (line.front() == ' ' || line.front() == '\t') {
-                    fields[last_field] += " " + line; // a continuation line
-                    continue;
-                }
-                auto colon = line.find(':');
-                if (colon == std::string::npos) {
-                    continue;
-                }
-                last_field = line.substr(0, colon);
-                std::transform(last_field.begin(), last_field.end(), last_field.begin(),
-                               [](unsigned char c) { return std::tolower(c); });
-                fields[last_field] = line.substr(colon + 1);
-            }
-        } else {
-            // One-line style: deb [options] URI SUITE COMPONENT...
-            for (std::string line; std::getline(in, line);) {
-                auto parts_of_line = words(line.substr(0, line.find('#')));
-                if (parts_of_line.size() < 3 || parts_of_line[0] != "deb") {
-                    continue;
-                }
-                std::size_t i = 1;
-                if (parts_of_line[i].front() == '[') {
-                    while (i < parts_of_line.size() && parts_of_line[i].back() != ']') {
-                        ++i;
-                    }
-                    ++i;
-                }
-                if (i + 1 < parts_of_line.size() && parts_of_line[i + 1] == suite) {
-                    return parts_of_line[i];
-                }
-            }
-        }
-    }
-    return "";
-}
-
-// Unmounts whatever debootstrap left mounted below `target` (it mounts proc and sys for the
-// second stage and unmounts them itself, unless it was interrupted), so that removing the
-// tree never descends into a live /proc.
-void unmount_below(const fs::path& target) {
-    std::ifstream mounts("/proc/self/mounts");
-    std::vector<std::string> below;
-    for (std::string line; std::getline(mounts, line);) {
-        auto fields = words(line);
-        if (fields.size() > 1 && fields[1].rfind(target.string() + "/", 0) == 0) {
-            below.push_back(fields[1]);
-        }
-    }
-    std::sort(below.rbegin(), below.rend()); // deepest first
-    for (const std::string& mount_point : below) {
-        run_command({"umount", "-l", mount_point});
-    }
-}
-
-std::string tail(const std::string& text, std::size_t bytes = 4000) {
-    return text.size() <= bytes ? text : text.substr(text.size() - bytes);
-}
 
 // The fixture: builds today's root once; later runs of the same day reuse it.
 TEST(FreshSystemRoot, Build) {
@@ -182,19 +57,20 @@ TEST(FreshSystemRoot, Build) {
     }
     ASSERT_TRUE(fs::exists("/usr/sbin/debootstrap"))
         << "the fresh-system test needs Debian's debootstrap package";
-    std::string mirror = bookworm_mirror();
+    std::string mirror = fresh::mirror_for(suite);
     ASSERT_FALSE(mirror.empty()) << "no 'deb' source for suite " << suite
                                  << " in /etc/apt/sources.list or /etc/apt/sources.list.d: the "
                                     "test uses the mirror apt on this machine is configured with";
 
-    fs::create_directories(cache_directory);
+    fs::create_directories(cache_directory());
     // Yesterday's roots are stale: keep only the one of today.
-    for (const auto& entry : fs::directory_iterator(cache_directory)) {
-        if (entry.path() != cache) {
+    for (const auto& entry : fs::directory_iterator(cache_directory())) {
+        // apt-archives: the downloads the package tests share, valid across days.
+        if (entry.path() != cache && entry.path().filename() != "apt-archives") {
             fs::remove_all(entry.path());
         }
     }
-    fs::path target = cache_directory / ("debootstrap-" + std::to_string(::getpid()));
+    fs::path target = cache_directory() / ("debootstrap-" + std::to_string(::getpid()));
     CommandOptions long_running;
     long_running.timeout = std::chrono::seconds(1100);
     auto bootstrap =
@@ -223,25 +99,18 @@ TEST(FreshSystemRoot, Build) {
     fs::rename(partial, cache); // whole or not at all: a later run never sees half a root
 }
 
-// One scan record of `offstage scan --format null`: kind, detail, path.
-struct Record {
-    std::string kind;
-    std::string detail;
-    std::string path;
-};
-
 class FreshSystemScan : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        if (::geteuid() != 0 || !fs::exists(cached_root())) {
+        if (::geteuid() != 0 || fresh::built_root().empty()) {
             return; // each test skips or fails with the reason
         }
         root_directory_ = new TempDir("offstage-fresh-system");
         auto unpack = run_command({"tar", "--numeric-owner", "--xattrs", "--xattrs-include=*",
                                    "--acls", "--zstd", "-C", root_directory_->path().string(),
-                                   "-xpf", cached_root().string()});
+                                   "-xpf", fresh::built_root().string()});
         if (unpack.exit_status != 0) {
-            unpack_error_ = "tar -x " + cached_root().string() + ": " + unpack.err;
+            unpack_error_ = "tar -x " + fresh::built_root().string() + ": " + unpack.err;
         }
     }
     static void TearDownTestSuite() {
@@ -253,8 +122,9 @@ protected:
         if (::geteuid() != 0) {
             GTEST_SKIP() << "the fresh system is built and unpacked as root; run as root";
         }
-        ASSERT_TRUE(fs::exists(cached_root()))
-            << "no " << cached_root() << ": the fresh-system-root fixture did not build it";
+        ASSERT_FALSE(fresh::built_root().empty())
+            << "no root in " << cache_directory()
+            << ": the fresh-system-root fixture did not build it";
         ASSERT_TRUE(unpack_error_.empty()) << unpack_error_;
     }
 
@@ -273,42 +143,7 @@ protected:
              (fs::path(OFFSTAGE_SOURCE_DIR) / "policies" / "default").string(), "--format", "null"},
             options);
         EXPECT_EQ(result.exit_status, 0) << result.err;
-        std::vector<std::string> fields;
-        std::size_t begin = 0;
-        while (begin < result.out.size()) {
-            std::size_t end = result.out.find('\0', begin);
-            if (end == std::string::npos) {
-                ADD_FAILURE() << "scan output does not end with NUL";
-                break;
-            }
-            fields.push_back(result.out.substr(begin, end - begin));
-            begin = end + 1;
-        }
-        EXPECT_EQ(fields.size() % 3, 0U) << "records are kind, detail, path";
-        std::vector<Record> records;
-        for (std::size_t i = 0; i + 2 < fields.size(); i += 3) {
-            records.push_back({fields[i], fields[i + 1], fields[i + 2]});
-        }
-        return records;
-    }
-
-    static std::set<std::string> paths(const std::vector<Record>& records, const std::string& kind,
-                                       const std::string& detail) {
-        std::set<std::string> result;
-        for (const Record& record : records) {
-            if (record.kind == kind && record.detail == detail) {
-                result.insert(record.path);
-            }
-        }
-        return result;
-    }
-
-    static std::string listing(const std::set<std::string>& set) {
-        std::string text;
-        for (const std::string& path : set) {
-            text += "  " + path + "\n";
-        }
-        return text;
+        return fresh::parse_records(result.out);
     }
 
     static TempDir* root_directory_;
