@@ -259,7 +259,10 @@ int ChildProcess::run(const std::vector<std::string>& argv,
                                                        : nullptr},
             start_error);
     };
-    bp::child child = options.input ? start(bp::std_in < in_pipe) : start(bp::std_in < bp::null);
+    bp::child child = options.input        ? start(bp::std_in < in_pipe)
+                      : options.input_path ? start(bp::std_in <
+                                                   boost::filesystem::path(*options.input_path))
+                                           : start(bp::std_in < bp::null);
     if (start_error) {
         throw ChildProcessError(command, -1, command + ": cannot start: " + start_error.message());
     }

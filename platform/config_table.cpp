@@ -61,6 +61,29 @@ constexpr std::array spool_keys{
     ConfigKey{.name = "lock_timeout", .type = integer, .min = 0, .max = 86400}, // seconds
 };
 
+// [postgresql]: the cluster dumped by `offstage run` (docs/databases.md); present, it is on.
+constexpr std::array postgresql_keys{
+    ConfigKey{.name = "os_user", .type = string},         // the dumps run as this OS user
+    ConfigKey{.name = "socket_dir", .type = absolute_path}, // the server's unix socket directory
+    ConfigKey{.name = "port", .type = integer, .min = 1, .max = 65535}, // names the socket file
+    ConfigKey{.name = "databases", .type = strings},        // [] or absent: every connectable one
+    ConfigKey{.name = "exclude", .type = strings},
+    ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 3600}, // seconds: connect, locks
+    ConfigKey{.name = "bin_dir", .type = absolute_path}, // default: newest /usr/lib/postgresql/*/bin
+    ConfigKey{.name = "psql", .type = absolute_path},
+    ConfigKey{.name = "pg_dump", .type = absolute_path},
+    ConfigKey{.name = "pg_dumpall", .type = absolute_path},
+    ConfigKey{.name = "pg_restore", .type = absolute_path},
+};
+
+// [[sqlite]]: a SQLite database file, copied with the online backup API, one entry each.
+constexpr std::array sqlite_keys{
+    ConfigKey{.name = "name", .type = string, .required = true},
+    ConfigKey{.name = "path", .type = absolute_path, .required = true},
+    ConfigKey{.name = "timeout", .type = integer, .min = 0, .max = 3600}, // seconds: a writer's lock
+    ConfigKey{.name = "temp_dir", .type = absolute_path}, // where the private copy is made
+};
+
 // [shell]: offstage-shell alone. Everything it executes or writes is an absolute path.
 constexpr std::array shell_keys{
     ConfigKey{.name = "rsync", .type = absolute_path},
@@ -106,6 +129,8 @@ constexpr std::array sections{
     ConfigSection{.name = "mail", .keys = mail_keys},
     ConfigSection{.name = "hooks", .keys = hooks_keys},
     ConfigSection{.name = "spool", .keys = spool_keys, .array_of_tables = true},
+    ConfigSection{.name = "postgresql", .keys = postgresql_keys},
+    ConfigSection{.name = "sqlite", .keys = sqlite_keys, .array_of_tables = true},
 };
 
 constexpr ConfigSchema schema{.sections = sections};

@@ -32,6 +32,8 @@ std::string_view to_string(ReasonCode code) {
         return "output_failed";
     case ReasonCode::disabled:
         return "disabled";
+    case ReasonCode::integrity_check_failed:
+        return "integrity_check_failed";
     }
     return "output_failed";
 }

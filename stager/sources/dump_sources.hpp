@@ -4,16 +4,22 @@
 // ArtifactWriter::begin_stream and reuses yesterday's artifact when its fingerprint is unchanged.
 #pragma once
 
+#include "stager/sources/databases/postgresql_source.hpp"
+#include "stager/sources/databases/sqlite_source.hpp"
 #include "stager/sources/source.hpp"
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace offstage::sources {
 
 // Every dump source's settings, resolved from offstage.toml (stager/config); a kind with no
 // section in the file stages nothing. Each kind adds one member here.
-struct DumpSettings {};
+struct DumpSettings {
+    std::optional<PostgresqlSettings> postgresql; // [postgresql]: present, the cluster is dumped
+    std::vector<SqliteSettings> sqlite;           // [[sqlite]]: one entry per database file
+};
 
 // The dump sources the settings ask for, in the order they run.
 std::vector<std::unique_ptr<Source>> dump_sources(const DumpSettings& settings);
