@@ -104,7 +104,8 @@ bool can_run_servers() {
     return ::geteuid() == 0;
 }
 
-std::string restored_query(const std::string& dump_file, const std::string& database) {
+std::string restored_query(const std::string& globals, const std::string& dump_file,
+                           const std::string& database) {
     drill::PostgresqlServer fresh;
     const auto& client = fresh.client();
     fs::path copy = fresh.directory() / "dump";
@@ -112,6 +113,11 @@ std::string restored_query(const std::string& dump_file, const std::string& data
     EXPECT_EQ(::chown(copy.c_str(), client.os_user->uid, client.os_user->gid), 0);
     // The globals first (the roles the database's owners and grants name).
     platform::ChildProcess::Options options = client.options();
+    options.input = globals;
+    platform::ChildProcess::output({client.psql.string(), "-X", "-q", "-d",
+                                    client.conninfo("postgres")},
+                                   options);
+    options.input.reset();
     platform::ChildProcess::output({client.pg_restore.string(), "--create", "--exit-on-error",
                                     "-d", client.conninfo("postgres"), copy.string()},
                                    options);
@@ -204,7 +210,7 @@ TEST_F(PostgresqlSourceTest, RunStagesEveryDatabaseAndTheDrillRestoresThemEqual)
     // Independently: the test's own queries on the original and on its own restore.
     fs::path dump = run.dir / "shop.pgdump";
     write_file(dump, run.decrypt(day / "db/postgresql/shop.pgdump.age"));
-    std::string restored = restored_query(dump.string(), "shop");
+    std::string restored = restored_query(globals, dump.string(), "shop");
     EXPECT_EQ(restored, original().psql("shop", independent_sql));
     EXPECT_NE(restored.find("日本語のテキスト"), std::string::npos) << restored;
     EXPECT_NE(restored.find("000102030405"), std::string::npos);
@@ -314,7 +320,7 @@ TEST_F(PostgresqlSourceTest, ATruncatedOrInterruptedDumpFailsAndNeverReplacesThe
                                                     truncating.string() + "\"\n"));
     auto cut = run.run("2026-11-23");
     original().psql("shop", "DELETE FROM public.texts WHERE body = 'changed';");
-    EXPECT_EQ(cut.exit_status, 3) << cut.out << cut.err; // published, degraded
+    EXPECT_EQ(cut.exit_status, 5) << cut.out << cut.err; // published, degraded
     fs::path day = run.day("2026-11-23");
     EXPECT_FALSE(fs::exists(day / "db/postgresql/shop.pgdump.age"));
     EXPECT_FALSE(fs::exists(day / "db/postgresql/shop.fingerprint.zst.age"));

@@ -196,10 +196,16 @@ std::string sqlite_integrity(const catalog::SqliteConnection& database) {
     Statement check(database, "PRAGMA integrity_check");
     std::string found;
     int lines = 0;
-    while (check.step()) {
+    int code = SQLITE_ROW;
+    while ((code = sqlite3_step(check.get())) == SQLITE_ROW) {
         if (lines++ < 5) {
             found += (found.empty() ? "" : "; ") + check.text(0);
         }
+    }
+    // A page so broken that the check itself stops is a finding too, not a read error.
+    if (code != SQLITE_DONE) {
+        found += (found.empty() ? "" : "; ") + std::string("the check stopped: ") +
+                 sqlite3_errstr(code);
     }
     return found;
 }
