@@ -63,13 +63,14 @@ constexpr std::array spool_keys{
 
 // [postgresql]: the cluster dumped by `offstage run` (docs/databases.md); present, it is on.
 constexpr std::array postgresql_keys{
-    ConfigKey{.name = "os_user", .type = string},         // the dumps run as this OS user
+    ConfigKey{.name = "os_user", .type = string},           // the dumps run as this OS user
     ConfigKey{.name = "socket_dir", .type = absolute_path}, // the server's unix socket directory
     ConfigKey{.name = "port", .type = integer, .min = 1, .max = 65535}, // names the socket file
-    ConfigKey{.name = "databases", .type = strings},        // [] or absent: every connectable one
+    ConfigKey{.name = "databases", .type = strings}, // [] or absent: every connectable one
     ConfigKey{.name = "exclude", .type = strings},
     ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 3600}, // seconds: connect, locks
-    ConfigKey{.name = "bin_dir", .type = absolute_path}, // default: newest /usr/lib/postgresql/*/bin
+    ConfigKey{.name = "bin_dir",
+              .type = absolute_path}, // default: newest /usr/lib/postgresql/*/bin
     ConfigKey{.name = "psql", .type = absolute_path},
     ConfigKey{.name = "pg_dump", .type = absolute_path},
     ConfigKey{.name = "pg_dumpall", .type = absolute_path},
@@ -80,7 +81,8 @@ constexpr std::array postgresql_keys{
 constexpr std::array sqlite_keys{
     ConfigKey{.name = "name", .type = string, .required = true},
     ConfigKey{.name = "path", .type = absolute_path, .required = true},
-    ConfigKey{.name = "timeout", .type = integer, .min = 0, .max = 3600}, // seconds: a writer's lock
+    ConfigKey{
+        .name = "timeout", .type = integer, .min = 0, .max = 3600}, // seconds: a writer's lock
     ConfigKey{.name = "temp_dir", .type = absolute_path}, // where the private copy is made
 };
 

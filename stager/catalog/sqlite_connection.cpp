@@ -17,11 +17,10 @@ SqliteConnection::SqliteConnection(std::filesystem::path path,
     : path_(std::move(path))
     , busy_timeout_(busy_timeout)
     , label_(std::move(other.label)) {
-    int code = sqlite3_open_v2(
-        path_.c_str(), &db_,
-        (other.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOFOLLOW |
-            SQLITE_OPEN_NOMUTEX,
-        nullptr);
+    int code = sqlite3_open_v2(path_.c_str(), &db_,
+                               (other.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                                   SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+                               nullptr);
     if (code != SQLITE_OK) {
         std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(code);
         sqlite3_close(db_); // sqlite3_open_v2 allocates a handle even when it fails

@@ -1,4 +1,5 @@
-// [scan], [staging], [run], [catalog], [[spool]], [postgresql] and [[sqlite]] as `offstage run` takes them.
+// [scan], [staging], [run], [catalog], [[spool]], [postgresql] and [[sqlite]] as `offstage run`
+// takes them.
 #include "platform/staging_layout.hpp"
 #include "stager/config/stager_config.hpp"
 #include "stager/mail/mail_settings.hpp"

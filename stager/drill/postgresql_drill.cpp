@@ -34,6 +34,17 @@ std::string unexpected_errors(const std::string& stderr_text) {
     return found;
 }
 
+std::string quoted_identifier(const std::string& name) {
+    std::string quoted = "\"";
+    for (char c : name) {
+        quoted += c;
+        if (c == '"') {
+            quoted += '"';
+        }
+    }
+    return quoted + "\"";
+}
+
 DrillVerdict verdict_for(std::string subject, Clock::time_point started) {
     DrillVerdict verdict;
     verdict.subject = std::move(subject);
@@ -70,15 +81,15 @@ std::vector<DrillVerdict> PostgresqlDrill::run(const DrillContext& context) {
             platform::ChildProcess::Options run = client.options();
             run.input = sql;
             run.error_output = &errors;
-            platform::ChildProcess::output({client.psql.string(), "-X", "-q", "-d",
-                                            client.conninfo("postgres")},
-                                           run);
+            platform::ChildProcess::output(
+                {client.psql.string(), "-X", "-q", "-d", client.conninfo("postgres")}, run);
             std::string unexpected = unexpected_errors(errors);
             std::string expected = artifact_text(context, PostgresqlSource::roles_artifact());
-            std::string found = std::string(sources::postgresql_roles_header) +
-                                client.query("postgres",
-                                             std::string(sources::postgresql_session_settings()) +
-                                                 std::string(sources::postgresql_roles_queries()));
+            std::string found =
+                std::string(sources::postgresql_roles_header) +
+                sources::sorted_lines(
+                    client.query("postgres", std::string(sources::postgresql_session_settings()) +
+                                                 std::string(sources::postgresql_roles_queries())));
             std::string difference = fingerprint_difference(expected, found);
             verdict.ok = unexpected.empty() && difference.empty();
             verdict.detail = !unexpected.empty()  ? "restoring the globals: " + unexpected
@@ -102,36 +113,32 @@ std::vector<DrillVerdict> PostgresqlDrill::run(const DrillContext& context) {
             if (client.os_user && ::chown(file.c_str(), client.os_user->uid, client.os_user->gid)) {
                 throw std::runtime_error("chown " + file.string() + " failed");
             }
+            // --create makes the database as it was (encoding, owner, settings, grants); one the
+            // fresh cluster has already ("postgres") goes first. From template1, which no dump
+            // restores (the templates are never dumped).
+            client.query("template1",
+                         "DROP DATABASE IF EXISTS " + quoted_identifier(database) + ";\n");
             std::string errors;
             platform::ChildProcess::Options run = client.options();
             run.error_output = &errors;
             platform::ChildProcess::output({client.pg_restore.string(), "--create",
-                                            "--exit-on-error", "-d", client.conninfo("postgres"),
+                                            "--exit-on-error", "-d", client.conninfo("template1"),
                                             file.string()},
                                            run);
             std::string expected =
                 artifact_text(context, "db/postgresql/" + stem + ".fingerprint.zst.age");
-            std::string found = std::string(sources::postgresql_fingerprint_header) +
-                                client.query(database,
-                                             std::string(sources::postgresql_session_settings()) +
-                                                 std::string(sources::postgresql_fingerprint_queries()));
+            std::string found =
+                std::string(sources::postgresql_fingerprint_header) +
+                sources::sorted_lines(client.query(
+                    database, std::string(sources::postgresql_session_settings()) +
+                                  std::string(sources::postgresql_fingerprint_queries())));
             std::string difference = fingerprint_difference(expected, found);
             verdict.ok = difference.empty() && errors.empty();
-            verdict.detail = !errors.empty()
-                                 ? "pg_restore: " + platform::escape_for_message(errors)
+            verdict.detail = !errors.empty() ? "pg_restore: " + platform::escape_for_message(errors)
                              : difference.empty()
                                  ? std::to_string(fingerprint_tables(expected)) + " tables equal"
                                  : difference;
-            client.query("postgres", "DROP DATABASE " + [&] {
-                std::string quoted = "\"";
-                for (char c : database) {
-                    quoted += c;
-                    if (c == '"') {
-                        quoted += '"';
-                    }
-                }
-                return quoted + "\";\n";
-            }());
+            client.query("template1", "DROP DATABASE " + quoted_identifier(database) + ";\n");
         } catch (const std::exception& error) {
             verdict.detail = error.what();
         }

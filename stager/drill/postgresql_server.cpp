@@ -62,8 +62,8 @@ PostgresqlServer::PostgresqlServer(PostgresqlServerOptions options)
         run.timeout = options_.timeout;
         const fs::path data = directory_ / "data";
         platform::ChildProcess::output({(bin_dir_ / "initdb").string(), "-D", data.string(), "-U",
-                                        "postgres", "-A", "trust", "-E", "UTF8",
-                                        "--locale=C.UTF-8", "--no-sync", "--no-instructions"},
+                                        "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8",
+                                        "--no-sync", "--no-instructions"},
                                        run);
         std::string hba;
         for (const std::string& line : options_.hba) {

@@ -26,12 +26,11 @@ std::vector<DrillVerdict> SqliteDrill::run(const DrillContext& context) {
             std::string difference =
                 fingerprint_difference(expected, sources::sqlite_fingerprint(restored));
             verdict.ok = integrity == "ok" && difference.empty();
-            verdict.detail =
-                integrity != "ok"
-                    ? "PRAGMA integrity_check: " + platform::escape_for_message(integrity)
-                : difference.empty()
-                    ? std::to_string(fingerprint_tables(expected)) + " tables equal"
-                    : difference;
+            verdict.detail = integrity != "ok" ? "PRAGMA integrity_check: " +
+                                                     platform::escape_for_message(integrity)
+                             : difference.empty()
+                                 ? std::to_string(fingerprint_tables(expected)) + " tables equal"
+                                 : difference;
         } catch (const std::exception& error) {
             verdict.detail = error.what();
         }

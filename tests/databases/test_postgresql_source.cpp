@@ -77,7 +77,7 @@ SELECT string_agg(encode(data, 'hex'), '|' ORDER BY id) FROM public.blobs;
 SELECT string_agg(id || ':' || item || ':' || amount, '|' ORDER BY id) FROM sales.orders;
 SELECT count(*), md5(string_agg(payload, '' ORDER BY id)) FROM public.big;
 SELECT string_agg(item || '=' || total, '|' ORDER BY item) FROM sales.totals;
-SELECT string_agg(proname || '/' || prokind, ',' ORDER BY proname) FROM pg_proc
+SELECT string_agg(proname || '/' || prokind::text, ',' ORDER BY proname) FROM pg_proc
   WHERE pronamespace = 'sales'::regnamespace;
 SELECT string_agg(tgname, ',') FROM pg_trigger WHERE NOT tgisinternal;
 SELECT has_table_privilege('reader', 'sales.totals', 'SELECT'),
@@ -114,12 +114,11 @@ std::string restored_query(const std::string& globals, const std::string& dump_f
     // The globals first (the roles the database's owners and grants name).
     platform::ChildProcess::Options options = client.options();
     options.input = globals;
-    platform::ChildProcess::output({client.psql.string(), "-X", "-q", "-d",
-                                    client.conninfo("postgres")},
-                                   options);
+    platform::ChildProcess::output(
+        {client.psql.string(), "-X", "-q", "-d", client.conninfo("postgres")}, options);
     options.input.reset();
-    platform::ChildProcess::output({client.pg_restore.string(), "--create", "--exit-on-error",
-                                    "-d", client.conninfo("postgres"), copy.string()},
+    platform::ChildProcess::output({client.pg_restore.string(), "--create", "--exit-on-error", "-d",
+                                    client.conninfo("postgres"), copy.string()},
                                    options);
     return fresh.psql(database, independent_sql);
 }
@@ -219,8 +218,9 @@ TEST_F(PostgresqlSourceTest, RunStagesEveryDatabaseAndTheDrillRestoresThemEqual)
     // The next day, nothing changed: every artifact is linked, not written again.
     auto second = run.run("2026-11-23");
     ASSERT_EQ(second.exit_status, 0) << second.out << second.err;
-    for (const char* name : {"db/postgresql/shop.pgdump.age", "db/postgresql/shop.fingerprint.zst.age",
-                             "db/postgresql/globals.sql.zst.age", "db/postgresql/wiki.pgdump.age"}) {
+    for (const char* name :
+         {"db/postgresql/shop.pgdump.age", "db/postgresql/shop.fingerprint.zst.age",
+          "db/postgresql/globals.sql.zst.age", "db/postgresql/wiki.pgdump.age"}) {
         EXPECT_EQ(run.inode(day / name), run.inode(run.day("2026-11-23") / name)) << name;
     }
     // A change in one database dumps that one again, and only that one.
@@ -274,6 +274,7 @@ TEST_F(PostgresqlSourceTest, ARejectedConnectionOrAServerThatIsDownFailsWithinTh
     rejecting.hba = {"local all all reject"};
     drill::PostgresqlServer server(rejecting);
     TempDir empty{"offstage-nosocket"};
+    ::chmod(empty.path().c_str(), 0755); // no server there, and the postgres user may look
     for (const fs::path& socket_dir : {server.client().socket_dir, empty.path()}) {
         Stage stage;
         staging::ArtifactWriter writer = stage.writer();
@@ -341,13 +342,14 @@ TEST_F(PostgresqlSourceTest, AServerStoppedMidDumpFailsThatDatabase) {
     ::chmod(bin.path().c_str(), 0755);
     // Once the dump has started to flow, the server stops at once (immediate: every backend
     // quits, as on a crash); the wrapper passes on pg_dump's exit status.
-    fs::path stopping = write_file(
-        bin / "pg_dump-stopping",
-        "#!/bin/bash\nset -o pipefail\n" + server.client().pg_dump.string() +
-            " \"$@\" | { /usr/bin/head -c 2000; " + (server.client().pg_dump.parent_path() / "pg_ctl").string() +
-            " -D " + (server.directory() / "data").string() +
-            " -m immediate -w stop >/dev/null 2>&1; /usr/bin/cat; }\n",
-        fs::perms(0755));
+    fs::path stopping =
+        write_file(bin / "pg_dump-stopping",
+                   "#!/bin/bash\nset -o pipefail\n" + server.client().pg_dump.string() +
+                       " \"$@\" | { /usr/bin/head -c 2000; " +
+                       (server.client().pg_dump.parent_path() / "pg_ctl").string() + " -D " +
+                       (server.directory() / "data").string() +
+                       " -m immediate -w stop >/dev/null 2>&1; /usr/bin/cat; }\n",
+                   fs::perms(0755));
     Stage stage;
     staging::ArtifactWriter writer = stage.writer();
     sources::PostgresqlSettings settings = settings_for(server);
@@ -389,14 +391,14 @@ TEST_F(PostgresqlSourceTest, TheDrillFailsATamperedDumpAndAFingerprintThatDoesNo
     std::size_t rows = changed.find("table \"public.pages\" rows 2 ");
     ASSERT_NE(rows, std::string::npos) << changed;
     changed.replace(rows, 28, "table \"public.pages\" rows 3 ");
-    auto encrypted = run_command(
-        {"sh", "-c", "zstd -q -c | age -r \"$1\" > \"$2\"", "sh",
-         stage.identity.recipient().to_string(), (work / "db/postgresql/wiki.fingerprint.zst.age").string()},
-        [&] {
-            offstage::test::CommandOptions options;
-            options.stdin_data = changed;
-            return options;
-        }());
+    auto encrypted = run_command({"sh", "-c", "zstd -q -c | age -r \"$1\" > \"$2\"", "sh",
+                                  stage.identity.recipient().to_string(),
+                                  (work / "db/postgresql/wiki.fingerprint.zst.age").string()},
+                                 [&] {
+                                     offstage::test::CommandOptions options;
+                                     options.stdin_data = changed;
+                                     return options;
+                                 }());
     ASSERT_EQ(encrypted.exit_status, 0) << encrypted.err;
 
     DrillDay drill_day(work, stage.identity);

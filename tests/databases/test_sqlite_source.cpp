@@ -44,10 +44,10 @@ while True:
 
 void create_database(const fs::path& path, const std::string& journal_mode) {
     sqlite_cli(path, "PRAGMA journal_mode=" + journal_mode +
-                      "; CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER, body TEXT, data "
-                      "BLOB); CREATE INDEX items_n ON items (n); CREATE TABLE counter (n "
-                      "INTEGER); INSERT INTO counter VALUES (0); CREATE VIEW item_count AS "
-                      "SELECT count(*) AS c FROM items;");
+                         "; CREATE TABLE items (id INTEGER PRIMARY KEY, n INTEGER, body TEXT, data "
+                         "BLOB); CREATE INDEX items_n ON items (n); CREATE TABLE counter (n "
+                         "INTEGER); INSERT INTO counter VALUES (0); CREATE VIEW item_count AS "
+                         "SELECT count(*) AS c FROM items;");
 }
 
 } // namespace
@@ -67,8 +67,8 @@ TEST_P(SqliteUnderWrites, IsCopiedConsistentlyRestoredEqualAndReusedWhenUnchange
             {"/usr/bin/python3", (run.dir / "writer.py").string(), database.string()});
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         auto result = run.run("2026-11-22");
-        ASSERT_EQ(result.exit_status, 0) << result.out << result.err
-                                         << read_file(run.dir / "run.log");
+        ASSERT_EQ(result.exit_status, 0)
+            << result.out << result.err << read_file(run.dir / "run.log");
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
     } // the writer is killed
     fs::path day = run.day("2026-11-22");
@@ -119,7 +119,7 @@ TEST(SqliteSource, ACorruptOrMissingDatabaseIsRefusedAndTheRestIsPublished) {
     fs::path database = run.dir / "broken.sqlite";
     create_database(database, "delete");
     sqlite_cli(database, "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < "
-                      "2000) INSERT INTO items (n, body) SELECT i, 'x' || i FROM s;");
+                         "2000) INSERT INTO items (n, body) SELECT i, 'x' || i FROM s;");
     int root = std::stoi(
         sqlite_cli(database, "SELECT rootpage FROM sqlite_schema WHERE name = 'items_n';"));
     int page_size = std::stoi(sqlite_cli(database, "PRAGMA page_size;"));

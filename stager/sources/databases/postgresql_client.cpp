@@ -85,8 +85,8 @@ platform::ChildProcess::Options PostgresqlClient::options() const {
 }
 
 std::vector<std::string> PostgresqlClient::psql_argv(const std::string& database) const {
-    return {psql.string(), "-X",           "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-            "-d",          conninfo(database)};
+    return {psql.string(),     "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
+            conninfo(database)};
 }
 
 std::string PostgresqlClient::query(const std::string& database, const std::string& sql) const {
@@ -121,7 +121,7 @@ std::string_view postgresql_session_settings() {
 
 // User objects only: not the system schemas, not what an extension owns (its script makes it).
 #define OFFSTAGE_USER_NAMESPACE(ns)                                                                \
-    "(" ns ".nspname NOT IN ('pg_catalog', 'information_schema') AND " ns                         \
+    "(" ns ".nspname NOT IN ('pg_catalog', 'information_schema') AND " ns                          \
     ".nspname !~ '^pg_(toast|temp_|toast_temp_)')"
 #define OFFSTAGE_NOT_EXTENSION_MEMBER(catalog, oid)                                                \
     "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = '" catalog                 \
@@ -139,55 +139,169 @@ std::string_view postgresql_fingerprint_queries() {
            "c.oid::regclass)\n"
            "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
            "WHERE c.relkind = 'r' AND " OFFSTAGE_USER_NAMESPACE(
-               "n") " AND " OFFSTAGE_NOT_EXTENSION_MEMBER("pg_class", "c.oid") "\n"
-                                                                               "ORDER BY "
-                                                                               "c.oid::regclass::"
-                                                                               "text COLLATE "
-                                                                               "\"C\" \\gexec\n"
-           "SELECT 'schema ' || to_json(n.nspname)::text || ' owner ' || to_json(pg_catalog."
-           "pg_get_userbyid(n.nspowner))::text || ' acl ' || to_json(coalesce(n.nspacl::text, "
-           "''))::text\n"
-           "FROM pg_catalog.pg_namespace n WHERE " OFFSTAGE_USER_NAMESPACE(
-               "n") " AND " OFFSTAGE_NOT_EXTENSION_MEMBER("pg_namespace",
-                                                          "n.oid") " ORDER BY 1 COLLATE \"C\";\n"
-           "SELECT 'relation ' || to_json(c.oid::regclass::text)::text || ' kind ' || c.relkind "
-           "|| ' owner ' || to_json(pg_catalog.pg_get_userbyid(c.relowner))::text || ' acl ' || "
-           "to_json(coalesce(c.relacl::text, ''))::text\n"
-           "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
-           "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND " OFFSTAGE_USER_NAMESPACE(
                "n") " AND " OFFSTAGE_NOT_EXTENSION_MEMBER("pg_class",
-                                                          "c.oid") " ORDER BY 1 COLLATE \"C\";\n"
-           "SELECT 'view ' || to_json(c.oid::regclass::text)::text || ' ' || "
-           "md5(pg_catalog.pg_get_viewdef(c.oid))\n"
-           "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
-           "WHERE c.relkind IN ('v', 'm') AND " OFFSTAGE_USER_NAMESPACE(
-               "n") " AND " OFFSTAGE_NOT_EXTENSION_MEMBER("pg_class",
-                                                          "c.oid") " ORDER BY 1 COLLATE \"C\";\n"
-           "SELECT 'routine ' || to_json(p.oid::regprocedure::text)::text || ' ' || "
-           "md5(pg_catalog.pg_get_functiondef(p.oid)) || ' owner ' || "
-           "to_json(pg_catalog.pg_get_userbyid(p.proowner))::text || ' acl ' || "
-           "to_json(coalesce(p.proacl::text, ''))::text\n"
-           "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace\n"
-           "WHERE p.prokind IN ('f', 'p') AND " OFFSTAGE_USER_NAMESPACE(
-               "n") " AND " OFFSTAGE_NOT_EXTENSION_MEMBER("pg_proc",
-                                                          "p.oid") " ORDER BY 1 COLLATE \"C\";\n"
-           "SELECT 'trigger ' || to_json(c.oid::regclass::text || ' ' || t.tgname)::text || ' ' "
-           "|| md5(pg_catalog.pg_get_triggerdef(t.oid))\n"
-           "FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid\n"
-           "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
-           "WHERE NOT t.tgisinternal AND " OFFSTAGE_USER_NAMESPACE("n") " ORDER BY 1 COLLATE "
-                                                                        "\"C\";\n";
+                                                          "c.oid") "\n"
+                                                                   "ORDER BY "
+                                                                   "c.oid::regclass::"
+                                                                   "text COLLATE "
+                                                                   "\"C\" \\gexec\n"
+                                                                   "SELECT 'schema ' || "
+                                                                   "to_json(n.nspname)::text || ' "
+                                                                   "owner ' || to_json(pg_catalog."
+                                                                   "pg_get_userbyid(n.nspowner))::"
+                                                                   "text || ' acl ' || "
+                                                                   "to_json(coalesce(n.nspacl::"
+                                                                   "text, "
+                                                                   "''))::text\n"
+                                                                   "FROM pg_catalog.pg_namespace n "
+                                                                   "WHERE " OFFSTAGE_USER_NAMESPACE("n") " AND " OFFSTAGE_NOT_EXTENSION_MEMBER(
+                                                                       "pg_namespace",
+                                                                       "n.oid") ";\n"
+                                                                                "SELECT 'relation "
+                                                                                "' || "
+                                                                                "to_json(c.oid::"
+                                                                                "regclass::text)::"
+                                                                                "text || ' kind ' "
+                                                                                "|| "
+                                                                                "c.relkind::text "
+                                                                                "|| ' owner ' || "
+                                                                                "to_json(pg_"
+                                                                                "catalog.pg_get_"
+                                                                                "userbyid(c."
+                                                                                "relowner))::text "
+                                                                                "|| ' acl ' || "
+                                                                                "to_json(coalesce("
+                                                                                "c.relacl::text, "
+                                                                                "''))::text\n"
+                                                                                "FROM "
+                                                                                "pg_catalog.pg_"
+                                                                                "class c JOIN "
+                                                                                "pg_catalog.pg_"
+                                                                                "namespace n ON "
+                                                                                "n.oid = "
+                                                                                "c.relnamespace\n"
+                                                                                "WHERE c.relkind "
+                                                                                "IN ('r', 'p', "
+                                                                                "'v', 'm', 'S', "
+                                                                                "'f') "
+                                                                                "AND"
+                                                                                " " OFFSTAGE_USER_NAMESPACE("n") " AND " OFFSTAGE_NOT_EXTENSION_MEMBER(
+                                                                                    "pg_class",
+                                                                                    "c.oid") ";\n"
+                                                                                             "SELEC"
+                                                                                             "T "
+                                                                                             "'view"
+                                                                                             " ' "
+                                                                                             "|| "
+                                                                                             "to_"
+                                                                                             "json("
+                                                                                             "c."
+                                                                                             "oid::"
+                                                                                             "regcl"
+                                                                                             "ass::"
+                                                                                             "text)"
+                                                                                             "::"
+                                                                                             "text "
+                                                                                             "|| ' "
+                                                                                             "' || "
+                                                                                             "md5("
+                                                                                             "pg_"
+                                                                                             "catal"
+                                                                                             "og."
+                                                                                             "pg_"
+                                                                                             "get_"
+                                                                                             "viewd"
+                                                                                             "ef(c."
+                                                                                             "oid))"
+                                                                                             "\n"
+                                                                                             "FROM "
+                                                                                             "pg_"
+                                                                                             "catal"
+                                                                                             "og."
+                                                                                             "pg_"
+                                                                                             "class"
+                                                                                             " c "
+                                                                                             "JOIN "
+                                                                                             "pg_"
+                                                                                             "catal"
+                                                                                             "og."
+                                                                                             "pg_"
+                                                                                             "names"
+                                                                                             "pace "
+                                                                                             "n ON "
+                                                                                             "n."
+                                                                                             "oid "
+                                                                                             "= "
+                                                                                             "c."
+                                                                                             "relna"
+                                                                                             "mespa"
+                                                                                             "ce\n"
+                                                                                             "WHERE"
+                                                                                             " c."
+                                                                                             "relki"
+                                                                                             "nd "
+                                                                                             "IN "
+                                                                                             "('v',"
+                                                                                             " 'm')"
+                                                                                             " AND"
+                                                                                             " " OFFSTAGE_USER_NAMESPACE("n") " AND " OFFSTAGE_NOT_EXTENSION_MEMBER(
+                                                                                                 "p"
+                                                                                                 "g"
+                                                                                                 "_"
+                                                                                                 "c"
+                                                                                                 "l"
+                                                                                                 "a"
+                                                                                                 "s"
+                                                                                                 "s",
+                                                                                                 "c"
+                                                                                                 "."
+                                                                                                 "o"
+                                                                                                 "i"
+                                                                                                 "d") ";\n"
+                                                                                                      "SELECT 'routine ' || to_json(p.oid::regprocedure::text)::text || ' ' || "
+                                                                                                      "md5(pg_catalog.pg_get_functiondef(p.oid)) || ' owner ' || "
+                                                                                                      "to_json(pg_catalog.pg_get_userbyid(p.proowner))::text || ' acl ' || "
+                                                                                                      "to_json(coalesce(p.proacl::text, ''))::text\n"
+                                                                                                      "FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace\n"
+                                                                                                      "WHERE p.prokind IN ('f', 'p') AND " OFFSTAGE_USER_NAMESPACE("n") " AND " OFFSTAGE_NOT_EXTENSION_MEMBER(
+                                                                                                          "pg_proc",
+                                                                                                          "p.oid") ";\n"
+                                                                                                                   "SELECT 'trigger ' || to_json(c.oid::regclass::text || ' ' || t.tgname)::text || ' ' "
+                                                                                                                   "|| md5(pg_catalog.pg_get_triggerdef(t.oid))\n"
+                                                                                                                   "FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid\n"
+                                                                                                                   "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+                                                                                                                   "WHERE NOT t.tgisinternal AND " OFFSTAGE_USER_NAMESPACE(
+                                                                                                                       "n") ";\n";
 }
 
 std::string_view postgresql_roles_queries() {
     return "SELECT 'role ' || to_json(rolname)::text || ' ' || concat_ws(',', rolsuper, "
            "rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls, "
            "rolconnlimit, rolvaliduntil)\n"
-           "FROM pg_catalog.pg_roles WHERE rolname !~ '^pg_' ORDER BY 1 COLLATE \"C\";\n"
+           "FROM pg_catalog.pg_roles WHERE rolname !~ '^pg_';\n"
            "SELECT 'member ' || to_json(r.rolname)::text || ' of ' || to_json(g.rolname)::text "
            "|| ' ' || m.admin_option\n"
            "FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles r ON r.oid = m.member\n"
-           "JOIN pg_catalog.pg_roles g ON g.oid = m.roleid ORDER BY 1 COLLATE \"C\";\n";
+           "JOIN pg_catalog.pg_roles g ON g.oid = m.roleid;\n";
+}
+
+std::string sorted_lines(std::string_view text) {
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string_view::npos) {
+            end = text.size();
+        }
+        lines.emplace_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    std::sort(lines.begin(), lines.end());
+    std::string sorted;
+    for (const std::string& line : lines) {
+        sorted += line + "\n";
+    }
+    return sorted;
 }
 
 std::string decode_json_string(std::string_view literal) {
@@ -250,14 +364,30 @@ std::string decode_json_string(std::string_view literal) {
         }
         char escape = literal[i++];
         switch (escape) {
-        case '"': text += '"'; break;
-        case '\\': text += '\\'; break;
-        case '/': text += '/'; break;
-        case 'b': text += '\b'; break;
-        case 'f': text += '\f'; break;
-        case 'n': text += '\n'; break;
-        case 'r': text += '\r'; break;
-        case 't': text += '\t'; break;
+        case '"':
+            text += '"';
+            break;
+        case '\\':
+            text += '\\';
+            break;
+        case '/':
+            text += '/';
+            break;
+        case 'b':
+            text += '\b';
+            break;
+        case 'f':
+            text += '\f';
+            break;
+        case 'n':
+            text += '\n';
+            break;
+        case 'r':
+            text += '\r';
+            break;
+        case 't':
+            text += '\t';
+            break;
         case 'u': {
             std::uint32_t code = hex4();
             if (code >= 0xd800 && code < 0xdc00 && i + 1 < literal.size() - 1 &&
@@ -269,7 +399,8 @@ std::string decode_json_string(std::string_view literal) {
             append_utf8(code);
             break;
         }
-        default: throw bad();
+        default:
+            throw bad();
         }
     }
     return text;

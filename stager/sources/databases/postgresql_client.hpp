@@ -19,8 +19,8 @@ namespace offstage::sources {
 // The bin directory of the newest PostgreSQL under /usr/lib/postgresql (e.g.
 // /usr/lib/postgresql/15/bin), found without naming a version; throws std::runtime_error when
 // there is none with the programs we need.
-std::filesystem::path newest_postgresql_bin_dir(
-    const std::filesystem::path& base = "/usr/lib/postgresql");
+std::filesystem::path
+newest_postgresql_bin_dir(const std::filesystem::path& base = "/usr/lib/postgresql");
 
 struct PostgresqlClient {
     std::filesystem::path psql;
@@ -58,6 +58,10 @@ std::string_view postgresql_session_settings();
 std::string_view postgresql_fingerprint_queries();
 // The globals' fingerprint (roles, their attributes and memberships, not their passwords).
 std::string_view postgresql_roles_queries();
+
+// The lines of `text` sorted by their bytes (a fingerprint's order must not depend on a server's
+// collation, which a drill host may not even have).
+std::string sorted_lines(std::string_view text);
 
 // The string of a JSON string literal ("\"a\\nb\"" -> "a\nb"); throws std::runtime_error on
 // anything else.

@@ -45,6 +45,25 @@ std::span<const std::byte> bytes_of(std::string_view text) {
     return std::as_bytes(std::span(text.data(), text.size()));
 }
 
+// The dump with the keys of its \restrict and \unrestrict lines left out: since 15.14 (and
+// 13.22, 14.19...), pg_dumpall puts a random key there in every dump, which says nothing of the
+// content and must not defeat reuse.
+std::string without_restrict_keys(const std::string& dump) {
+    std::string kept;
+    std::size_t start = 0;
+    while (start < dump.size()) {
+        std::size_t end = dump.find('\n', start);
+        end = end == std::string::npos ? dump.size() : end + 1;
+        std::string_view line(dump.data() + start, end - start);
+        if (line.starts_with("\\restrict ") || line.starts_with("\\unrestrict ")) {
+            line = line.substr(0, line.find(' ') + 1);
+        }
+        kept += line;
+        start = end;
+    }
+    return kept;
+}
+
 // Writes `text` as a stream artifact (or links yesterday's, same key) and records it.
 void stage_text(staging::ArtifactWriter& writer, report::SourceResult& result,
                 const std::string& name, const std::string& text, const report::Digest& key) {
@@ -92,7 +111,8 @@ public:
         }
         std::size_t end = text.find('\n');
         snapshot_ = text.substr(9, end - 9);
-        fingerprint_ = std::string(postgresql_fingerprint_header) + text.substr(end + 1);
+        fingerprint_ =
+            std::string(postgresql_fingerprint_header) + sorted_lines(text.substr(end + 1));
     }
     const std::string& snapshot() const { return snapshot_; }
     const std::string& fingerprint() const { return fingerprint_; }
@@ -180,8 +200,8 @@ void PostgresqlSource::produce(staging::ArtifactWriter& writer, report::SourceRe
         }
         std::erase_if(databases, [&](const std::string& name) { return excluded.contains(name); });
     } catch (const ChildProcessError& error) {
-        result.fail(code_of(error), "postgresql: cannot list the databases: " +
-                                        std::string(error.what()));
+        result.fail(code_of(error),
+                    "postgresql: cannot list the databases: " + std::string(error.what()));
         return;
     } catch (const std::runtime_error& error) {
         // No client programs, no such OS user, a reply that is not a list of names.
@@ -194,15 +214,14 @@ void PostgresqlSource::produce(staging::ArtifactWriter& writer, report::SourceRe
     }
 }
 
-void PostgresqlSource::dump_globals(const PostgresqlClient& client,
-                                    staging::ArtifactWriter& writer,
+void PostgresqlSource::dump_globals(const PostgresqlClient& client, staging::ArtifactWriter& writer,
                                     report::SourceResult& result) {
     std::string roles;
     std::string globals;
     try {
         roles = std::string(postgresql_roles_header) +
-                client.query("postgres", std::string(postgresql_session_settings()) +
-                                             std::string(postgresql_roles_queries()));
+                sorted_lines(client.query("postgres", std::string(postgresql_session_settings()) +
+                                                          std::string(postgresql_roles_queries())));
         std::string errors;
         platform::ChildProcess::Options options = client.options();
         options.error_output = &errors;
@@ -225,7 +244,8 @@ void PostgresqlSource::dump_globals(const PostgresqlClient& client,
         result.fail(problem.code(), "postgresql globals: " + std::string(problem.what()));
         return;
     }
-    stage_text(writer, result, globals_artifact(), globals, writer.keyed_digest(globals));
+    stage_text(writer, result, globals_artifact(), globals,
+               writer.keyed_digest(without_restrict_keys(globals)));
     stage_text(writer, result, roles_artifact(), roles, writer.keyed_digest(roles));
 }
 
@@ -285,8 +305,9 @@ void PostgresqlSource::dump_database(const PostgresqlClient& client, const std::
             check.finish();
         } catch (const ChildProcessError& error) {
             throw DumpProblem(report::ReasonCode::child_output_incomplete,
-                              "the dump does not read back whole (" + std::to_string(
-                                  artifact->plaintext_bytes()) + " bytes): " + error.what());
+                              "the dump does not read back whole (" +
+                                  std::to_string(artifact->plaintext_bytes()) +
+                                  " bytes): " + error.what());
         }
         result.artifacts.push_back(artifact->commit(key));
         stage_text(writer, result, fingerprint_name, fingerprint, key);

@@ -104,9 +104,9 @@ void add_row(sqlite3_stmt* row, std::uint64_t& first, std::uint64_t& second) {
             std::snprintf(buffer, sizeof buffer, "%.17g", sqlite3_column_double(row, i));
             value = buffer;
         } else if (type == SQLITE_TEXT || type == SQLITE_BLOB) {
-            const void* data =
-                type == SQLITE_TEXT ? static_cast<const void*>(sqlite3_column_text(row, i))
-                                    : sqlite3_column_blob(row, i);
+            const void* data = type == SQLITE_TEXT
+                                   ? static_cast<const void*>(sqlite3_column_text(row, i))
+                                   : sqlite3_column_blob(row, i);
             int size = sqlite3_column_bytes(row, i);
             value.assign(static_cast<const char*>(data), data == nullptr ? 0 : size);
         }
@@ -143,7 +143,8 @@ void backup(const catalog::SqliteConnection& source, const fs::path& destination
                                      {false, label + " copy"});
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
-        sqlite3_backup* copy = sqlite3_backup_init(target.handle(), "main", source.handle(), "main");
+        sqlite3_backup* copy =
+            sqlite3_backup_init(target.handle(), "main", source.handle(), "main");
         if (copy == nullptr) {
             target.fail(sqlite3_extended_errcode(target.handle()), "back up");
         }
@@ -204,8 +205,8 @@ std::string sqlite_integrity(const catalog::SqliteConnection& database) {
     }
     // A page so broken that the check itself stops is a finding too, not a read error.
     if (code != SQLITE_DONE) {
-        found += (found.empty() ? "" : "; ") + std::string("the check stopped: ") +
-                 sqlite3_errstr(code);
+        found +=
+            (found.empty() ? "" : "; ") + std::string("the check stopped: ") + sqlite3_errstr(code);
     }
     return found;
 }
@@ -235,8 +236,8 @@ std::string sqlite_fingerprint(const catalog::SqliteConnection& database) {
             ++count;
             add_row(rows.get(), first, second);
         }
-        fingerprint += "table " + json_string(table) + " rows " + std::to_string(count) +
-                       " sum " + std::to_string(first) + " " + std::to_string(second) + "\n";
+        fingerprint += "table " + json_string(table) + " rows " + std::to_string(count) + " sum " +
+                       std::to_string(first) + " " + std::to_string(second) + "\n";
     }
     return fingerprint;
 }
@@ -284,7 +285,8 @@ void SqliteSource::produce(staging::ArtifactWriter& writer, report::SourceResult
         if (integrity != "ok") {
             result.fail(report::ReasonCode::integrity_check_failed,
                         label + ": PRAGMA integrity_check on the copy of " +
-                            settings_.path.string() + ": " + platform::escape_for_message(integrity));
+                            settings_.path.string() + ": " +
+                            platform::escape_for_message(integrity));
             return;
         }
         fingerprint = sqlite_fingerprint(copied);

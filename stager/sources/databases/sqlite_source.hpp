@@ -16,8 +16,8 @@
 namespace offstage::sources {
 
 struct SqliteSettings {
-    std::string name;            // [[sqlite]] name: the artifacts are db/sqlite/NAME.* (encoded)
-    std::filesystem::path path;  // the database file
+    std::string name;           // [[sqlite]] name: the artifacts are db/sqlite/NAME.* (encoded)
+    std::filesystem::path path; // the database file
     std::chrono::milliseconds timeout{std::chrono::seconds(30)}; // a writer's lock, waited for
     // Where the private copy is made (a directory of its own, mode 0700, inside).
     std::filesystem::path temp_parent{"/var/tmp"};
