@@ -131,7 +131,7 @@ constexpr std::array sections{
     ConfigSection{.name = "mail", .keys = mail_keys},
     ConfigSection{.name = "hooks", .keys = hooks_keys},
     ConfigSection{.name = "spool", .keys = spool_keys, .array_of_tables = true},
-    ConfigSection{.name = "postgresql", .keys = postgresql_keys},
+    ConfigSection{.name = "postgresql", .keys = postgresql_keys, .presence_enables = true},
     ConfigSection{.name = "sqlite", .keys = sqlite_keys, .array_of_tables = true},
 };
 
