@@ -5,10 +5,12 @@
 #include <boost/process/extend.hpp>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <grp.h>
 #include <iomanip>
+#include <memory>
 #include <poll.h>
 #include <pwd.h>
 #include <sstream>
@@ -259,7 +261,21 @@ int ChildProcess::run(const std::vector<std::string>& argv,
                                                        : nullptr},
             start_error);
     };
-    bp::child child = options.input ? start(bp::std_in < in_pipe) : start(bp::std_in < bp::null);
+    // input_path: opened read-only here (Boost's own file redirection opens read-write, which
+    // would make the child a writer of its own named pipe, never seeing its end).
+    std::unique_ptr<FILE, int (*)(FILE*)> input_file(nullptr, &std::fclose);
+    if (options.input_path) {
+        input_file.reset(std::fopen(options.input_path->c_str(), "re"));
+        if (!input_file) {
+            throw ChildProcessError(command, -1,
+                                    command + ": cannot open its input " + *options.input_path +
+                                        ": " + std::strerror(errno));
+        }
+    }
+    bp::child child = options.input ? start(bp::std_in < in_pipe)
+                      : input_file  ? start(bp::std_in < input_file.get())
+                                    : start(bp::std_in < bp::null);
+    input_file.reset(); // the child has its own copy
     if (start_error) {
         throw ChildProcessError(command, -1, command + ": cannot start: " + start_error.message());
     }

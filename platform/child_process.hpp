@@ -62,6 +62,10 @@ public:
         // Written to the child's stdin, which is then closed; without it stdin is /dev/null.
         // A child that stops reading (closes stdin, exits) is judged by its exit status.
         std::optional<std::string> input;
+        // The child's stdin is this file instead, opened for reading before the fork (a named
+        // pipe that the caller feeds from another thread, for input too long to hold: a dump
+        // checked as it streams). Opening a named pipe waits until its writer opens it.
+        std::optional<std::string> input_path;
         // From the start to the child's end, reading included; past it the child is killed
         // (SIGKILL) and a ChildProcessError with timed_out() is thrown. Zero: no limit.
         std::chrono::milliseconds timeout{0};

@@ -42,6 +42,9 @@ struct ConfigSection {
     // [[name]]: the section is an array of tables, each entry a table of `keys` (the same data
     // as `name = [{...}, ...]`, which is accepted too).
     bool array_of_tables = false;
+    // Present, the section turns something on ([postgresql] dumps the cluster): the shipped
+    // offstage.toml shows it commented out.
+    bool presence_enables = false;
 
     const ConfigKey* find(std::string_view key) const;
 };

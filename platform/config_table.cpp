@@ -76,6 +76,31 @@ constexpr std::array spool_keys{
     ConfigKey{.name = "lock_timeout", .type = integer, .min = 0, .max = 86400}, // seconds
 };
 
+// [postgresql]: the cluster dumped by `offstage run` (docs/databases.md); present, it is on.
+constexpr std::array postgresql_keys{
+    ConfigKey{.name = "os_user", .type = string},           // the dumps run as this OS user
+    ConfigKey{.name = "socket_dir", .type = absolute_path}, // the server's unix socket directory
+    ConfigKey{.name = "port", .type = integer, .min = 1, .max = 65535}, // names the socket file
+    ConfigKey{.name = "databases", .type = strings}, // [] or absent: every connectable one
+    ConfigKey{.name = "exclude", .type = strings},
+    ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 3600}, // seconds: connect, locks
+    ConfigKey{.name = "bin_dir",
+              .type = absolute_path}, // default: newest /usr/lib/postgresql/*/bin
+    ConfigKey{.name = "psql", .type = absolute_path},
+    ConfigKey{.name = "pg_dump", .type = absolute_path},
+    ConfigKey{.name = "pg_dumpall", .type = absolute_path},
+    ConfigKey{.name = "pg_restore", .type = absolute_path},
+};
+
+// [[sqlite]]: a SQLite database file, copied with the online backup API, one entry each.
+constexpr std::array sqlite_keys{
+    ConfigKey{.name = "name", .type = string, .required = true},
+    ConfigKey{.name = "path", .type = absolute_path, .required = true},
+    ConfigKey{
+        .name = "timeout", .type = integer, .min = 0, .max = 3600}, // seconds: a writer's lock
+    ConfigKey{.name = "temp_dir", .type = absolute_path}, // where the private copy is made
+};
+
 // [afs]: the OpenAFS volumes of one file server, dumped by vos (docs/afs.md).
 constexpr std::array afs_keys{
     ConfigKey{.name = "server", .type = string},      // absent: no AFS source
@@ -143,6 +168,8 @@ constexpr std::array sections{
     ConfigSection{.name = "hooks", .keys = hooks_keys},
     ConfigSection{.name = "status", .keys = status_keys},
     ConfigSection{.name = "spool", .keys = spool_keys, .array_of_tables = true},
+    ConfigSection{.name = "postgresql", .keys = postgresql_keys, .presence_enables = true},
+    ConfigSection{.name = "sqlite", .keys = sqlite_keys, .array_of_tables = true},
     ConfigSection{.name = "afs", .keys = afs_keys},
 };
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 struct sqlite3;
@@ -16,6 +17,14 @@ public:
     // Opens an existing file read-write (SQLITE_OPEN_NOFOLLOW: a symlink is refused), with
     // extended result codes and a busy timeout of `busy_timeout`.
     SqliteConnection(std::filesystem::path path, std::chrono::milliseconds busy_timeout);
+    // Another database than the catalog (a [[sqlite]] source): opened read-only when asked, and
+    // named `label` in messages ("sqlite app" rather than "catalog").
+    struct Other {
+        bool read_only = false;
+        std::string label;
+    };
+    SqliteConnection(std::filesystem::path path, std::chrono::milliseconds busy_timeout,
+                     Other other);
     SqliteConnection(SqliteConnection&& other) noexcept;
     SqliteConnection& operator=(SqliteConnection&&) = delete;
     SqliteConnection(const SqliteConnection&) = delete;
@@ -33,6 +42,7 @@ public:
 private:
     std::filesystem::path path_;
     std::chrono::milliseconds busy_timeout_;
+    std::string label_ = "catalog";
     sqlite3* db_ = nullptr;
 };
 

@@ -1,4 +1,5 @@
-// [scan], [staging], [run], [catalog], [status], [[spool]] and [afs] as `offstage run` takes them.
+// [scan], [staging], [run], [catalog], [status], [[spool]], [postgresql], [[sqlite]] and
+// [afs] as `offstage run` takes them.
 #include "platform/printable_name.hpp"
 #include "platform/staging_layout.hpp"
 #include "stager/config/stager_config.hpp"
@@ -165,6 +166,36 @@ run::RunSettings StagerConfig::run_settings(const std::filesystem::path& config_
         settings.spools.push_back(std::move(entry));
     }
 
+    if (file_.has_section("postgresql")) {
+        platform::ConfigTable postgresql = file_.section("postgresql");
+        sources::PostgresqlSettings entry;
+        entry.os_user = postgresql.string("os_user").value_or(entry.os_user);
+        entry.socket_dir = postgresql.path("socket_dir").value_or(entry.socket_dir);
+        entry.port = static_cast<int>(postgresql.integer("port").value_or(entry.port));
+        entry.databases = postgresql.strings("databases").value_or(entry.databases);
+        entry.exclude = postgresql.strings("exclude").value_or(entry.exclude);
+        entry.timeout = std::chrono::seconds(postgresql.integer("timeout").value_or(30));
+        entry.bin_dir = postgresql.path("bin_dir").value_or("");
+        entry.psql = postgresql.path("psql").value_or("");
+        entry.pg_dump = postgresql.path("pg_dump").value_or("");
+        entry.pg_dumpall = postgresql.path("pg_dumpall").value_or("");
+        entry.pg_restore = postgresql.path("pg_restore").value_or("");
+        settings.dumps.postgresql = std::move(entry);
+    }
+    std::set<std::string> sqlite_names;
+    for (const platform::ConfigTable& sqlite : file_.entries("sqlite")) {
+        sources::SqliteSettings entry;
+        entry.name = sqlite.string("name").value_or("");
+        if (!sqlite_names.insert(entry.name).second || entry.name.empty()) {
+            throw ConfigError(sqlite.where("name") + ": " + sqlite.name("name") + " '" +
+                              platform::printable_name(entry.name) +
+                              "' is empty or names another [[sqlite]] entry too");
+        }
+        entry.path = sqlite.path("path").value_or("");
+        entry.timeout = std::chrono::seconds(sqlite.integer("timeout").value_or(30));
+        entry.temp_parent = sqlite.path("temp_dir").value_or(entry.temp_parent);
+        settings.dumps.sqlite.push_back(std::move(entry));
+    }
     // [afs] stages volumes once it names a server (the shipped file has the section, commented).
     if (platform::ConfigTable afs = file_.section("afs"); afs.string("server")) {
         sources::afs::AfsSettings entry;

@@ -1,11 +1,15 @@
 #include "stager/drill/afs_drill.hpp"
 #include "stager/drill/drill.hpp"
+#include "stager/drill/postgresql_drill.hpp"
+#include "stager/drill/sqlite_drill.hpp"
 
 namespace offstage::drill {
 
 std::vector<std::unique_ptr<Drill>> all_drills() {
     std::vector<std::unique_ptr<Drill>> drills;
     // One line per kind, in the order verdicts are printed.
+    drills.push_back(std::make_unique<PostgresqlDrill>());
+    drills.push_back(std::make_unique<SqliteDrill>());
     drills.push_back(std::make_unique<AfsDrill>());
     return drills;
 }

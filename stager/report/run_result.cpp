@@ -34,6 +34,8 @@ std::string_view to_string(ReasonCode code) {
         return "disabled";
     case ReasonCode::volume_unavailable:
         return "volume_unavailable";
+    case ReasonCode::integrity_check_failed:
+        return "integrity_check_failed";
     }
     return "output_failed";
 }

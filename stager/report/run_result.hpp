@@ -28,6 +28,7 @@ enum class ReasonCode {
     output_failed,           // writing the artifact failed (disk full, I/O error)
     disabled,                // the source is configured off or its tool is missing
     volume_unavailable,      // an AFS volume the volserver lists as busy or unattachable
+    integrity_check_failed,  // a database's own check of its copy failed (PRAGMA integrity_check)
 };
 std::string_view to_string(ReasonCode code);
 

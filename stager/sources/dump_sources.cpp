@@ -5,6 +5,12 @@ namespace offstage::sources {
 std::vector<std::unique_ptr<Source>> dump_sources(const DumpSettings& settings) {
     std::vector<std::unique_ptr<Source>> sources;
     // One block per kind, in this order: mariadb, postgresql, sqlite, afs.
+    if (settings.postgresql) {
+        sources.push_back(std::make_unique<PostgresqlSource>(*settings.postgresql));
+    }
+    for (const SqliteSettings& sqlite : settings.sqlite) {
+        sources.push_back(std::make_unique<SqliteSource>(sqlite));
+    }
     if (settings.afs) {
         sources.push_back(std::make_unique<afs::AfsSource>(*settings.afs));
     }
