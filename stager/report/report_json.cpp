@@ -20,14 +20,15 @@ namespace layout = platform::staging_layout;
 constexpr std::array<std::string_view, 8> source_kinds = {
     "files", "system", "catalog", "spool", "mariadb", "postgresql", "sqlite", "afs"};
 constexpr std::array<Outcome, 3> all_outcomes = {Outcome::ok, Outcome::degraded, Outcome::failed};
-constexpr std::array<ReasonCode, 8> all_reasons = {ReasonCode::input_changed,
+constexpr std::array<ReasonCode, 9> all_reasons = {ReasonCode::input_changed,
                                                    ReasonCode::input_unreadable,
                                                    ReasonCode::lock_timeout,
                                                    ReasonCode::child_failed,
                                                    ReasonCode::child_output_incomplete,
                                                    ReasonCode::timeout,
                                                    ReasonCode::output_failed,
-                                                   ReasonCode::disabled};
+                                                   ReasonCode::disabled,
+                                                   ReasonCode::non_transactional};
 
 [[noreturn]] void fail(const std::string& field, const std::string& what) {
     throw ReportJsonError("report.json: " + field + ": " + what);

@@ -26,6 +26,7 @@ enum class ReasonCode {
     timeout,                 // a wait or a child ran past its budget
     output_failed,           // writing the artifact failed (disk full, I/O error)
     disabled,                // the source is configured off or its tool is missing
+    non_transactional,       // MariaDB tables without snapshots: locked, left out or unlocked
 };
 std::string_view to_string(ReasonCode code);
 

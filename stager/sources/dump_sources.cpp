@@ -3,9 +3,11 @@
 namespace offstage::sources {
 
 std::vector<std::unique_ptr<Source>> dump_sources(const DumpSettings& settings) {
-    static_cast<void>(settings);
     std::vector<std::unique_ptr<Source>> sources;
     // One block per kind, in this order: mariadb, postgresql, sqlite, afs.
+    if (settings.mariadb.enabled) {
+        sources.push_back(std::make_unique<MariadbSource>(settings.mariadb));
+    }
     return sources;
 }
 

@@ -4,6 +4,7 @@
 // ArtifactWriter::begin_stream and reuses yesterday's artifact when its fingerprint is unchanged.
 #pragma once
 
+#include "stager/sources/databases/mariadb_source.hpp"
 #include "stager/sources/source.hpp"
 
 #include <memory>
@@ -13,7 +14,9 @@ namespace offstage::sources {
 
 // Every dump source's settings, resolved from offstage.toml (stager/config); a kind with no
 // section in the file stages nothing. Each kind adds one member here.
-struct DumpSettings {};
+struct DumpSettings {
+    MariadbSettings mariadb; // [mariadb]
+};
 
 // The dump sources the settings ask for, in the order they run.
 std::vector<std::unique_ptr<Source>> dump_sources(const DumpSettings& settings);
