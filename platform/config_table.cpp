@@ -105,8 +105,7 @@ constexpr std::array mariadb_keys{
     ConfigKey{.name = "user", .type = string},
     ConfigKey{.name = "databases", .type = strings}, // [] every database
     ConfigKey{.name = "exclude", .type = strings},
-    ConfigKey{.name = "non_transactional", .type = choice,
-              .choices = non_transactional_strategies},
+    ConfigKey{.name = "non_transactional", .type = choice, .choices = non_transactional_strategies},
     ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 86400},        // s, one dump
     ConfigKey{.name = "connect_timeout", .type = integer, .min = 1, .max = 3600}, // seconds
     ConfigKey{.name = "lock_timeout", .type = integer, .min = 1, .max = 86400},   // seconds

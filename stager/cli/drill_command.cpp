@@ -58,7 +58,8 @@ bool selected(const drill::Drill& drill, const std::vector<std::string>& only) {
         return true;
     }
     for (const std::string& word : only) {
-        if (word == drill.family() || word == drill.kind() || word.starts_with(drill.kind() + "/")) {
+        if (word == drill.family() || word == drill.kind() ||
+            word.starts_with(drill.kind() + "/")) {
             return true;
         }
     }
@@ -130,8 +131,7 @@ void run_drill(const GlobalOptions& global, DrillArguments arguments) {
         try {
             for (drill::DrillVerdict& verdict : drill->run(context)) {
                 std::cout << (verdict.ok ? "ok        " : "MISMATCH  ") << verdict.subject << ": "
-                          << verdict.detail << " ("
-                          << size_text(verdict.plaintext_bytes) << ", "
+                          << verdict.detail << " (" << size_text(verdict.plaintext_bytes) << ", "
                           << fmt::format("{:.1f}", verdict.elapsed.count()) << " s)" << std::endl;
                 verdicts.push_back(std::move(verdict));
             }

@@ -117,8 +117,7 @@ run::RunSettings StagerConfig::run_settings(const std::filesystem::path& config_
         mariadb.connection.defaults_file = section.path("defaults_file").value_or("");
         mariadb.connection.socket = section.path("socket").value_or("");
         mariadb.connection.user = section.string("user").value_or("");
-        mariadb.connection.client =
-            section.path("mariadb").value_or(mariadb.connection.client);
+        mariadb.connection.client = section.path("mariadb").value_or(mariadb.connection.client);
         mariadb.connection.dump = section.path("mariadb_dump").value_or(mariadb.connection.dump);
         mariadb.connection.connect_timeout =
             std::chrono::seconds(section.integer("connect_timeout").value_or(10));

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <fcntl.h>
 #include <map>
+#include <random>
 #include <set>
 #include <unistd.h>
 
@@ -145,7 +146,8 @@ DrillVerdict drill_database(const DrillContext& context, const MariadbServer& se
     try {
         MariadbFingerprint expected =
             MariadbFingerprint::parse(read_all(context, base + ".fingerprint.zst.age"));
-        fs::path plaintext = server.directory() / ("restore-" + std::to_string(sequence++) + ".sql");
+        fs::path plaintext =
+            server.directory() / ("restore-" + std::to_string(sequence++) + ".sql");
         verdict.plaintext_bytes = unpack(context, base + std::string(dump_suffix), plaintext);
         sources::MariadbClient client = server.root_client();
         try {
@@ -165,8 +167,8 @@ DrillVerdict drill_database(const DrillContext& context, const MariadbServer& se
                             return line.ends_with("(dumped unlocked)");
                         });
         verdict.ok = differences.empty() || only_lax;
-        verdict.detail = differences.empty() ? summary(expected)
-                                             : differences_text(differences, only_lax);
+        verdict.detail =
+            differences.empty() ? summary(expected) : differences_text(differences, only_lax);
     } catch (const std::exception& error) {
         verdict.ok = false;
         verdict.detail = std::string("cannot drill: ") + error.what();
@@ -184,9 +186,37 @@ DrillVerdict drill_users(const DrillContext& context, const MariadbServer& serve
             read_all(context, std::string(prefix) + "users.fingerprint.zst.age"));
         std::string dump = read_all(context, std::string(prefix) + "users.sql.zst.age");
         verdict.plaintext_bytes = dump.size();
-        // Loaded and read back in one session: the dump may replace root@localhost itself.
-        std::vector<sources::MariadbRow> rows = server.root_client().query(
-            dump + "\n" + sources::mariadb_users_sql(), restore_timeout);
+        // The dump replaces root@localhost too (CREATE OR REPLACE drops its grants until its
+        // GRANT line), so it is loaded by an account of the drill's own, whose password is
+        // random and passes only through the client's stdin and a 0600 defaults file.
+        std::random_device random;
+        std::string password;
+        for (int i = 0; i < 32; ++i) {
+            password.push_back("0123456789abcdef"[random() % 16]);
+        }
+        server.root_client().query(
+            "CREATE USER offstage_drill@localhost IDENTIFIED BY '" + password +
+                "';\nGRANT ALL PRIVILEGES ON *.* TO offstage_drill@localhost WITH GRANT OPTION;\n"
+                "GRANT PROXY ON ''@'%' TO offstage_drill@localhost WITH GRANT OPTION;\n",
+            std::chrono::seconds(60));
+        fs::path defaults = server.directory() / "offstage-drill.cnf";
+        {
+            platform::UniqueFd fd(
+                ::open(defaults.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+            if (fd.get() < 0) {
+                throw std::system_error(errno, std::generic_category(),
+                                        "cannot create " + defaults.string());
+            }
+            platform::FdSink sink(fd.get(), defaults.string());
+            std::string text = "[client]\nuser = offstage_drill\npassword = " + password + "\n";
+            sink.write(std::as_bytes(std::span(text.data(), text.size())));
+        }
+        sources::MariadbConnection connection = server.root_connection();
+        connection.user.clear();
+        connection.defaults_file = defaults;
+        std::vector<sources::MariadbRow> rows =
+            sources::MariadbClient(connection)
+                .query(dump + "\n" + sources::mariadb_users_sql(), restore_timeout);
         std::vector<std::string> lines = sources::read_object_lines(rows);
         std::set<std::string> restored(lines.begin(), lines.end());
         std::vector<std::string> missing;
@@ -196,9 +226,9 @@ DrillVerdict drill_users(const DrillContext& context, const MariadbServer& serve
             }
         }
         verdict.ok = missing.empty();
-        verdict.detail = missing.empty() ? std::to_string(expected.objects.size()) +
-                                               " accounts and grants equal"
-                                         : differences_text(missing, false);
+        verdict.detail =
+            missing.empty() ? std::to_string(expected.objects.size()) + " accounts and grants equal"
+                            : differences_text(missing, false);
     } catch (const std::exception& error) {
         verdict.detail = std::string("cannot drill: ") + error.what();
     }
@@ -215,8 +245,8 @@ std::vector<DrillVerdict> MariadbDrill::run(const DrillContext& context) {
         if (!name.starts_with(prefix) || !name.ends_with(dump_suffix)) {
             continue;
         }
-        std::string stem = name.substr(prefix.size(), name.size() - prefix.size() -
-                                                          dump_suffix.size());
+        std::string stem =
+            name.substr(prefix.size(), name.size() - prefix.size() - dump_suffix.size());
         if (stem.find('/') != std::string::npos || !wanted(context, "mariadb/" + stem)) {
             continue;
         }

@@ -63,8 +63,8 @@ sources::MariadbConnection MariadbServer::root_connection() const {
 void MariadbServer::start() {
     std::optional<platform::ChildUser> user = server_user();
     if (user && ::chown(directory_.c_str(), user->uid, user->gid) != 0) {
-        throw std::runtime_error("cannot hand " + directory_.string() + " to mysql: " +
-                                 std::strerror(errno));
+        throw std::runtime_error("cannot hand " + directory_.string() +
+                                 " to mysql: " + std::strerror(errno));
     }
     fs::path data = directory_ / "data";
     std::vector<std::string> common{"--no-defaults"};

@@ -131,17 +131,17 @@ std::string own_view(const drill::MariadbServer& server) {
 
 TEST_F(MariadbRun, StagesEveryDatabaseAndTheDrillRestoresEachEqual) {
     auto first = run("2026-11-22");
-    ASSERT_EQ(first.exit_status, 0) << first.out << first.err;
+    ASSERT_EQ(first.exit_status, 0) << first.out << first.err << read_file(dir / "run.log");
     fs::path day = staging / "2026-11-22";
-    for (const char* name : {"shop.sql.zst.age", "shop.fingerprint.zst.age", "wiki.sql.zst.age",
-                             "wiki.fingerprint.zst.age", "users.sql.zst.age",
-                             "users.fingerprint.zst.age"}) {
+    for (const char* name :
+         {"shop.sql.zst.age", "shop.fingerprint.zst.age", "wiki.sql.zst.age",
+          "wiki.fingerprint.zst.age", "users.sql.zst.age", "users.fingerprint.zst.age"}) {
         EXPECT_TRUE(fs::is_regular_file(day / "db/mariadb" / name)) << name;
     }
     std::string dump = decrypt(day / "db/mariadb/shop.sql.zst.age");
     EXPECT_NE(dump.find("\n-- Dump completed"), std::string::npos);
     EXPECT_NE(dump.find("CREATE DEFINER"), std::string::npos); // routines, trigger, event
-    EXPECT_NE(dump.find("0x000102030405"), std::string::npos);  // --hex-blob
+    EXPECT_NE(dump.find("0x000102030405"), std::string::npos); // --hex-blob
     // The report names the MyISAM table and how long it was locked.
     std::string report = read_file(day / "report.json");
     EXPECT_NE(report.find("non_transactional"), std::string::npos) << report;
@@ -170,10 +170,21 @@ TEST_F(MariadbRun, StagesEveryDatabaseAndTheDrillRestoresEachEqual) {
 
     // Independently: the test restores the dumps itself and compares with its own queries.
     drill::MariadbServer restored;
-    for (const char* name : {"shop", "wiki", "users"}) {
+    for (const char* name : {"shop", "wiki"}) {
         std::string text = decrypt(day / "db/mariadb" / (std::string(name) + ".sql.zst.age"));
         restored.root_client().query(text, std::chrono::seconds(300));
     }
+    // users.sql replaces root@localhost itself: loaded by another administrator account.
+    SeededMariadb::sql(restored, "CREATE USER tester@localhost IDENTIFIED BY 'test-pw'; GRANT ALL "
+                                 "ON *.* TO tester@localhost WITH GRANT OPTION; GRANT PROXY ON "
+                                 "''@'%' TO tester@localhost WITH GRANT OPTION;");
+    write_file(dir / "tester.cnf", "[client]\nuser = tester\npassword = test-pw\n",
+               fs::perms(0600));
+    sources::MariadbConnection tester = restored.root_connection();
+    tester.user.clear();
+    tester.defaults_file = dir / "tester.cnf";
+    sources::MariadbClient(tester).query(decrypt(day / "db/mariadb/users.sql.zst.age"),
+                                         std::chrono::seconds(300));
     EXPECT_EQ(own_view(restored), own_view(*server));
     EXPECT_NE(own_view(restored).find("MyISAM"), std::string::npos);
 
@@ -182,8 +193,7 @@ TEST_F(MariadbRun, StagesEveryDatabaseAndTheDrillRestoresEachEqual) {
     ASSERT_EQ(second.exit_status, 0) << second.out << second.err;
     for (const char* name : {"shop.sql.zst.age", "shop.fingerprint.zst.age", "wiki.sql.zst.age",
                              "users.sql.zst.age"}) {
-        EXPECT_EQ(inode(day / "db/mariadb" / name),
-                  inode(staging / "2026-11-23/db/mariadb" / name))
+        EXPECT_EQ(inode(day / "db/mariadb" / name), inode(staging / "2026-11-23/db/mariadb" / name))
             << name;
     }
     // A changed table is dumped anew.
@@ -214,26 +224,37 @@ TEST_F(MariadbRun, ADumpUnderConcurrentWritesMatchesItsFingerprintExactly) {
     std::thread writer([&] {
         sources::MariadbClient client = server->root_client();
         while (!stop) {
-            client.query("BEGIN NOT ATOMIC DECLARE i INT DEFAULT 0; WHILE i < 200 DO START "
-                         "TRANSACTION; INSERT INTO busy.ledger (amount) VALUES (1); UPDATE "
-                         "busy.balance SET total = total + 1 WHERE id = 1; COMMIT; SET i = i + 1; "
-                         "END WHILE; END",
-                         std::chrono::seconds(60));
+            try {
+                while (!stop) {
+                    client.query(
+                        "DELIMITER //\nBEGIN NOT ATOMIC DECLARE i INT DEFAULT 0; WHILE i < "
+                        "200 DO START TRANSACTION; INSERT INTO busy.ledger (amount) VALUES "
+                        "(1); UPDATE busy.balance SET total = total + 1 WHERE id = 1; "
+                        "COMMIT; SET i = i + 1; END WHILE; END//\n",
+                        std::chrono::seconds(60));
+                }
+            } catch (const std::exception& error) {
+                // The snapshot lock may pick a writer that holds one table and waits for the other
+                // as a metadata-lock deadlock victim (1213, as InnoDB does): writers retry that.
+                if (std::string(error.what()).find("ERROR 1213") == std::string::npos) {
+                    ADD_FAILURE() << "the writer stopped: " << error.what();
+                }
+            }
         }
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     auto result = run("2026-11-22");
     stop = true;
     writer.join();
-    ASSERT_EQ(result.exit_status, 0) << result.out << result.err;
+    ASSERT_EQ(result.exit_status, 0) << result.out << result.err << read_file(dir / "run.log");
     auto drilled = drill("2026-11-22", {"--only", "mariadb/busy"});
     EXPECT_EQ(drilled.exit_status, 0) << drilled.out << drilled.err;
     EXPECT_NE(drilled.out.find("ok        mariadb/busy: 2 tables equal"), std::string::npos)
         << drilled.out;
     // The dump is one moment: the balance equals the ledger's rows.
     drill::MariadbServer restored;
-    restored.root_client().query(
-        decrypt(staging / "2026-11-22/db/mariadb/busy.sql.zst.age"), std::chrono::seconds(300));
+    restored.root_client().query(decrypt(staging / "2026-11-22/db/mariadb/busy.sql.zst.age"),
+                                 std::chrono::seconds(300));
     std::string sums = SeededMariadb::sql(
         restored, "SELECT (SELECT COUNT(*) FROM busy.ledger) = (SELECT total FROM busy.balance), "
                   "(SELECT COUNT(*) FROM busy.ledger) > 0;");
@@ -264,7 +285,7 @@ TEST_F(MariadbRun, AWrongPasswordFailsTheSourceAndTheRunGoesOn) {
                "[client]\nuser = backup\npassword = right-password\nsocket = " +
                    server->socket().string() + "\n",
                fs::perms(0600));
-    EXPECT_EQ(run("2026-11-23").exit_status, 0);
+    EXPECT_EQ(run("2026-11-23").exit_status, 0) << read_file(dir / "run.log");
 }
 
 TEST_F(MariadbRun, ATruncatedOrKilledDumpIsNeverCommittedNorReplacesTheLastGoodOne) {
@@ -274,8 +295,7 @@ TEST_F(MariadbRun, ATruncatedOrKilledDumpIsNeverCommittedNorReplacesTheLastGoodO
     SeededMariadb::sql(*server, "UPDATE wiki.counter SET n = n + 1;"); // no reuse possible
     // A wrapper that exits 0 after cutting the dump short.
     write_file(dir / "truncating-dump",
-               "#!/bin/sh\n/usr/bin/mariadb-dump \"$@\" | head -c 1500\nexit 0\n",
-               fs::perms(0755));
+               "#!/bin/sh\n/usr/bin/mariadb-dump \"$@\" | head -c 1500\nexit 0\n", fs::perms(0755));
     write_config("mariadb_dump = \"" + (dir / "truncating-dump").string() + "\"\n");
     auto truncated = run("2026-11-23");
     EXPECT_EQ(truncated.exit_status, 5) << truncated.out << truncated.err;
@@ -309,8 +329,7 @@ TEST_F(MariadbRun, AServerThatIsDownFailsTheSourceWithinItsTimeout) {
     auto result = run("2026-11-22");
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(120));
     EXPECT_EQ(result.exit_status, 5) << result.out << result.err;
-    EXPECT_NE(read_file(dir / "run.log").find("cannot reach the MariaDB server"),
-              std::string::npos)
+    EXPECT_NE(read_file(dir / "run.log").find("cannot reach the MariaDB server"), std::string::npos)
         << read_file(dir / "run.log");
 }
 
@@ -323,8 +342,7 @@ TEST_F(MariadbRun, ATamperedDayIsNotDrilled) {
     write_file(dump, bytes);
     auto drilled = drill("2026-11-22");
     EXPECT_EQ(drilled.exit_status, 4) << drilled.out << drilled.err;
-    EXPECT_NE(drilled.err.find("the day does not verify: nothing was restored"),
-              std::string::npos)
+    EXPECT_NE(drilled.err.find("the day does not verify: nothing was restored"), std::string::npos)
         << drilled.err;
 }
 

@@ -3,10 +3,12 @@
 #include "stager/age/identity.hpp"
 #include "stager/selection/backup_selection.hpp"
 #include "stager/selection/scan_settings.hpp"
+#include "stager/sources/databases/mariadb_source.hpp"
 #include "stager/sources/files_source.hpp"
 #include "stager/sources/spool_source.hpp"
 #include "stager/sources/system_source.hpp"
 #include "stager/staging/artifact_name.hpp"
+#include "tests/databases/mariadb_fixture.hpp"
 #include "tests/selection/tiny_debian_root.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -97,6 +99,8 @@ struct SourceCase {
     // A shell pipeline that reads an artifact's decrypted bytes on stdin and exits 0 when they
     // are whole: a tar by default; a dump source names the check of its own format.
     std::string plaintext_check = "zstd -dc | tar -tf - >/dev/null";
+    // Why the case cannot run on this machine (its server does not start); empty: it can.
+    std::function<std::string()> unavailable = [] { return std::string(); };
 };
 
 // Test names show the case's label, not its bytes.
@@ -154,8 +158,21 @@ pid_t hold_flock(const fs::path& path) {
 
 std::vector<pid_t> lock_holders;
 
-const std::vector<SourceCase>& cases() {
-    static const std::vector<SourceCase> all = {
+// The MariaDB source over the seeded test server (tests/databases); `socket` overrides its
+// socket (a server that is not there).
+std::unique_ptr<sources::Source> mariadb_source(const drill::MariadbServer& server,
+                                                const fs::path& socket = {}) {
+    sources::MariadbSettings settings;
+    settings.enabled = true;
+    settings.connection.socket = socket.empty() ? server.socket() : socket;
+    settings.connection.user = "root";
+    settings.connection.connect_timeout = std::chrono::seconds(5);
+    settings.databases = {"wiki"};
+    return std::make_unique<sources::MariadbSource>(settings);
+}
+
+std::vector<SourceCase> cases() {
+    const std::vector<SourceCase> all = {
         {"files", files_source,
          [](Inputs& inputs) {
              // A scan of a root whose annoying file vanishes before the archive reads it.
@@ -194,7 +211,24 @@ const std::vector<SourceCase>& cases() {
          },
          report::ReasonCode::lock_timeout, true},
     };
-    return all;
+    std::vector<SourceCase> with_servers = all;
+    // The server starts when a mariadb test first runs, not when the tests are listed.
+    auto server = [] {
+        std::string why;
+        return test::SeededMariadb::shared(why);
+    };
+    with_servers.push_back(
+        {"mariadb", [server](Inputs&) { return mariadb_source(*server()); },
+         [server](Inputs& inputs) { return mariadb_source(*server(), inputs.dir / "no.sock"); },
+         report::ReasonCode::child_failed, true,
+         "zstd -dc | grep -q -e '^-- Dump completed$' -e '^offstage mariadb fingerprint 1$'",
+         [] {
+             std::string why;
+             return test::SeededMariadb::shared(why) == nullptr
+                        ? "no MariaDB server can run here: " + why
+                        : std::string();
+         }});
+    return with_servers;
 }
 
 class SourceConformance : public ::testing::TestWithParam<SourceCase> {
@@ -211,6 +245,9 @@ protected:
 } // namespace
 
 TEST_P(SourceConformance, WritesCompleteArtifactsOfTheGrammarThatDecrypt) {
+    if (std::string why = GetParam().unavailable(); !why.empty()) {
+        GTEST_SKIP() << why;
+    }
     Inputs inputs;
     Stage stage;
     auto source = GetParam().healthy(inputs);
@@ -242,6 +279,9 @@ TEST_P(SourceConformance, WritesCompleteArtifactsOfTheGrammarThatDecrypt) {
 }
 
 TEST_P(SourceConformance, ReportsInputTroubleInItsOutcomeRatherThanThrowing) {
+    if (std::string why = GetParam().unavailable(); !why.empty()) {
+        GTEST_SKIP() << why;
+    }
     Inputs inputs;
     Stage stage;
     auto source = GetParam().troubled(inputs);
@@ -262,6 +302,9 @@ TEST_P(SourceConformance, ReportsInputTroubleInItsOutcomeRatherThanThrowing) {
 }
 
 TEST_P(SourceConformance, LeavesNothingBehindWhenItsOutputFails) {
+    if (std::string why = GetParam().unavailable(); !why.empty()) {
+        GTEST_SKIP() << why;
+    }
     Inputs inputs;
     Stage stage;
     auto source = GetParam().healthy(inputs);

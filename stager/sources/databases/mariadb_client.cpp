@@ -1,6 +1,7 @@
 #include "stager/sources/databases/mariadb_client.hpp"
 
 #include "platform/child_process.hpp"
+#include "platform/config_file.hpp"
 
 #include <stdexcept>
 
@@ -73,7 +74,8 @@ void split_rows(std::string& pending, std::string_view chunk,
 std::vector<MariadbRow> MariadbClient::query(const std::string& sql,
                                              std::chrono::milliseconds timeout) const {
     std::vector<MariadbRow> rows;
-    stream(sql, [&](const MariadbRow& row) { rows.push_back(row); }, timeout);
+    stream(
+        sql, [&](const MariadbRow& row) { rows.push_back(row); }, timeout);
     return rows;
 }
 
@@ -84,11 +86,31 @@ int MariadbClient::stream(const std::string& sql,
     options.environment = {{"LC_ALL", "C"}};
     options.input = sql;
     options.timeout = timeout;
-    options.error_output = error_output;
+    std::string errors;
+    options.error_output = &errors;
     std::string pending;
-    int status = platform::ChildProcess::run(
-        client_argv(connection_, true),
-        [&](std::string_view chunk) { split_rows(pending, chunk, on_row); }, options);
+    int status = 0;
+    try {
+        status = platform::ChildProcess::run(
+            client_argv(connection_, true),
+            [&](std::string_view chunk) { split_rows(pending, chunk, on_row); }, options);
+    } catch (const platform::ChildProcessError& error) {
+        if (error_output != nullptr) {
+            *error_output = errors;
+        }
+        // The client frames a failed statement with dashes; its "ERROR ..." line says why.
+        std::size_t line = errors.find("ERROR ");
+        if (line == std::string::npos || error.timed_out()) {
+            throw;
+        }
+        std::string reason = errors.substr(line, errors.find('\n', line) - line);
+        throw platform::ChildProcessError(
+            error.command(), error.exit_status(),
+            error.command() + ": " + platform::escape_for_message(reason, 300), false);
+    }
+    if (error_output != nullptr) {
+        *error_output = errors;
+    }
     if (!pending.empty()) {
         split_rows(pending, "\n", on_row);
     }

@@ -118,8 +118,10 @@ std::string mariadb_users_sql() {
     // routine, and role membership. Timestamps (password_last_changed) are left out: a restore
     // sets them anew.
     return "SELECT 'account', HEX(CONCAT(QUOTE(User), '@', QUOTE(Host))), MD5(CONCAT_WS('|', "
-           "plugin, authentication_string, is_role, default_role, account_locked, "
-           "max_questions, max_updates, max_connections, max_user_connections)) FROM mysql.user;\n"
+           "plugin, authentication_string, is_role, default_role, password_expired, "
+           "max_questions, max_updates, max_connections, max_user_connections, "
+           "max_statement_time)) "
+           "FROM mysql.user;\n"
            "SELECT 'grant', HEX(CONCAT_WS('|', GRANTEE, '*', PRIVILEGE_TYPE, IS_GRANTABLE)), '-' "
            "FROM information_schema.USER_PRIVILEGES;\n"
            "SELECT 'grant', HEX(CONCAT_WS('|', GRANTEE, TABLE_SCHEMA, PRIVILEGE_TYPE, "
@@ -237,8 +239,8 @@ MariadbFingerprint mariadb_fingerprint_now(const MariadbClient& client, const st
         read_table_fingerprint(rows[next++], entry);
         fingerprint.tables.push_back(std::move(entry));
     }
-    fingerprint.objects =
-        read_object_lines(std::vector<MariadbRow>(rows.begin() + static_cast<long>(next), rows.end()));
+    fingerprint.objects = read_object_lines(
+        std::vector<MariadbRow>(rows.begin() + static_cast<long>(next), rows.end()));
     return fingerprint;
 }
 

@@ -186,11 +186,11 @@ void MariadbSource::produce(staging::ArtifactWriter& writer, report::SourceResul
     std::string charset;
     std::vector<std::string> present;
     try {
-        std::vector<MariadbRow> rows = client.query(
-            "SELECT 'charset', @@character_set_server;\n"
-            "SELECT 'database', HEX(SCHEMA_NAME) FROM information_schema.SCHEMATA "
-            "ORDER BY SCHEMA_NAME;\n",
-            settings_.connection.connect_timeout + std::chrono::seconds(30));
+        std::vector<MariadbRow> rows =
+            client.query("SELECT 'charset', @@character_set_server;\n"
+                         "SELECT 'database', HEX(SCHEMA_NAME) FROM information_schema.SCHEMATA "
+                         "ORDER BY SCHEMA_NAME;\n",
+                         settings_.connection.connect_timeout + std::chrono::seconds(30));
         for (const MariadbRow& row : rows) {
             if (row.size() == 2 && row[0] == "charset") {
                 charset = row[1];
@@ -199,8 +199,8 @@ void MariadbSource::produce(staging::ArtifactWriter& writer, report::SourceResul
             }
         }
     } catch (const platform::ChildProcessError& error) {
-        result.fail(reason_of(error), "cannot reach the MariaDB server: " +
-                                          std::string(error.what()));
+        result.fail(reason_of(error),
+                    "cannot reach the MariaDB server: " + std::string(error.what()));
         return;
     }
     static const std::vector<std::string> never{"information_schema", "performance_schema", "sys"};
@@ -230,11 +230,11 @@ void MariadbSource::produce(staging::ArtifactWriter& writer, report::SourceResul
         try {
             dump_database(writer, result, database, charset, totals);
         } catch (const DatabaseTrouble& trouble) {
-            result.fail(trouble.code, "database " + platform::escape_for_message(database) +
-                                          ": " + trouble.what());
+            result.fail(trouble.code, "database " + platform::escape_for_message(database) + ": " +
+                                          trouble.what());
         } catch (const platform::ChildProcessError& error) {
-            result.fail(reason_of(error), "database " + platform::escape_for_message(database) +
-                                              ": " + error.what());
+            result.fail(reason_of(error),
+                        "database " + platform::escape_for_message(database) + ": " + error.what());
         }
     }
     try {
@@ -343,6 +343,11 @@ void MariadbSource::dump_database(staging::ArtifactWriter& writer, report::Sourc
     }
     dump_argv.insert(dump_argv.end(), {"--databases", "--", database});
 
+    std::string dump_name = "db/mariadb/" + artifact_stem(database) + ".sql.zst.age";
+    std::string fingerprint_name = "db/mariadb/" + artifact_stem(database) + ".fingerprint.zst.age";
+    std::unique_ptr<staging::ArtifactWriter::StreamArtifact> artifact =
+        writer.begin_stream(dump_name);
+
     // The sessions, in this order: the read lock on non-transactional tables, the freeze of the
     // transactional ones, then the fingerprint and the dump under the freeze.
     std::optional<HeldLock> read_lock;
@@ -360,8 +365,10 @@ void MariadbSource::dump_database(staging::ArtifactWriter& writer, report::Sourc
     std::atomic<long long> fingerprint_session{0};
     std::vector<MariadbRow> fingerprint_rows;
     std::string fingerprint_sql =
-        "SELECT 'id', CONNECTION_ID(), '-';\nSET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE "
-        "READ;\nSTART TRANSACTION WITH CONSISTENT SNAPSHOT;\n";
+        "SELECT 'id', CONNECTION_ID(), '-';\nSET SESSION lock_wait_timeout = " +
+        std::to_string(settings_.timeout.count()) +
+        ";\nSET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ;\nSTART TRANSACTION WITH "
+        "CONSISTENT SNAPSHOT;\n";
     for (const MariadbTable* table : fingerprinted) {
         fingerprint_sql += mariadb_table_fingerprint_sql(database, *table);
     }
@@ -380,10 +387,6 @@ void MariadbSource::dump_database(staging::ArtifactWriter& writer, report::Sourc
             settings_.timeout, &fingerprint_errors);
     });
 
-    std::string dump_name = "db/mariadb/" + artifact_stem(database) + ".sql.zst.age";
-    std::string fingerprint_name = "db/mariadb/" + artifact_stem(database) + ".fingerprint.zst.age";
-    std::unique_ptr<staging::ArtifactWriter::StreamArtifact> artifact =
-        writer.begin_stream(dump_name);
     DumpReceiver receiver;
     receiver.sink = &artifact->sink();
     std::string dump_errors;
@@ -394,30 +397,47 @@ void MariadbSource::dump_database(staging::ArtifactWriter& writer, report::Sourc
         options.error_output = &dump_errors;
         platform::ChildProcess::run(dump_argv, std::ref(receiver), options);
     });
+    // Unwinding on an error, the locks go before the workers are joined: the sessions waiting
+    // on them can then end.
+    struct ReleaseFirst {
+        std::optional<HeldLock>& freeze;
+        std::optional<HeldLock>& read_lock;
+        ~ReleaseFirst() {
+            if (freeze) {
+                freeze->release();
+            }
+            if (read_lock) {
+                read_lock->release();
+            }
+        }
+    } release_first{freeze, read_lock};
 
     if (freeze) {
         // Both sessions are inside their transactions once the server shows them waiting for
         // the freeze: the fingerprint's connection (its id is known) and the dump's (its first
         // data SELECT in this database, with a transaction open).
         std::string waiting =
-            "SELECT 'waiting', p.ID, LEFT(p.INFO, 40) = 'SELECT /*!40001 SQL_NO_CACHE */' FROM "
+            "SELECT 'waiting', p.ID, LEFT(p.INFO, 31) = 'SELECT /*!40001 SQL_NO_CACHE */' FROM "
             "information_schema.PROCESSLIST p JOIN information_schema.INNODB_TRX t ON "
             "t.trx_mysql_thread_id = p.ID WHERE p.STATE = 'Waiting for table metadata lock' AND "
             "(p.DB = " +
             utf8_literal(database) + " OR p.DB IS NULL);\n";
         auto deadline = Clock::now() + settings_.lock_timeout;
         bool aligned = false;
+        std::string seen; // the last look at the process list, for the error
         while (!aligned && !dump_worker.done() && !fingerprint_worker.done() &&
                Clock::now() < deadline) {
             bool dump_waits = false;
             bool fingerprint_waits = false;
+            seen.clear();
             for (const MariadbRow& row : client.query(waiting, std::chrono::seconds(30))) {
                 if (row.size() != 3) {
                     continue;
                 }
-                fingerprint_waits = fingerprint_waits ||
-                                    (fingerprint_session != 0 &&
-                                     row[1] == std::to_string(fingerprint_session.load()));
+                seen += " " + row[1] + (row[2] == "1" ? " (a dump)" : "");
+                fingerprint_waits =
+                    fingerprint_waits || (fingerprint_session != 0 &&
+                                          row[1] == std::to_string(fingerprint_session.load()));
                 dump_waits = dump_waits || row[2] == "1";
             }
             aligned = dump_waits && fingerprint_waits;
@@ -439,11 +459,14 @@ void MariadbSource::dump_database(staging::ArtifactWriter& writer, report::Sourc
             if (receiver.output_error) {
                 std::rethrow_exception(receiver.output_error);
             }
-            throw DatabaseTrouble(report::ReasonCode::child_failed,
-                                  "the dump and the fingerprint did not both start under the "
-                                  "snapshot lock within " +
-                                      std::to_string(settings_.lock_timeout.count()) + " s" +
-                                      (dump_errors.empty() ? "" : ": " + dump_errors.substr(0, 300)));
+            throw DatabaseTrouble(
+                report::ReasonCode::child_failed,
+                "the dump and the fingerprint did not both start under the "
+                "snapshot lock within " +
+                    std::to_string(settings_.lock_timeout.count()) + " s (fingerprint session " +
+                    std::to_string(fingerprint_session.load()) +
+                    ", waiting:" + (seen.empty() ? " none" : seen) + ")" +
+                    (dump_errors.empty() ? "" : ": " + dump_errors.substr(0, 300)));
         }
     }
     try {
@@ -468,16 +491,16 @@ void MariadbSource::dump_database(staging::ArtifactWriter& writer, report::Sourc
         totals.lock_ms += static_cast<std::uint64_t>(locked.count());
     }
 
-    if (!dump_errors.empty()) {
-        throw DatabaseTrouble(report::ReasonCode::child_failed,
-                              "mariadb-dump exited 0 but wrote on stderr: " +
-                                  platform::escape_for_message(dump_errors, 300));
-    }
     if (!completed(receiver.tail)) {
         throw DatabaseTrouble(report::ReasonCode::child_output_incomplete,
                               "mariadb-dump exited 0 but its output does not end with '-- Dump "
                               "completed': truncated after " +
                                   std::to_string(artifact->plaintext_bytes()) + " bytes");
+    }
+    if (!dump_errors.empty()) {
+        throw DatabaseTrouble(report::ReasonCode::child_failed,
+                              "mariadb-dump exited 0 but wrote on stderr: " +
+                                  platform::escape_for_message(dump_errors, 300));
     }
     std::size_t next = 0;
     for (const MariadbTable* table : fingerprinted) {
@@ -564,8 +587,8 @@ void MariadbSource::dump_users(staging::ArtifactWriter& writer, report::SourceRe
                               "mariadb-dump --system=users: no '-- Dump completed' line");
     }
     bool reused = false;
-    commit_pair(writer, result, std::move(artifact), dump_name, "db/mariadb/users.fingerprint.zst.age",
-                fingerprint.to_text(), reused);
+    commit_pair(writer, result, std::move(artifact), dump_name,
+                "db/mariadb/users.fingerprint.zst.age", fingerprint.to_text(), reused);
 }
 
 } // namespace offstage::sources

@@ -30,8 +30,8 @@ struct MariadbSettings {
     std::vector<std::string> databases; // empty: every database of the server
     std::vector<std::string> exclude;
     NonTransactional non_transactional = NonTransactional::lock_tables;
-    std::chrono::seconds timeout{6 * 3600};    // one database's dump, from start to end
-    std::chrono::seconds lock_timeout{60};     // waiting for a table lock
+    std::chrono::seconds timeout{6 * 3600}; // one database's dump, from start to end
+    std::chrono::seconds lock_timeout{60};  // waiting for a table lock
 };
 
 class MariadbSource : public Source {
