@@ -42,6 +42,8 @@ struct ConfigSection {
     // [[name]]: the section is an array of tables, each entry a table of `keys` (the same data
     // as `name = [{...}, ...]`, which is accepted too).
     bool array_of_tables = false;
+    // Its presence turns a source on ([mariadb]): the shipped file shows it commented out.
+    bool enables = false;
 
     const ConfigKey* find(std::string_view key) const;
 };

@@ -124,7 +124,7 @@ constexpr std::array sections{
     ConfigSection{.name = "mail", .keys = mail_keys},
     ConfigSection{.name = "hooks", .keys = hooks_keys},
     ConfigSection{.name = "spool", .keys = spool_keys, .array_of_tables = true},
-    ConfigSection{.name = "mariadb", .keys = mariadb_keys},
+    ConfigSection{.name = "mariadb", .keys = mariadb_keys, .enables = true},
 };
 
 constexpr ConfigSchema schema{.sections = sections};

@@ -58,7 +58,7 @@ TEST(Catalog, CreatesAPrivateWalDatabaseAtTheCurrentVersion) {
     TempDir dir;
     fs::path path = dir / "state" / "catalog.sqlite"; // the directory is created too
     Catalog catalog = Catalog::open(settings_for(path));
-    EXPECT_EQ(catalog.schema_version(), 2);
+    EXPECT_EQ(catalog.schema_version(), 3);
     catalog.record(published_run(1, {"/etc/secret-name"}));
     EXPECT_EQ(mode_of(path), 0600u);
     EXPECT_EQ(mode_of(path.parent_path()), 0700u);
@@ -257,7 +257,7 @@ TEST(Catalog, OnlineBackupIsAPrivateConsistentCopy) {
 
     auto opened = Catalog::open_existing(settings_for(copy));
     ASSERT_TRUE(opened);
-    EXPECT_EQ(opened->schema_version(), 2);
+    EXPECT_EQ(opened->schema_version(), 3);
     auto runs = opened->recent_runs(10);
     ASSERT_EQ(runs.size(), 1u);
     EXPECT_EQ(runs[0].run.day, "2026-11-01");

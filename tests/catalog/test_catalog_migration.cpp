@@ -130,7 +130,7 @@ CatalogSettings settings_for(const fs::path& path) {
 } // namespace
 
 TEST(CatalogMigration, TheShippedVersion1StepNeverChanges) {
-    ASSERT_EQ(offstage::catalog::schema::migrations().size(), 2u);
+    ASSERT_EQ(offstage::catalog::schema::migrations().size(), 3u);
     EXPECT_EQ(offstage::catalog::schema::migrations()[0], shipped_version_1);
 }
 
@@ -141,8 +141,8 @@ TEST(CatalogMigration, Version1RowsComeThroughTheMigrationToVersion2) {
     make_database(path, version_1 + std::string(version_1_rows), 1);
 
     Catalog catalog = Catalog::open(settings_for(path));
-    EXPECT_EQ(catalog.schema_version(), 2);
-    EXPECT_EQ(user_version(path), 2);
+    EXPECT_EQ(catalog.schema_version(), 3);
+    EXPECT_EQ(user_version(path), 3);
 
     auto runs = catalog.recent_runs(10);
     ASSERT_EQ(runs.size(), 3u);
@@ -191,19 +191,19 @@ TEST(CatalogMigration, Version1RowsComeThroughTheMigrationToVersion2) {
 TEST(CatalogMigration, ANewerSchemaIsRefusedAndLeftUntouched) {
     TempDir dir;
     fs::path path = dir / "catalog.sqlite";
-    make_database(path, "CREATE TABLE future (x);", 3);
+    make_database(path, "CREATE TABLE future (x);", 4);
     auto size_before = fs::file_size(path);
     try {
         Catalog::open(settings_for(path));
-        FAIL() << "a version 3 catalog was opened";
+        FAIL() << "a version 4 catalog was opened";
     } catch (const CatalogError& error) {
         std::string message = error.what();
         EXPECT_NE(message.find(path.string()), std::string::npos) << message;
-        EXPECT_NE(message.find("schema version 3, newer than this offstage knows (2)"),
+        EXPECT_NE(message.find("schema version 4, newer than this offstage knows (3)"),
                   std::string::npos)
             << message;
     }
-    EXPECT_EQ(user_version(path), 3);
+    EXPECT_EQ(user_version(path), 4);
     EXPECT_EQ(fs::file_size(path), size_before);
     EXPECT_FALSE(fs::exists(path.string() + "-wal")); // not even switched to WAL
 }
@@ -213,6 +213,6 @@ TEST(CatalogMigration, AnEmptyFileBecomesACurrentCatalog) {
     fs::path path = dir / "catalog.sqlite";
     make_database(path, "", 0);
     Catalog catalog = Catalog::open(settings_for(path));
-    EXPECT_EQ(catalog.schema_version(), 2);
+    EXPECT_EQ(catalog.schema_version(), 3);
     EXPECT_TRUE(catalog.recent_runs(10).empty());
 }

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 const std::string sections =
     "[staging], [shell], [scan], [encryption], [archive], [run], [catalog], [mail], [hooks], "
-    "[[spool]]";
+    "[[spool]], [mariadb]";
 
 // The message of the ConfigError parsing `text` throws, or "loaded".
 std::string error_of(const std::string& text) {
@@ -44,9 +44,10 @@ TEST(ConfigFile, TheShippedFileIsValidAndGivesEveryKey) {
     EXPECT_EQ(file.section("archive").integer("threads"), 0);
     std::string text = test::read_file(shipped);
     for (const ConfigSection& section : offstage_config_schema().sections) {
-        // Given, or (an array of tables, which has required keys) shown commented out.
+        // Given, or (an array of tables, which has required keys, or a section whose presence
+        // turns a source on) shown commented out.
         EXPECT_TRUE(text.find("\n" + section_label(section) + "\n") != std::string::npos ||
-                    (section.array_of_tables &&
+                    ((section.array_of_tables || section.enables) &&
                      text.find("\n# " + section_label(section) + "\n") != std::string::npos))
             << section.name;
         for (const ConfigKey& key : section.keys) {
