@@ -414,14 +414,15 @@ void MariadbSource::dump_database(staging::ArtifactWriter& writer, report::Sourc
 
     if (freeze) {
         // Both sessions are inside their transactions once the server shows them waiting for
-        // the freeze: the fingerprint's connection (its id is known) and the dump's (its first
-        // data SELECT in this database, with a transaction open).
+        // the freeze: each started its transaction before its first read (the fingerprint's
+        // script; mariadb-dump --single-transaction starts it before any table's data), so a
+        // session seen waiting at that read has its snapshot. The fingerprint's connection is
+        // known by its id, the dump's by its data SELECT in this database.
         std::string waiting =
-            "SELECT 'waiting', p.ID, LEFT(p.INFO, 31) = 'SELECT /*!40001 SQL_NO_CACHE */' FROM "
-            "information_schema.PROCESSLIST p JOIN information_schema.INNODB_TRX t ON "
-            "t.trx_mysql_thread_id = p.ID WHERE p.STATE = 'Waiting for table metadata lock' AND "
-            "(p.DB = " +
-            utf8_literal(database) + " OR p.DB IS NULL);\n";
+            "SELECT 'waiting', ID, LEFT(INFO, 31) = 'SELECT /*!40001 SQL_NO_CACHE */' FROM "
+            "information_schema.PROCESSLIST WHERE STATE = 'Waiting for table metadata lock' AND "
+            "(DB = " +
+            utf8_literal(database) + " OR DB IS NULL);\n";
         auto deadline = Clock::now() + settings_.lock_timeout;
         bool aligned = false;
         std::string seen; // the last look at the process list, for the error
