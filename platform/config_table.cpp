@@ -156,6 +156,24 @@ constexpr std::array archive_keys{
     ConfigKey{.name = "seal_threads", .type = thread_count},          // sealing age chunks
 };
 
+constexpr std::array<std::string_view, 3> non_transactional_strategies{"lock-tables", "skip",
+                                                                       "warn"};
+
+// [mariadb]: the MariaDB dump source, on when the section is present (docs/databases.md).
+constexpr std::array mariadb_keys{
+    ConfigKey{.name = "defaults_file", .type = optional_path}, // [client] user, password, socket
+    ConfigKey{.name = "socket", .type = optional_path},
+    ConfigKey{.name = "user", .type = string},
+    ConfigKey{.name = "databases", .type = strings}, // [] every database
+    ConfigKey{.name = "exclude", .type = strings},
+    ConfigKey{.name = "non_transactional", .type = choice, .choices = non_transactional_strategies},
+    ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 86400},        // s, one dump
+    ConfigKey{.name = "connect_timeout", .type = integer, .min = 1, .max = 3600}, // seconds
+    ConfigKey{.name = "lock_timeout", .type = integer, .min = 1, .max = 86400},   // seconds
+    ConfigKey{.name = "mariadb", .type = absolute_path},
+    ConfigKey{.name = "mariadb_dump", .type = absolute_path},
+};
+
 constexpr std::array sections{
     ConfigSection{.name = "staging", .keys = staging_keys},
     ConfigSection{.name = "shell", .keys = shell_keys},
@@ -168,6 +186,7 @@ constexpr std::array sections{
     ConfigSection{.name = "hooks", .keys = hooks_keys},
     ConfigSection{.name = "status", .keys = status_keys},
     ConfigSection{.name = "spool", .keys = spool_keys, .array_of_tables = true},
+    ConfigSection{.name = "mariadb", .keys = mariadb_keys, .presence_enables = true},
     ConfigSection{.name = "postgresql", .keys = postgresql_keys, .presence_enables = true},
     ConfigSection{.name = "sqlite", .keys = sqlite_keys, .array_of_tables = true},
     ConfigSection{.name = "afs", .keys = afs_keys},

@@ -716,4 +716,23 @@ void Catalog::backup_to(const std::filesystem::path& destination) const {
     }
 }
 
+void Catalog::record_drills(const std::vector<DrillRecord>& drills) {
+    const SqliteConnection& db = *connection_;
+    Transaction transaction(db);
+    SqliteStatement insert(db, "INSERT INTO drills (day, started_at, subject, ok, detail, bytes, "
+                               "seconds) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    for (const DrillRecord& drill : drills) {
+        insert.bind_text(1, drill.day)
+            .bind_text(2, rfc3339(drill.started_at))
+            .bind_text(3, drill.subject)
+            .bind_integer(4, drill.ok ? 1 : 0)
+            .bind_text(5, drill.detail)
+            .bind_integer(6, static_cast<std::int64_t>(drill.bytes))
+            .bind_real(7, drill.seconds)
+            .run();
+        insert.reset();
+    }
+    transaction.commit();
+}
+
 } // namespace offstage::catalog

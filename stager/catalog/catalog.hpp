@@ -169,6 +169,18 @@ public:
 
     int schema_version() const;
 
+    // One `offstage drill` verdict, recorded when the drill runs on the host (docs/drill.md).
+    struct DrillRecord {
+        std::string day;
+        std::chrono::system_clock::time_point started_at;
+        std::string subject; // "mariadb/sales"
+        bool ok = false;
+        std::string detail;
+        std::uint64_t bytes = 0;
+        double seconds = 0;
+    };
+    void record_drills(const std::vector<DrillRecord>& drills);
+
 private:
     explicit Catalog(std::unique_ptr<SqliteConnection> connection);
     std::unique_ptr<SqliteConnection> connection_;

@@ -132,8 +132,23 @@ CREATE TABLE conffile_states (
 );
 )sql";
 
+// Version 6: `offstage drill` results, one row per subject (docs/catalog.md, docs/drill.md).
+constexpr std::string_view version_6 = R"sql(
+CREATE TABLE drills (
+    id          INTEGER PRIMARY KEY,
+    day         TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    ok          INTEGER NOT NULL CHECK (ok IN (0, 1)),
+    detail      TEXT NOT NULL,
+    bytes       INTEGER NOT NULL CHECK (bytes >= 0),
+    seconds     REAL NOT NULL
+);
+CREATE INDEX drills_by_day ON drills (day);
+)sql";
+
 constexpr std::array<std::string_view, current_version> steps = {version_1, version_2, version_3,
-                                                                 version_4, version_5};
+                                                                 version_4, version_5, version_6};
 
 } // namespace
 

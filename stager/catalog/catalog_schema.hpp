@@ -9,7 +9,7 @@
 namespace offstage::catalog::schema {
 
 // The version this offstage writes; a database with a higher user_version is refused.
-inline constexpr int current_version = 5;
+inline constexpr int current_version = 6;
 
 // migrations()[N] takes version N to N+1; migrations().size() == current_version.
 std::span<const std::string_view> migrations();

@@ -23,5 +23,6 @@ void add_status_command(CLI::App& app, const GlobalOptions& global);   // status
 void add_verify_command(CLI::App& app, const GlobalOptions& global);   // verify_command.cpp
 void add_run_command(CLI::App& app, const GlobalOptions& global);      // run_command.cpp
 void add_restore_command(CLI::App& app, const GlobalOptions& global);  // restore_command.cpp
+void add_drill_command(CLI::App& app, const GlobalOptions& global);    // drill_command.cpp
 
 } // namespace offstage::cli

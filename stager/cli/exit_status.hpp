@@ -16,6 +16,7 @@ enum ExitStatus : int {
     partial = 5,         // done, but some inputs were reported (vanished, changed, unreadable);
                          // for `run`: published, some source degraded or failed
     mail_failed = 6,     // `run`: published, but the admins' mail could not be sent (kept)
+    drill_mismatch = 7,  // `drill`: a restored dump does not match its fingerprint
     busy = 75,           // another run holds the lock (EX_TEMPFAIL)
 };
 

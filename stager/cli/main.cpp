@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     add_status_command(app, global);
     add_verify_command(app, global);
     add_restore_command(app, global);
+    add_drill_command(app, global);
     add_run_command(app, global);
 
     try {

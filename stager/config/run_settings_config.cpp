@@ -166,6 +166,26 @@ run::RunSettings StagerConfig::run_settings(const std::filesystem::path& config_
         settings.spools.push_back(std::move(entry));
     }
 
+    if (file_.has_section("mariadb")) {
+        platform::ConfigTable section = file_.section("mariadb");
+        sources::MariadbSettings& mariadb = settings.dumps.mariadb;
+        mariadb.enabled = true;
+        mariadb.connection.defaults_file = section.path("defaults_file").value_or("");
+        mariadb.connection.socket = section.path("socket").value_or("");
+        mariadb.connection.user = section.string("user").value_or("");
+        mariadb.connection.client = section.path("mariadb").value_or(mariadb.connection.client);
+        mariadb.connection.dump = section.path("mariadb_dump").value_or(mariadb.connection.dump);
+        mariadb.connection.connect_timeout =
+            std::chrono::seconds(section.integer("connect_timeout").value_or(10));
+        mariadb.databases = section.strings("databases").value_or(std::vector<std::string>{});
+        mariadb.exclude = section.strings("exclude").value_or(std::vector<std::string>{});
+        std::string strategy = section.string("non_transactional").value_or("lock-tables");
+        mariadb.non_transactional = strategy == "skip"   ? sources::NonTransactional::skip
+                                    : strategy == "warn" ? sources::NonTransactional::warn
+                                                         : sources::NonTransactional::lock_tables;
+        mariadb.timeout = std::chrono::seconds(section.integer("timeout").value_or(6 * 3600));
+        mariadb.lock_timeout = std::chrono::seconds(section.integer("lock_timeout").value_or(60));
+    }
     if (file_.has_section("postgresql")) {
         platform::ConfigTable postgresql = file_.section("postgresql");
         sources::PostgresqlSettings entry;

@@ -20,7 +20,7 @@ namespace layout = platform::staging_layout;
 constexpr std::array<std::string_view, 8> source_kinds = {
     "files", "system", "catalog", "spool", "mariadb", "postgresql", "sqlite", "afs"};
 constexpr std::array<Outcome, 3> all_outcomes = {Outcome::ok, Outcome::degraded, Outcome::failed};
-constexpr std::array<ReasonCode, 10> all_reasons = {ReasonCode::input_changed,
+constexpr std::array<ReasonCode, 11> all_reasons = {ReasonCode::input_changed,
                                                     ReasonCode::input_unreadable,
                                                     ReasonCode::lock_timeout,
                                                     ReasonCode::child_failed,
@@ -29,7 +29,8 @@ constexpr std::array<ReasonCode, 10> all_reasons = {ReasonCode::input_changed,
                                                     ReasonCode::output_failed,
                                                     ReasonCode::disabled,
                                                     ReasonCode::integrity_check_failed,
-                                                    ReasonCode::volume_unavailable};
+                                                    ReasonCode::volume_unavailable,
+                                                    ReasonCode::non_transactional};
 
 [[noreturn]] void fail(const std::string& field, const std::string& what) {
     throw ReportJsonError("report.json: " + field + ": " + what);

@@ -30,6 +30,8 @@ std::string_view to_string(ReasonCode code) {
         return "timeout";
     case ReasonCode::output_failed:
         return "output_failed";
+    case ReasonCode::non_transactional:
+        return "non_transactional";
     case ReasonCode::disabled:
         return "disabled";
     case ReasonCode::volume_unavailable:

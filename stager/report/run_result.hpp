@@ -29,6 +29,7 @@ enum class ReasonCode {
     disabled,                // the source is configured off or its tool is missing
     volume_unavailable,      // an AFS volume the volserver lists as busy or unattachable
     integrity_check_failed,  // a database's own check of its copy failed (PRAGMA integrity_check)
+    non_transactional,       // MariaDB tables without snapshots: locked, left out or unlocked
 };
 std::string_view to_string(ReasonCode code);
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "stager/sources/afs/afs_source.hpp"
+#include "stager/sources/databases/mariadb_source.hpp"
 #include "stager/sources/databases/postgresql_source.hpp"
 #include "stager/sources/databases/sqlite_source.hpp"
 #include "stager/sources/source.hpp"
@@ -18,6 +19,7 @@ namespace offstage::sources {
 // Every dump source's settings, resolved from offstage.toml (stager/config); a kind with no
 // section in the file stages nothing. Each kind adds one member here.
 struct DumpSettings {
+    MariadbSettings mariadb;                      // [mariadb]
     std::optional<PostgresqlSettings> postgresql; // [postgresql]: present, the cluster is dumped
     std::vector<SqliteSettings> sqlite;           // [[sqlite]]: one entry per database file
     std::optional<afs::AfsSettings> afs;          // [afs]

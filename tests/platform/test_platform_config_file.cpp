@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 const std::string sections =
     "[staging], [shell], [scan], [encryption], [archive], [run], [catalog], [mail], [hooks], "
-    "[status], [[spool]], [postgresql], [[sqlite]], [afs]";
+    "[status], [[spool]], [mariadb], [postgresql], [[sqlite]], [afs]";
 
 // The message of the ConfigError parsing `text` throws, or "loaded".
 std::string error_of(const std::string& text) {

@@ -5,12 +5,14 @@
 #include "stager/selection/backup_selection.hpp"
 #include "stager/selection/scan_settings.hpp"
 #include "stager/sources/afs/afs_source.hpp"
+#include "stager/sources/databases/mariadb_source.hpp"
 #include "stager/sources/databases/postgresql_source.hpp"
 #include "stager/sources/databases/sqlite_source.hpp"
 #include "stager/sources/files_source.hpp"
 #include "stager/sources/spool_source.hpp"
 #include "stager/sources/system_source.hpp"
 #include "stager/staging/artifact_name.hpp"
+#include "tests/databases/mariadb_fixture.hpp"
 #include "tests/selection/tiny_debian_root.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -101,6 +103,8 @@ struct SourceCase {
     // A shell pipeline that reads an artifact's decrypted bytes on stdin and exits 0 when they
     // are whole: a tar by default; a dump source names the check of its own format.
     std::string plaintext_check = "zstd -dc | tar -tf - >/dev/null";
+    // Why the case cannot run on this machine (its server does not start); empty: it can.
+    std::function<std::string()> unavailable = [] { return std::string(); };
 };
 
 // Test names show the case's label, not its bytes.
@@ -212,8 +216,21 @@ sources::SqliteSettings sqlite_in(Inputs& inputs) {
     return settings;
 }
 
-const std::vector<SourceCase>& cases() {
-    static const std::vector<SourceCase> all = {
+// The MariaDB source over the seeded test server (tests/databases); `socket` overrides its
+// socket (a server that is not there).
+std::unique_ptr<sources::Source> mariadb_source(const drill::MariadbServer& server,
+                                                const fs::path& socket = {}) {
+    sources::MariadbSettings settings;
+    settings.enabled = true;
+    settings.connection.socket = socket.empty() ? server.socket() : socket;
+    settings.connection.user = "root";
+    settings.connection.connect_timeout = std::chrono::seconds(5);
+    settings.databases = {"wiki"};
+    return std::make_unique<sources::MariadbSource>(settings);
+}
+
+std::vector<SourceCase> cases() {
+    const std::vector<SourceCase> all = {
         {"files", files_source,
          [](Inputs& inputs) {
              // A scan of a root whose annoying file vanishes before the archive reads it.
@@ -273,7 +290,12 @@ const std::vector<SourceCase>& cases() {
          "{ t=$(mktemp); cat > \"$t\"; if head -c 5 \"$t\" | grep -q PGDMP; then " +
              sources::newest_postgresql_bin_dir().string() +
              "/pg_restore -f /dev/null \"$t\"; else zstd -dc \"$t\" | head -n 1 | "
-             "grep -q -e '^--' -e '^offstage postgresql'; fi; r=$?; rm -f \"$t\"; exit $r; }"},
+             "grep -q -e '^--' -e '^offstage postgresql'; fi; r=$?; rm -f \"$t\"; exit $r; }",
+         [] {
+             return postgresql_server() == nullptr
+                        ? std::string("the PostgreSQL server runs as the postgres user: needs root")
+                        : std::string();
+         }},
         {"sqlite",
          [](Inputs& inputs) { return std::make_unique<sources::SqliteSource>(sqlite_in(inputs)); },
          [](Inputs& inputs) {
@@ -284,7 +306,24 @@ const std::vector<SourceCase>& cases() {
          report::ReasonCode::input_unreadable, true,
          "zstd -dc | head -c 16 | grep -q -a -e '^SQLite format 3' -e '^offstage sqlite'"},
     };
-    return all;
+    std::vector<SourceCase> with_servers = all;
+    // The server starts when a mariadb test first runs, not when the tests are listed.
+    auto server = [] {
+        std::string why;
+        return test::SeededMariadb::shared(why);
+    };
+    with_servers.push_back(
+        {"mariadb", [server](Inputs&) { return mariadb_source(*server()); },
+         [server](Inputs& inputs) { return mariadb_source(*server(), inputs.dir / "no.sock"); },
+         report::ReasonCode::child_failed, true,
+         "zstd -dc | grep -q -e '^-- Dump completed$' -e '^offstage mariadb fingerprint 1$'",
+         [] {
+             std::string why;
+             return test::SeededMariadb::shared(why) == nullptr
+                        ? "no MariaDB server can run here: " + why
+                        : std::string();
+         }});
+    return with_servers;
 }
 
 class SourceConformance : public ::testing::TestWithParam<SourceCase> {
@@ -301,6 +340,9 @@ protected:
 } // namespace
 
 TEST_P(SourceConformance, WritesCompleteArtifactsOfTheGrammarThatDecrypt) {
+    if (std::string why = GetParam().unavailable(); !why.empty()) {
+        GTEST_SKIP() << why;
+    }
     Inputs inputs;
     Stage stage;
     auto source = GetParam().healthy(inputs);
@@ -335,6 +377,9 @@ TEST_P(SourceConformance, WritesCompleteArtifactsOfTheGrammarThatDecrypt) {
 }
 
 TEST_P(SourceConformance, ReportsInputTroubleInItsOutcomeRatherThanThrowing) {
+    if (std::string why = GetParam().unavailable(); !why.empty()) {
+        GTEST_SKIP() << why;
+    }
     Inputs inputs;
     Stage stage;
     auto source = GetParam().troubled(inputs);
@@ -355,6 +400,9 @@ TEST_P(SourceConformance, ReportsInputTroubleInItsOutcomeRatherThanThrowing) {
 }
 
 TEST_P(SourceConformance, LeavesNothingBehindWhenItsOutputFails) {
+    if (std::string why = GetParam().unavailable(); !why.empty()) {
+        GTEST_SKIP() << why;
+    }
     Inputs inputs;
     Stage stage;
     auto source = GetParam().healthy(inputs);

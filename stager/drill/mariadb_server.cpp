@@ -1,0 +1,165 @@
+#include "stager/drill/mariadb_server.hpp"
+
+#include "platform/child_process.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace offstage::drill {
+
+namespace {
+
+// mariadb-install-db and mariadbd get the server's user through --user when we are root.
+std::optional<platform::ChildUser> server_user() {
+    if (::geteuid() != 0) {
+        return std::nullopt;
+    }
+    return platform::ChildUser::lookup("mysql");
+}
+
+} // namespace
+
+MariadbServer::MariadbServer(MariadbServerOptions options)
+    : options_(std::move(options)) {
+    std::string pattern = (options_.parent / "offstage-mariadb-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+        throw std::runtime_error("cannot make a directory for a throwaway MariaDB server in " +
+                                 options_.parent.string() + ": " + std::strerror(errno));
+    }
+    directory_ = pattern;
+    try {
+        start();
+    } catch (...) {
+        stop();
+        std::error_code ignored;
+        fs::remove_all(directory_, ignored);
+        throw;
+    }
+}
+
+MariadbServer::~MariadbServer() {
+    stop();
+    std::error_code ignored;
+    fs::remove_all(directory_, ignored);
+}
+
+sources::MariadbConnection MariadbServer::root_connection() const {
+    sources::MariadbConnection connection;
+    connection.client = options_.client;
+    connection.dump = options_.dump;
+    connection.socket = socket();
+    connection.user = "root";
+    return connection;
+}
+
+void MariadbServer::start() {
+    std::optional<platform::ChildUser> user = server_user();
+    if (user && ::chown(directory_.c_str(), user->uid, user->gid) != 0) {
+        throw std::runtime_error("cannot hand " + directory_.string() +
+                                 " to mysql: " + std::strerror(errno));
+    }
+    fs::path data = directory_ / "data";
+    std::vector<std::string> common{"--no-defaults"};
+    if (user) {
+        common.emplace_back("--user=mysql");
+    }
+    std::vector<std::string> install{options_.install_db.string()};
+    install.insert(install.end(), common.begin(), common.end());
+    install.insert(install.end(),
+                   {"--datadir=" + data.string(), "--auth-root-authentication-method=socket",
+                    "--skip-test-db", "--skip-name-resolve"});
+    platform::ChildProcess::Options quiet;
+    quiet.environment = {{"LC_ALL", "C"}, {"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}};
+    quiet.timeout = options_.start_timeout;
+    quiet.working_directory = directory_.string();
+    platform::ChildProcess::output(install, quiet);
+
+    std::vector<std::string> server{options_.server.string()};
+    server.insert(server.end(), common.begin(), common.end());
+    server.insert(server.end(),
+                  {"--datadir=" + data.string(), "--socket=" + socket().string(),
+                   "--pid-file=" + (directory_ / "mysqld.pid").string(),
+                   "--log-error=" + (directory_ / "error.log").string(), "--skip-networking",
+                   "--skip-name-resolve", "--skip-log-bin", "--innodb-buffer-pool-size=64M",
+                   "--innodb-log-file-size=48M", "--innodb-flush-log-at-trx-commit=2",
+                   "--max-allowed-packet=1G", "--character-set-server=utf8mb4",
+                   std::string("--event-scheduler=") + (options_.event_scheduler ? "ON" : "OFF")});
+    running_ = true;
+    runner_done_ = false;
+    runner_ = std::thread([this, server, quiet] {
+        platform::ChildProcess::Options options = quiet;
+        options.timeout = std::chrono::milliseconds(0);
+        try {
+            platform::ChildProcess::output(server, options);
+        } catch (const std::exception& error) {
+            runner_error_ = error.what();
+        }
+        runner_done_ = true;
+    });
+    sources::MariadbClient client = root_client();
+    auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
+    while (true) {
+        try {
+            client.query("SELECT 1", std::chrono::seconds(10));
+            return;
+        } catch (const std::exception& error) {
+            if (runner_done_ || std::chrono::steady_clock::now() > deadline) {
+                throw std::runtime_error("the throwaway MariaDB server in " + directory_.string() +
+                                         " did not start: " + error.what() +
+                                         (runner_error_.empty() ? "" : "; " + runner_error_) +
+                                         "; error log: " + error_log_tail());
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+pid_t MariadbServer::pid() const {
+    std::ifstream in(directory_ / "mysqld.pid");
+    pid_t pid = 0;
+    in >> pid;
+    return pid;
+}
+
+void MariadbServer::stop() {
+    if (!running_) {
+        return;
+    }
+    running_ = false;
+    pid_t server = pid();
+    if (server > 0) {
+        ::kill(server, SIGTERM);
+    }
+    // The runner thread returns once mariadbd has exited; SIGKILL after 60 s.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (server > 0 && ::kill(server, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (server > 0 && ::kill(server, 0) == 0) {
+        ::kill(server, SIGKILL);
+    }
+    if (runner_.joinable()) {
+        runner_.join();
+    }
+}
+
+std::string MariadbServer::error_log_tail() const {
+    std::ifstream in(directory_ / "error.log");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string all = text.str();
+    if (all.size() > 600) {
+        all = all.substr(all.size() - 600);
+    }
+    return all.empty() ? "(empty)" : all;
+}
+
+} // namespace offstage::drill

@@ -1,0 +1,61 @@
+// A throwaway MariaDB server: a fresh data directory made by mariadb-install-db in a new temp
+// directory, mariadbd on a unix socket only (--skip-networking: no TCP port at all), the event
+// scheduler off (a restored event must not change the data it is compared against). Run as
+// root, the server drops to the `mysql` user, which owns the directory (mode 0700); otherwise it
+// runs as the caller. Destroyed, it stops the server (SIGTERM, then SIGKILL) and removes the
+// directory, also when the start failed half-way. The drill restores into it; the tests start
+// their "original" servers with it too.
+#pragma once
+
+#include "stager/sources/databases/mariadb_client.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace offstage::drill {
+
+struct MariadbServerOptions {
+    std::filesystem::path install_db = "/usr/bin/mariadb-install-db";
+    std::filesystem::path server = "/usr/sbin/mariadbd";
+    std::filesystem::path client = "/usr/bin/mariadb";
+    std::filesystem::path dump = "/usr/bin/mariadb-dump";
+    // Where the server's own temp directory is made (it must be reachable by `mysql`).
+    std::filesystem::path parent = std::filesystem::temp_directory_path();
+    std::chrono::seconds start_timeout{120};
+    bool event_scheduler = false;
+};
+
+class MariadbServer {
+public:
+    // Installs and starts; throws std::runtime_error naming the step and the server's error log.
+    explicit MariadbServer(MariadbServerOptions options = {});
+    ~MariadbServer();
+    MariadbServer(const MariadbServer&) = delete;
+    MariadbServer& operator=(const MariadbServer&) = delete;
+
+    const std::filesystem::path& directory() const { return directory_; }
+    std::filesystem::path socket() const { return directory_ / "mysqld.sock"; }
+    // A connection as the server's root over its socket (unix-socket authentication).
+    sources::MariadbConnection root_connection() const;
+    sources::MariadbClient root_client() const { return sources::MariadbClient(root_connection()); }
+    // The server's pid (for tests that kill it).
+    pid_t pid() const;
+    // Stops the server now (the destructor then only removes the directory).
+    void stop();
+
+private:
+    void start();
+    std::string error_log_tail() const;
+    MariadbServerOptions options_;
+    std::filesystem::path directory_;
+    std::thread runner_;
+    std::string runner_error_;
+    std::atomic<bool> runner_done_{false};
+    bool running_ = false;
+};
+
+} // namespace offstage::drill

@@ -1,0 +1,388 @@
+// The MariaDB source and drill end to end: `offstage run` (the built binary, on the tiny dpkg
+// root) dumps a seeded server's databases, `offstage drill` restores them into fresh servers and
+// finds every table equal, and the test compares original and restored with its own queries. A
+// dump under concurrent writes matches its fingerprint exactly; every failure (wrong password,
+// a killed or truncating dump, a server that is down, a tampered day) gives its documented
+// result, and never costs the last good artifact.
+#include "stager/age/identity.hpp"
+#include "stager/drill/mariadb_drill.hpp"
+#include "stager/restore/day_directory.hpp"
+#include "stager/sources/databases/mariadb_fingerprint.hpp"
+#include "stager/staging/artifact_writer.hpp"
+#include "tests/databases/mariadb_fixture.hpp"
+#include "tests/selection/tiny_debian_root.hpp"
+#include "tests/support/run_command.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <atomic>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <thread>
+
+namespace fs = std::filesystem;
+using namespace offstage;
+using offstage::test::built_program;
+using offstage::test::CommandResult;
+using offstage::test::read_file;
+using offstage::test::run_command;
+using offstage::test::SeededMariadb;
+using offstage::test::TempDir;
+using offstage::test::TinyDebianRoot;
+using offstage::test::write_file;
+
+namespace {
+
+class MariadbRun : public ::testing::Test {
+protected:
+    TempDir dir{"offstage-mariadb"};
+    fs::path staging = dir / "srv/offstage";
+    fs::path identity = dir / "identity.txt";
+    std::string recipient;
+    drill::MariadbServer* server = nullptr;
+
+    void SetUp() override {
+        std::string why;
+        server = SeededMariadb::shared(why);
+        if (server == nullptr) {
+            GTEST_SKIP() << "no MariaDB server can run here: " << why;
+        }
+        fs::create_directories(staging);
+        auto made = run_command({"age-keygen", "-o", identity.string()});
+        ASSERT_EQ(made.exit_status, 0) << made.err;
+        recipient = run_command({"age-keygen", "-y", identity.string()}).out;
+        recipient.erase(recipient.find_last_not_of('\n') + 1);
+        write_config("");
+    }
+
+    // offstage.toml with a [mariadb] section; `mariadb_extra` adds or overrides its keys.
+    void write_config(const std::string& mariadb_extra,
+                      const std::string& connection = std::string()) {
+        const TinyDebianRoot& root = TinyDebianRoot::shared();
+        std::string connection_keys =
+            connection.empty() ? "socket = \"" + server->socket().string() + "\"\nuser = \"root\"\n"
+                               : connection;
+        write_file(dir / "offstage.toml",
+                   "[staging]\nroot = \"" + staging.string() + "\"\nsigning_key = \"" +
+                       (dir / "state/signing.key").string() + "\"\nkeep = 3\n[run]\nlock = \"" +
+                       (dir / "run.lock").string() + "\"\nlock_wait = 1\nstate_dir = \"" +
+                       (dir / "state").string() + "\"\nlog_file = \"" + (dir / "run.log").string() +
+                       "\"\nsyslog = false\n[catalog]\npath = \"" +
+                       (dir / "state/catalog.sqlite").string() + "\"\n[scan]\nroot = \"" +
+                       root.root().string() + "\"\nadmindir = \"" + root.admindir().string() +
+                       "\"\npolicy_dir = \"" + root.policy_dir().string() +
+                       "\"\n[encryption]\nrecipients = [\"" + recipient +
+                       "\"]\n[mail]\nrecipients = []\n[mariadb]\n" + connection_keys +
+                       "databases = [\"shop\", \"wiki\"]\n" + mariadb_extra);
+    }
+
+    CommandResult offstage(std::vector<std::string> args) const {
+        args.insert(args.begin(), {built_program("offstage").string(), "--config",
+                                   (dir / "offstage.toml").string()});
+        offstage::test::CommandOptions options;
+        options.timeout = std::chrono::seconds(600);
+        return run_command(args, options);
+    }
+    CommandResult run(const std::string& day) const { return offstage({"run", "--day", day}); }
+    CommandResult drill(const std::string& day, std::vector<std::string> more = {}) const {
+        std::vector<std::string> args{"drill", day, "-i", identity.string()};
+        args.insert(args.end(), more.begin(), more.end());
+        return offstage(args);
+    }
+
+    std::string decrypt(const fs::path& artifact) const {
+        auto out = run_command({"sh", "-c", "age -d -i \"$1\" \"$2\" | zstd -dc", "sh",
+                                identity.string(), artifact.string()});
+        EXPECT_EQ(out.exit_status, 0) << out.err;
+        return out.out;
+    }
+
+    ino_t inode(const fs::path& path) const {
+        struct stat info {};
+        EXPECT_EQ(::stat(path.c_str(), &info), 0) << path;
+        return info.st_ino;
+    }
+};
+
+// The test's own view of a database, independent of the fingerprint code.
+std::string own_view(const drill::MariadbServer& server) {
+    return SeededMariadb::sql(
+        server,
+        "SELECT id, HEX(name), price, IFNULL(HEX(note), 'null') FROM shop.items ORDER BY id;\n"
+        "SELECT id, IFNULL(HEX(data), 'null'), IFNULL(LENGTH(data), -1) FROM shop.blobs ORDER "
+        "BY id;\n"
+        "SELECT id, label FROM shop.legacy ORDER BY id;\n"
+        "SELECT id, item, HEX(at_name) FROM shop.audit ORDER BY id;\n"
+        "SELECT id, HEX(title), MD5(body) FROM wiki.pages ORDER BY id;\n"
+        "SELECT ROUTINE_NAME, ROUTINE_TYPE, MD5(ROUTINE_DEFINITION) FROM "
+        "information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'shop';\n"
+        "SELECT TRIGGER_NAME, MD5(ACTION_STATEMENT) FROM information_schema.TRIGGERS WHERE "
+        "TRIGGER_SCHEMA = 'shop';\n"
+        "SELECT EVENT_NAME, MD5(EVENT_DEFINITION) FROM information_schema.EVENTS WHERE "
+        "EVENT_SCHEMA = 'shop';\n"
+        "SELECT TABLE_NAME, MD5(VIEW_DEFINITION) FROM information_schema.VIEWS WHERE "
+        "TABLE_SCHEMA = 'shop';\n"
+        "SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME "
+        "= 'legacy';\n"
+        "SELECT GRANTEE, TABLE_SCHEMA, PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES "
+        "WHERE GRANTEE LIKE '%app%' ORDER BY 1, 2, 3;\n");
+}
+
+} // namespace
+
+TEST_F(MariadbRun, StagesEveryDatabaseAndTheDrillRestoresEachEqual) {
+    auto first = run("2026-11-22");
+    ASSERT_EQ(first.exit_status, 0) << first.out << first.err << read_file(dir / "run.log");
+    fs::path day = staging / "2026-11-22";
+    for (const char* name :
+         {"shop.sql.zst.age", "shop.fingerprint.zst.age", "wiki.sql.zst.age",
+          "wiki.fingerprint.zst.age", "users.sql.zst.age", "users.fingerprint.zst.age"}) {
+        EXPECT_TRUE(fs::is_regular_file(day / "db/mariadb" / name)) << name;
+    }
+    std::string dump = decrypt(day / "db/mariadb/shop.sql.zst.age");
+    EXPECT_NE(dump.find("\n-- Dump completed"), std::string::npos);
+    EXPECT_NE(dump.find("CREATE DEFINER"), std::string::npos); // routines, trigger, event
+    EXPECT_NE(dump.find("0x000102030405"), std::string::npos); // --hex-blob
+    // The report names the MyISAM table and how long it was locked.
+    std::string report = read_file(day / "report.json");
+    EXPECT_NE(report.find("non_transactional"), std::string::npos) << report;
+    // No password, no socket path in report.json.
+    EXPECT_EQ(report.find("app-secret"), std::string::npos);
+
+    auto drilled = drill("2026-11-22");
+    EXPECT_EQ(drilled.exit_status, 0) << drilled.out << drilled.err;
+    EXPECT_NE(drilled.out.find("ok        mariadb/shop: 4 tables equal, 1 routine, 1 trigger, 1 "
+                               "event, 1 view"),
+              std::string::npos)
+        << drilled.out;
+    EXPECT_NE(drilled.out.find("ok        mariadb/wiki: 2 tables equal"), std::string::npos)
+        << drilled.out;
+    EXPECT_NE(drilled.out.find("ok        mariadb/users: "), std::string::npos) << drilled.out;
+    EXPECT_NE(drilled.out.find("3 subjects, 3 equal, 0 not matching"), std::string::npos)
+        << drilled.out;
+    // Recorded in the catalog (run on the host).
+    auto recorded = run_command({"sqlite3", (dir / "state/catalog.sqlite").string(),
+                                 "SELECT subject, ok FROM drills ORDER BY subject"});
+    EXPECT_EQ(recorded.out, "mariadb/shop|1\nmariadb/users|1\nmariadb/wiki|1\n") << recorded.err;
+    // --only picks a subject.
+    auto only = drill("2026-11-22", {"--only", "mariadb/wiki"});
+    EXPECT_EQ(only.exit_status, 0) << only.out;
+    EXPECT_NE(only.out.find("1 subjects, 1 equal"), std::string::npos) << only.out;
+
+    // Independently: the test restores the dumps itself and compares with its own queries.
+    drill::MariadbServer restored;
+    for (const char* name : {"shop", "wiki"}) {
+        std::string text = decrypt(day / "db/mariadb" / (std::string(name) + ".sql.zst.age"));
+        restored.root_client().query(text, std::chrono::seconds(300));
+    }
+    // users.sql replaces root@localhost itself: loaded by another administrator account.
+    SeededMariadb::sql(restored, "CREATE USER tester@localhost IDENTIFIED BY 'test-pw'; GRANT ALL "
+                                 "ON *.* TO tester@localhost WITH GRANT OPTION; GRANT PROXY ON "
+                                 "''@'%' TO tester@localhost WITH GRANT OPTION;");
+    write_file(dir / "tester.cnf", "[client]\nuser = tester\npassword = test-pw\n",
+               fs::perms(0600));
+    sources::MariadbConnection tester = restored.root_connection();
+    tester.user.clear();
+    tester.defaults_file = dir / "tester.cnf";
+    sources::MariadbClient(tester).query(decrypt(day / "db/mariadb/users.sql.zst.age"),
+                                         std::chrono::seconds(300));
+    EXPECT_EQ(own_view(restored), own_view(*server));
+    EXPECT_NE(own_view(restored).find("MyISAM"), std::string::npos);
+
+    // The next day, unchanged: yesterday's artifacts are hard-linked.
+    auto second = run("2026-11-23");
+    ASSERT_EQ(second.exit_status, 0) << second.out << second.err;
+    for (const char* name : {"shop.sql.zst.age", "shop.fingerprint.zst.age", "wiki.sql.zst.age",
+                             "users.sql.zst.age"}) {
+        EXPECT_EQ(inode(day / "db/mariadb" / name), inode(staging / "2026-11-23/db/mariadb" / name))
+            << name;
+    }
+    // A changed table is dumped anew.
+    SeededMariadb::sql(*server, "UPDATE wiki.counter SET n = n + 1;");
+    ASSERT_EQ(run("2026-11-24").exit_status, 0);
+    EXPECT_NE(inode(staging / "2026-11-23/db/mariadb/wiki.sql.zst.age"),
+              inode(staging / "2026-11-24/db/mariadb/wiki.sql.zst.age"));
+    EXPECT_EQ(inode(staging / "2026-11-23/db/mariadb/shop.sql.zst.age"),
+              inode(staging / "2026-11-24/db/mariadb/shop.sql.zst.age"));
+}
+
+TEST_F(MariadbRun, ADumpUnderConcurrentWritesMatchesItsFingerprintExactly) {
+    SeededMariadb::sql(*server,
+                       "CREATE DATABASE IF NOT EXISTS busy;\n"
+                       "CREATE TABLE IF NOT EXISTS busy.ledger (id INT PRIMARY KEY AUTO_INCREMENT, "
+                       "amount INT) ENGINE=InnoDB;\n"
+                       "CREATE TABLE IF NOT EXISTS busy.balance (id INT PRIMARY KEY, total BIGINT) "
+                       "ENGINE=InnoDB;\nINSERT IGNORE INTO busy.balance VALUES (1, 0);\n");
+    write_config("", "socket = \"" + server->socket().string() +
+                         "\"\nuser = \"root\"\ndatabases = [\"busy\"]\n");
+    // Rewrite without the default list: only `busy`.
+    std::string config = read_file(dir / "offstage.toml");
+    config.erase(config.find("databases = [\"shop\", \"wiki\"]\n"), 30);
+    write_file(dir / "offstage.toml", config);
+    // Another connection keeps writing: each transaction inserts into one table and updates the
+    // other, so a dump that mixed two moments would not add up.
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+        sources::MariadbClient client = server->root_client();
+        while (!stop) {
+            try {
+                while (!stop) {
+                    client.query(
+                        "DELIMITER //\nBEGIN NOT ATOMIC DECLARE i INT DEFAULT 0; WHILE i < "
+                        "200 DO START TRANSACTION; INSERT INTO busy.ledger (amount) VALUES "
+                        "(1); UPDATE busy.balance SET total = total + 1 WHERE id = 1; "
+                        "COMMIT; SET i = i + 1; END WHILE; END//\n",
+                        std::chrono::seconds(60));
+                }
+            } catch (const std::exception& error) {
+                // The snapshot lock may pick a writer that holds one table and waits for the other
+                // as a metadata-lock deadlock victim (1213, as InnoDB does): writers retry that.
+                if (std::string(error.what()).find("ERROR 1213") == std::string::npos) {
+                    ADD_FAILURE() << "the writer stopped: " << error.what();
+                }
+            }
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto result = run("2026-11-22");
+    stop = true;
+    writer.join();
+    ASSERT_EQ(result.exit_status, 0) << result.out << result.err << read_file(dir / "run.log");
+    auto drilled = drill("2026-11-22", {"--only", "mariadb/busy"});
+    EXPECT_EQ(drilled.exit_status, 0) << drilled.out << drilled.err;
+    EXPECT_NE(drilled.out.find("ok        mariadb/busy: 2 tables equal"), std::string::npos)
+        << drilled.out;
+    // The dump is one moment: the balance equals the ledger's rows.
+    drill::MariadbServer restored;
+    restored.root_client().query(decrypt(staging / "2026-11-22/db/mariadb/busy.sql.zst.age"),
+                                 std::chrono::seconds(300));
+    std::string sums = SeededMariadb::sql(
+        restored, "SELECT (SELECT COUNT(*) FROM busy.ledger) = (SELECT total FROM busy.balance), "
+                  "(SELECT COUNT(*) FROM busy.ledger) > 0;");
+    EXPECT_EQ(sums, "1\t1\n");
+}
+
+TEST_F(MariadbRun, AWrongPasswordFailsTheSourceAndTheRunGoesOn) {
+    SeededMariadb::sql(*server, "CREATE USER IF NOT EXISTS 'backup'@'localhost' IDENTIFIED BY "
+                                "'right-password'; GRANT ALL ON *.* TO 'backup'@'localhost';");
+    write_file(dir / "backup.cnf",
+               "[client]\nuser = backup\npassword = wrong-password\nsocket = " +
+                   server->socket().string() + "\n",
+               fs::perms(0600));
+    write_config("connect_timeout = 5\n",
+                 "defaults_file = \"" + (dir / "backup.cnf").string() + "\"\n");
+    auto result = run("2026-11-22");
+    EXPECT_EQ(result.exit_status, 5) << result.out << result.err;
+    std::string report = read_file(staging / "2026-11-22/report.json");
+    EXPECT_NE(report.find("child_failed"), std::string::npos) << report;
+    EXPECT_TRUE(fs::exists(staging / "2026-11-22/files.tar.zst.age")); // the rest went on
+    EXPECT_FALSE(fs::exists(staging / "2026-11-22/db/mariadb"));
+    std::string log = read_file(dir / "run.log");
+    EXPECT_NE(log.find("Access denied"), std::string::npos) << log;
+    EXPECT_EQ(log.find("wrong-password"), std::string::npos);
+    EXPECT_EQ(result.err.find("wrong-password"), std::string::npos);
+    // The right password works, from the defaults file alone.
+    write_file(dir / "backup.cnf",
+               "[client]\nuser = backup\npassword = right-password\nsocket = " +
+                   server->socket().string() + "\n",
+               fs::perms(0600));
+    EXPECT_EQ(run("2026-11-23").exit_status, 0) << read_file(dir / "run.log");
+}
+
+TEST_F(MariadbRun, ATruncatedOrKilledDumpIsNeverCommittedNorReplacesTheLastGoodOne) {
+    ASSERT_EQ(run("2026-11-22").exit_status, 0);
+    fs::path good = staging / "2026-11-22/db/mariadb/shop.sql.zst.age";
+    ino_t good_inode = inode(good);
+    SeededMariadb::sql(*server, "UPDATE wiki.counter SET n = n + 1;"); // no reuse possible
+    // A wrapper that exits 0 after cutting the dump short.
+    write_file(dir / "truncating-dump",
+               "#!/bin/sh\n/usr/bin/mariadb-dump \"$@\" | head -c 1500\nexit 0\n", fs::perms(0755));
+    write_config("mariadb_dump = \"" + (dir / "truncating-dump").string() + "\"\n");
+    auto truncated = run("2026-11-23");
+    EXPECT_EQ(truncated.exit_status, 5) << truncated.out << truncated.err;
+    std::string report = read_file(staging / "2026-11-23/report.json");
+    EXPECT_NE(report.find("child_output_incomplete"), std::string::npos) << report;
+    EXPECT_FALSE(fs::exists(staging / "2026-11-23/db/mariadb/shop.sql.zst.age"));
+    EXPECT_FALSE(fs::exists(staging / "2026-11-23/db/mariadb/wiki.sql.zst.age"));
+    // A dump killed half-way (the child dies by a signal).
+    write_file(dir / "killed-dump",
+               "#!/bin/sh\n/usr/bin/mariadb-dump \"$@\" | head -c 1500\nkill -9 $$\n",
+               fs::perms(0755));
+    write_config("mariadb_dump = \"" + (dir / "killed-dump").string() + "\"\n");
+    auto killed = run("2026-11-24");
+    EXPECT_EQ(killed.exit_status, 5) << killed.out << killed.err;
+    EXPECT_NE(read_file(staging / "2026-11-24/report.json").find("child_failed"),
+              std::string::npos);
+    EXPECT_FALSE(fs::exists(staging / "2026-11-24/db/mariadb/shop.sql.zst.age"));
+    // The last good artifact is still there, untouched, and still drills.
+    EXPECT_EQ(inode(good), good_inode);
+    auto drilled = drill("2026-11-22", {"--only", "db"});
+    EXPECT_EQ(drilled.exit_status, 0) << drilled.out;
+}
+
+TEST_F(MariadbRun, AServerThatIsDownFailsTheSourceWithinItsTimeout) {
+    drill::MariadbServer doomed;
+    fs::path socket = doomed.socket();
+    doomed.stop();
+    write_config("connect_timeout = 3\n",
+                 "socket = \"" + socket.string() + "\"\nuser = \"root\"\n");
+    auto started = std::chrono::steady_clock::now();
+    auto result = run("2026-11-22");
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(120));
+    EXPECT_EQ(result.exit_status, 5) << result.out << result.err;
+    EXPECT_NE(read_file(dir / "run.log").find("cannot reach the MariaDB server"), std::string::npos)
+        << read_file(dir / "run.log");
+}
+
+TEST_F(MariadbRun, ATamperedDayIsNotDrilled) {
+    ASSERT_EQ(run("2026-11-22").exit_status, 0);
+    fs::path dump = staging / "2026-11-22/db/mariadb/wiki.sql.zst.age";
+    std::string bytes = read_file(dump);
+    bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x01);
+    fs::remove(dump);
+    write_file(dump, bytes);
+    auto drilled = drill("2026-11-22");
+    EXPECT_EQ(drilled.exit_status, 4) << drilled.out << drilled.err;
+    EXPECT_NE(drilled.err.find("the day does not verify: nothing was restored"), std::string::npos)
+        << drilled.err;
+}
+
+// The drill's comparison itself: a day whose fingerprint does not match its dump gives a
+// MISMATCH verdict naming the table (the command's exit 7).
+TEST(MariadbDrill, NamesTheTableWhoseRestoredRowsDifferFromTheFingerprint) {
+    std::string why;
+    if (SeededMariadb::shared(why) == nullptr) {
+        GTEST_SKIP() << "no MariaDB server can run here: " << why;
+    }
+    TempDir dir{"offstage-mariadb-drill"};
+    age::X25519Identity identity = age::X25519Identity::generate();
+    fs::create_directories(dir / "srv/offstage");
+    staging::StagingTree tree(dir / "srv/offstage", dir / "work");
+    staging::WorkDir work = tree.begin("2026-11-22");
+    staging::ArtifactSettings settings;
+    settings.keys.recipients = {identity.recipient()};
+    settings.compression.threads = 1;
+    staging::ArtifactWriter writer(work, settings, staging::DigestKey{});
+    auto write = [&](const std::string& name, const std::string& text) {
+        auto artifact = writer.begin_stream(name);
+        artifact->sink().write(std::as_bytes(std::span(text.data(), text.size())));
+        artifact->commit();
+    };
+    write("db/mariadb/little.sql.zst.age",
+          "CREATE DATABASE little;\nUSE little;\nCREATE TABLE t (id INT) ENGINE=InnoDB;\n"
+          "INSERT INTO t VALUES (1), (2), (3);\n-- Dump completed\n");
+    sources::MariadbFingerprint claimed;
+    claimed.database = "little";
+    claimed.tables.push_back({"t", "InnoDB", 4, "0:0", true});
+    write("db/mariadb/little.fingerprint.zst.age", claimed.to_text());
+
+    restore::DayDirectory day(work.path());
+    std::vector<age::X25519Identity> identities{identity};
+    drill::DrillContext context{day, identities, dir.path(), {}, {}};
+    context.artifacts = {"db/mariadb/little.fingerprint.zst.age", "db/mariadb/little.sql.zst.age"};
+    drill::MariadbDrill drill;
+    std::vector<drill::DrillVerdict> verdicts = drill.run(context);
+    ASSERT_EQ(verdicts.size(), 1u);
+    EXPECT_EQ(verdicts[0].subject, "mariadb/little");
+    EXPECT_FALSE(verdicts[0].ok);
+    EXPECT_EQ(verdicts[0].detail, "table t: 3 rows, fingerprint 4");
+}
