@@ -3,6 +3,7 @@
 #include "platform/child_process.hpp"
 #include "platform/config_file.hpp"
 #include "platform/fd_stream.hpp"
+#include "platform/printable_name.hpp"
 #include "stager/drill/artifact_reader.hpp"
 #include "stager/sources/databases/mariadb_fingerprint.hpp"
 
@@ -66,8 +67,8 @@ std::string name_of(const std::string& line) {
     std::size_t space = line.find(' ');
     std::size_t second = line.find(' ', space + 1);
     return line.substr(0, space) + " " +
-           platform::escape_for_message(
-               sources::from_hex(line.substr(space + 1, second - space - 1)), 80);
+           platform::printable_name(sources::from_hex(line.substr(space + 1, second - space - 1)),
+                                    80);
 }
 
 // What differs between the fingerprint at dump time and the restored database; empty: equal.
@@ -79,7 +80,7 @@ std::vector<std::string> compare(const MariadbFingerprint& expected,
         now[table.name] = &table;
     }
     for (const auto& table : expected.tables) {
-        std::string name = "table " + platform::escape_for_message(table.name, 80);
+        std::string name = "table " + platform::printable_name(table.name, 80);
         auto found = now.find(table.name);
         if (found == now.end()) {
             differences.push_back(name + ": missing");
@@ -96,7 +97,7 @@ std::vector<std::string> compare(const MariadbFingerprint& expected,
         now.erase(found);
     }
     for (const auto& [name, table] : now) {
-        differences.push_back("table " + platform::escape_for_message(name, 80) +
+        differences.push_back("table " + platform::printable_name(name, 80) +
                               ": not in the fingerprint");
     }
     std::set<std::string> objects(restored.objects.begin(), restored.objects.end());

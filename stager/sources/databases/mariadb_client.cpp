@@ -2,6 +2,7 @@
 
 #include "platform/child_process.hpp"
 #include "platform/config_file.hpp"
+#include "platform/printable_name.hpp"
 
 #include <stdexcept>
 
@@ -106,7 +107,7 @@ int MariadbClient::stream(const std::string& sql,
         std::string reason = errors.substr(line, errors.find('\n', line) - line);
         throw platform::ChildProcessError(
             error.command(), error.exit_status(),
-            error.command() + ": " + platform::escape_for_message(reason, 300), false);
+            error.command() + ": " + platform::printable_name(reason, 300), false);
     }
     if (error_output != nullptr) {
         *error_output = errors;

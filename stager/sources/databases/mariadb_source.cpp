@@ -12,6 +12,7 @@
 
 #include "platform/child_process.hpp"
 #include "platform/config_file.hpp"
+#include "platform/printable_name.hpp"
 #include "stager/sources/databases/mariadb_fingerprint.hpp"
 #include "stager/staging/artifact_name.hpp"
 
@@ -46,7 +47,7 @@ report::ReasonCode reason_of(const platform::ChildProcessError& error) {
 std::string table_list(const std::vector<std::string>& names) {
     std::string text;
     for (const std::string& name : names) {
-        text += (text.empty() ? "" : ", ") + platform::escape_for_message(name, 80);
+        text += (text.empty() ? "" : ", ") + platform::printable_name(name, 80);
     }
     return text;
 }
@@ -218,7 +219,7 @@ void MariadbSource::produce(staging::ArtifactWriter& writer, report::SourceResul
         for (const std::string& name : settings_.databases) {
             if (!listed(present, name)) {
                 result.fail(report::ReasonCode::input_unreadable,
-                            "database " + platform::escape_for_message(name) +
+                            "database " + platform::printable_name(name) +
                                 " (in [mariadb] databases) is not on the server");
             } else if (!listed(settings_.exclude, name) && !listed(never, name)) {
                 chosen.push_back(name);
@@ -230,11 +231,11 @@ void MariadbSource::produce(staging::ArtifactWriter& writer, report::SourceResul
         try {
             dump_database(writer, result, database, charset, totals);
         } catch (const DatabaseTrouble& trouble) {
-            result.fail(trouble.code, "database " + platform::escape_for_message(database) + ": " +
-                                          trouble.what());
+            result.fail(trouble.code,
+                        "database " + platform::printable_name(database) + ": " + trouble.what());
         } catch (const platform::ChildProcessError& error) {
             result.fail(reason_of(error),
-                        "database " + platform::escape_for_message(database) + ": " + error.what());
+                        "database " + platform::printable_name(database) + ": " + error.what());
         }
     }
     try {
@@ -314,7 +315,7 @@ void MariadbSource::dump_database(staging::ArtifactWriter& writer, report::Sourc
                                   const std::string& database, const std::string& charset,
                                   Totals& totals) {
     MariadbClient client(settings_.connection);
-    const std::string quoted_database = platform::escape_for_message(database);
+    const std::string quoted_database = platform::printable_name(database);
     std::vector<MariadbTable> tables = mariadb_tables(client, database, settings_.timeout);
     std::vector<const MariadbTable*> fingerprinted;
     std::vector<std::string> transactional;
@@ -501,14 +502,14 @@ void MariadbSource::dump_database(staging::ArtifactWriter& writer, report::Sourc
     if (!dump_errors.empty()) {
         throw DatabaseTrouble(report::ReasonCode::child_failed,
                               "mariadb-dump exited 0 but wrote on stderr: " +
-                                  platform::escape_for_message(dump_errors, 300));
+                                  platform::printable_name(dump_errors, 300));
     }
     std::size_t next = 0;
     for (const MariadbTable* table : fingerprinted) {
         if (next >= fingerprint_rows.size()) {
             throw DatabaseTrouble(report::ReasonCode::child_output_incomplete,
                                   "the fingerprint has no row for table " +
-                                      platform::escape_for_message(table->name));
+                                      platform::printable_name(table->name));
         }
         MariadbTableFingerprint entry{table->name, table->engine, 0, "", true};
         read_table_fingerprint(fingerprint_rows[next++], entry);
@@ -581,7 +582,7 @@ void MariadbSource::dump_users(staging::ArtifactWriter& writer, report::SourceRe
     if (!errors.empty()) {
         throw DatabaseTrouble(report::ReasonCode::child_failed,
                               "mariadb-dump --system=users wrote on stderr: " +
-                                  platform::escape_for_message(errors, 300));
+                                  platform::printable_name(errors, 300));
     }
     if (!completed(receiver.tail)) {
         throw DatabaseTrouble(report::ReasonCode::child_output_incomplete,
