@@ -63,7 +63,8 @@ struct StagedDay {
                    "[staging]\nroot = \"" + staging.string() + "\"\nsigning_key = \"" +
                        (dir / "state/signing.key").string() + "\"\n[run]\nlock = \"" +
                        (dir / "run.lock").string() + "\"\nlock_wait = 1\nstate_dir = \"" +
-                       (dir / "state").string() + "\"\n[status]\nmetrics_file = \"\"\n[catalog]\npath = \"" +
+                       (dir / "state").string() +
+                       "\"\n[status]\nmetrics_file = \"\"\n[catalog]\npath = \"" +
                        (dir / "state/catalog.sqlite").string() + "\"\n[scan]\nroot = \"" +
                        root.string() + "\"\nadmindir = \"" + (root / "var/lib/dpkg").string() +
                        "\"\npolicy_dir = \"" + tiny.policy_dir().string() +

@@ -39,7 +39,8 @@ TEST(RunMailMta, TheRunsReportReachesALocalMailboxThroughEximAndParses) {
         "[staging]\nroot = \"" + (dir / "srv/offstage").string() + "\"\nsigning_key = \"" +
             (dir / "state/signing.key").string() + "\"\n[run]\nlock = \"" +
             (dir / "run.lock").string() + "\"\nstate_dir = \"" + (dir / "state").string() +
-            "\"\nlog_file = \"\"\nsyslog = false\n" + "[status]\nmetrics_file = \"\"\n[catalog]\npath = \"" +
+            "\"\nlog_file = \"\"\nsyslog = false\n" +
+            "[status]\nmetrics_file = \"\"\n[catalog]\npath = \"" +
             (dir / "state/catalog.sqlite").string() + "\"\n[scan]\nroot = \"" + root.string() +
             "\"\nadmindir = \"" + TinyDebianRoot::shared().admindir().string() +
             "\"\npolicy_dir = \"" + TinyDebianRoot::shared().policy_dir().string() +
