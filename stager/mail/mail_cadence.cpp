@@ -63,6 +63,10 @@ std::vector<std::string> changes(const RunResult& run, const RunResult* previous
         found.push_back(std::to_string(run.new_annoying_files.size()) + " new annoying " +
                         (run.new_annoying_files.size() == 1 ? "file" : "files"));
     }
+    if (run.changed_conffiles && !run.changed_conffiles->empty()) {
+        found.push_back(std::to_string(run.changed_conffiles->size()) + " conffile" +
+                        (run.changed_conffiles->size() == 1 ? "" : "s") + " changed state");
+    }
     if (previous->status != run.status) {
         found.push_back("run " + std::string(report::to_string(previous->status)) + " -> " +
                         std::string(report::to_string(run.status)));

@@ -161,6 +161,7 @@ void ShellDeployment::write_config(const std::vector<std::string>& backup_comman
         << "recipients = [" << toml_string(recipient_) << "]\n"
         << "\n[mail]\n"
         << "recipients = [\"root\"]\n"
+        << "send = " << toml_string(options_.mail_send) << "\n"
         << "sendmail = " << path(sendmail_capture()) << "\n"
         << "\n[[spool]]\n"
         << "name = " << toml_string(spool_name) << "\n"

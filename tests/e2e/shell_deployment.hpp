@@ -39,6 +39,8 @@ public:
         // Also write the hand-made tree of SampleStagingTree (odd names, a symlink out of the
         // root, a .incoming dir inside it) for the tests of the shell's path rules.
         bool sample_tree = false;
+        // [mail] send: the cadence of the run's mail (docs/mail.md).
+        std::string mail_send = "on-change";
     };
 
     // Builds everything below `directory` (which must exist), makes the age identity and

@@ -39,6 +39,7 @@ protected:
         options.shell_program = test::built_program("offstage-shell");
         options.offstage_program = test::built_program("offstage");
         options.scan = {root.root(), root.admindir(), root.policy_dir()};
+        options.mail_send = "always"; // every run's mail, to read its Pulls section
         site_ = std::make_unique<ShellDeployment>(directory_->path(), options);
     }
     void TearDown() override {

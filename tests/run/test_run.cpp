@@ -538,7 +538,9 @@ TEST_F(OffstageRun, AKilledRunWhileWritingFilesLeavesNothingPublished) {
 TEST_F(OffstageRun, TheMailSaysWhichConffilesChangedStateSinceTheLastRun) {
     fs::path captured = dir / "mail.txt";
     write_file(dir / "sendmail", "#!/bin/sh\ncat > " + captured.string() + "\n", fs::perms(0755));
-    mail_section = "recipients = [\"root\"]\nsendmail = \"" + (dir / "sendmail").string() + "\"\n";
+    // Every run mails ([mail] send = "always"): the third, with nothing changed, says so.
+    mail_section = "recipients = [\"root\"]\nsend = \"always\"\nsendmail = \"" +
+                   (dir / "sendmail").string() + "\"\n";
     write_config();
     fs::path root = use_copy_of_root();
     // The tiny root's admin modified a.conf and deleted b.conf: the first run knows no earlier
