@@ -12,6 +12,7 @@
 //      reports exactly the planted files outside the expected places;
 //   5. a second fresh root is rebuilt from the pulled day and the identity alone and compared;
 //   6. purge removes what the package made for itself and keeps the backups and the keys.
+#include "stager/catalog/catalog_schema.hpp"
 #include "tests/fresh-system/fresh_system.hpp"
 #include "tests/fresh-system/tree_comparison.hpp"
 #include "tests/support/background_command.hpp"
@@ -193,6 +194,7 @@ const std::map<std::string, std::string> not_reproducible = {
     // written by the run after it archived the files, and by each `backup`/pull afterwards
     {"/var/log/offstage/run.log", "the run logs its end after the files are archived"},
     {"/var/log/offstage/shell.log", "offstage-shell logs the pull after the backup"},
+    {"/var/log/offstage/receipts", "offstage-shell appends the pull's receipt after the backup"},
     // the catalog records the run that made the backup (the day has the previous copy in
     // catalog.tar.zst.age)
     {"/var/lib/offstage/catalog.sqlite", "updated by the run after its files were archived"},
@@ -277,6 +279,7 @@ TEST_F(FreshSystemHost, AptInstallsTheDeployment) {
     EXPECT_EQ(owner_mode("/srv/offstage.work"), "root:root 700");
     EXPECT_EQ(owner_mode("/var/lib/offstage"), "root:root 700");
     EXPECT_EQ(owner_mode("/var/log/offstage/shell.log"), "root:offstage-pull 620");
+    EXPECT_EQ(owner_mode("/var/log/offstage/receipts"), "root:offstage-pull 620");
     // The sudoers rule: exactly `offstage run` as root, and sudo accepts the whole config.
     EXPECT_EQ(owner_mode("/etc/sudoers.d/offstage"), "root:root 440");
     inside("visudo -c -q");
@@ -353,12 +356,14 @@ TEST_F(FreshSystemHost, UpgradeKeepsTheEditedConffileAndMigratesTheCatalog) {
         << "the admin's edit of offstage.toml was not kept";
     EXPECT_FALSE(fs::exists(at("/etc/offstage/offstage.toml.dpkg-dist")));
     EXPECT_FALSE(fs::exists(at("/etc/offstage/offstage.toml.dpkg-new")));
-    // postinst migrated the catalog (docs/catalog.md): schema 2, the old annoying file now one
-    // row with its first-seen day.
+    // postinst migrated the catalog (docs/catalog.md) to the current schema, the old annoying
+    // file now one row with its first-seen day.
     auto query = run_command({"sqlite3", catalog.string(),
                               "PRAGMA user_version; SELECT CAST(path AS TEXT), first_seen FROM "
                               "annoying_files;"});
-    EXPECT_EQ(query.out, "2\n/etc/old-surprise|2026-01-02\n") << query.err;
+    EXPECT_EQ(query.out, std::to_string(offstage::catalog::schema::current_version) +
+                             "\n/etc/old-surprise|2026-01-02\n")
+        << query.err;
 }
 
 TEST_F(FreshSystemHost, CommonServerPackagesAddNoAnnoyingFiles) {
