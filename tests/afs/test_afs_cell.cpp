@@ -81,7 +81,7 @@ protected:
                        (dir / "state/signing.key").string() + "\"\nkeep = 3\n[run]\nlock = \"" +
                        (dir / "run.lock").string() + "\"\nstate_dir = \"" +
                        (dir / "state").string() + "\"\nlog_file = \"" + (dir / "run.log").string() +
-                       "\"\nsyslog = false\n[catalog]\npath = \"" +
+                       "\"\nsyslog = false\n[status]\nmetrics_file = \"\"\n[catalog]\npath = \"" +
                        (dir / "state/catalog.sqlite").string() + "\"\n[scan]\nroot = \"" +
                        root.root().string() + "\"\nadmindir = \"" + root.admindir().string() +
                        "\"\npolicy_dir = \"" + policy_dir.string() +

@@ -23,7 +23,7 @@ void DumpRun::write_config(const std::string& extra) const {
                    (dir / "state/signing.key").string() + "\"\nkeep = 5\n[run]\nlock = \"" +
                    (dir / "run.lock").string() + "\"\nlock_wait = 1\nstate_dir = \"" +
                    (dir / "state").string() + "\"\nlog_file = \"" + (dir / "run.log").string() +
-                   "\"\nsyslog = false\n[catalog]\npath = \"" +
+                   "\"\nsyslog = false\n[status]\nmetrics_file = \"\"\n[catalog]\npath = \"" +
                    (dir / "state/catalog.sqlite").string() + "\"\n[scan]\nroot = \"" +
                    root.root().string() + "\"\nadmindir = \"" + root.admindir().string() +
                    "\"\npolicy_dir = \"" + root.policy_dir().string() +

@@ -209,9 +209,15 @@ void MariadbSource::produce(staging::ArtifactWriter& writer, report::SourceResul
     auto listed = [](const std::vector<std::string>& list, const std::string& name) {
         return std::find(list.begin(), list.end(), name) != list.end();
     };
+    // `mysql`, the server's own schema, is not taken by default: its accounts and grants are in
+    // users.sql.zst.age, in the portable form (`--system=users`), and loading a whole `mysql`
+    // schema into a server (of another version) replaces that server's own accounts. An admin
+    // who wants it names it in `databases`.
+    static const std::vector<std::string> not_by_default{"mysql"};
     if (settings_.databases.empty()) {
         for (const std::string& name : present) {
-            if (!listed(never, name) && !listed(settings_.exclude, name)) {
+            if (!listed(never, name) && !listed(not_by_default, name) &&
+                !listed(settings_.exclude, name)) {
                 chosen.push_back(name);
             }
         }
@@ -321,7 +327,10 @@ void MariadbSource::dump_database(staging::ArtifactWriter& writer, report::Sourc
     std::vector<std::string> transactional;
     std::vector<std::string> non_transactional;
     for (const MariadbTable& table : tables) {
-        if (table.view) {
+        // The server's log tables take no lock ("You can't use locks with log tables") and hold
+        // a log, not data: mariadb-dump writes their structure only, the fingerprint skips them.
+        if (table.view ||
+            (database == "mysql" && (table.name == "general_log" || table.name == "slow_log"))) {
             continue;
         }
         (table.transactional ? transactional : non_transactional).push_back(table.name);
