@@ -344,7 +344,11 @@ void MariadbSource::dump_database(staging::ArtifactWriter& writer, report::Sourc
     dump_argv.insert(dump_argv.end(),
                      {"--single-transaction", "--routines", "--events", "--triggers", "--hex-blob",
                       "--skip-dump-date", "--max-allowed-packet=1G",
-                      "--default-character-set=" + (charset.empty() ? "utf8mb4" : charset)});
+                      // utf8mb4 whatever the server's default (`charset`, often latin1): every
+                      // column's characters convert to it and back without loss, where a
+                      // latin1 connection turns a utf8mb4 column's CJK text into '?'.
+                      "--default-character-set=utf8mb4"});
+    static_cast<void>(charset);
     if (settings_.non_transactional == NonTransactional::skip) {
         fingerprint.skipped = non_transactional;
         for (const std::string& name : non_transactional) {
