@@ -1,5 +1,7 @@
 #include "platform/child_process.hpp"
 
+#include "platform/fd_stream.hpp"
+
 #include <algorithm>
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
@@ -100,30 +102,6 @@ int descriptor_limit() {
         return 1 << 20;
     }
     return static_cast<int>(limit.rlim_cur);
-}
-
-// write() that turns a closed pipe into EPIPE without a SIGPIPE killing offstage: the signal is
-// blocked for this thread around the call and, if the write raised it, taken off the queue.
-ssize_t write_without_sigpipe(int fd, const char* data, std::size_t size) {
-    sigset_t pipe_only;
-    ::sigemptyset(&pipe_only);
-    ::sigaddset(&pipe_only, SIGPIPE);
-    sigset_t pending;
-    ::sigemptyset(&pending);
-    ::sigpending(&pending);
-    const bool was_pending = ::sigismember(&pending, SIGPIPE) == 1;
-    sigset_t saved;
-    ::pthread_sigmask(SIG_BLOCK, &pipe_only, &saved);
-    ssize_t written = ::write(fd, data, size);
-    int error = errno;
-    if (written < 0 && error == EPIPE && !was_pending) {
-        timespec no_wait{};
-        while (::sigtimedwait(&pipe_only, nullptr, &no_wait) < 0 && errno == EINTR) {
-        }
-    }
-    ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-    errno = error;
-    return written;
 }
 
 // Kills the child and reaps it, so no zombie and no stray process outlives run().

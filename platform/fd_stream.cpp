@@ -3,9 +3,32 @@
 #include "platform/system_error.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <unistd.h>
 
 namespace offstage::platform {
+
+ssize_t write_without_sigpipe(int fd, const char* data, std::size_t size) {
+    sigset_t pipe_only;
+    ::sigemptyset(&pipe_only);
+    ::sigaddset(&pipe_only, SIGPIPE);
+    sigset_t pending;
+    ::sigemptyset(&pending);
+    ::sigpending(&pending);
+    const bool was_pending = ::sigismember(&pending, SIGPIPE) == 1;
+    sigset_t saved;
+    ::pthread_sigmask(SIG_BLOCK, &pipe_only, &saved);
+    ssize_t written = ::write(fd, data, size);
+    int error = errno;
+    if (written < 0 && error == EPIPE && !was_pending) {
+        timespec no_wait{};
+        while (::sigtimedwait(&pipe_only, nullptr, &no_wait) < 0 && errno == EINTR) {
+        }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+    errno = error;
+    return written;
+}
 
 void FdSink::write(std::span<const std::byte> bytes) {
     while (!bytes.empty()) {

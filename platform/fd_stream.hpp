@@ -5,6 +5,7 @@
 #include "platform/byte_stream.hpp"
 
 #include <string>
+#include <sys/types.h>
 
 namespace offstage::platform {
 
@@ -34,6 +35,12 @@ private:
     int fd_;
     std::string name_;
 };
+
+// write(2) that turns a reader gone away into EPIPE without a SIGPIPE killing this process
+// (offstage dies of SIGPIPE elsewhere, on purpose: platform/termination_signals): the signal is
+// blocked for this thread around the call and, if the write raised it, taken off the queue.
+// For a child's stdin (platform::ChildProcess, a dump's fed child).
+ssize_t write_without_sigpipe(int fd, const char* data, std::size_t size);
 
 // Reads until `buffer` is full or the source ends; returns the number of bytes read.
 std::size_t read_fully(ByteSource& source, std::span<std::byte> buffer);

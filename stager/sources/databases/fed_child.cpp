@@ -1,5 +1,6 @@
 #include "stager/sources/databases/fed_child.hpp"
 
+#include "platform/fd_stream.hpp"
 #include "platform/system_error.hpp"
 
 #include <cerrno>
@@ -11,35 +12,6 @@
 #include <unistd.h>
 
 namespace offstage::sources {
-
-namespace {
-
-// write(2) with SIGPIPE blocked for this thread (offstage dies of SIGPIPE elsewhere, on purpose:
-// platform/termination_signals): a reader that went away is EPIPE here, and the signal the write
-// raised is taken off the queue.
-ssize_t write_without_sigpipe(int fd, const char* data, std::size_t size) {
-    sigset_t pipe_only;
-    ::sigemptyset(&pipe_only);
-    ::sigaddset(&pipe_only, SIGPIPE);
-    sigset_t pending;
-    ::sigemptyset(&pending);
-    ::sigpending(&pending);
-    const bool was_pending = ::sigismember(&pending, SIGPIPE) == 1;
-    sigset_t saved;
-    ::pthread_sigmask(SIG_BLOCK, &pipe_only, &saved);
-    ssize_t written = ::write(fd, data, size);
-    int error = errno;
-    if (written < 0 && error == EPIPE && !was_pending) {
-        timespec no_wait{};
-        while (::sigtimedwait(&pipe_only, nullptr, &no_wait) < 0 && errno == EINTR) {
-        }
-    }
-    ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-    errno = error;
-    return written;
-}
-
-} // namespace
 
 FedChild::FedChild(std::vector<std::string> argv, platform::ChildProcess::Options options,
                    std::function<void(std::string_view)> on_output) {
@@ -98,7 +70,7 @@ bool FedChild::write(std::string_view bytes) {
         if (writer_gone_ || !writer_) {
             return false;
         }
-        ssize_t n = write_without_sigpipe(writer_.get(), bytes.data(), bytes.size());
+        ssize_t n = platform::write_without_sigpipe(writer_.get(), bytes.data(), bytes.size());
         if (n < 0 && errno == EINTR) {
             continue;
         }
