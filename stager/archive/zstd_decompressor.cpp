@@ -20,7 +20,9 @@ ZstdDecompressor::ZstdDecompressor(platform::ByteSource& in, std::string name,
         ZSTD_freeDCtx(context_);
         throw ZstdError(name_ + ": zstd: window limit: " + ZSTD_getErrorName(result));
     }
-    std::memcpy(input_.data(), already_read.data(), already_read.size());
+    if (!already_read.empty()) { // (an empty span's data() may be null: no memcpy of it)
+        std::memcpy(input_.data(), already_read.data(), already_read.size());
+    }
     input_end_ = already_read.size();
 }
 
