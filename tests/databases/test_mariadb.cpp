@@ -353,7 +353,7 @@ TEST_F(MariadbRun, AServerThatIsDownFailsTheSourceWithinItsTimeout) {
 }
 
 TEST_F(MariadbRun, ATamperedDayIsNotDrilled) {
-    ASSERT_EQ(run("2026-11-22").exit_status, 0);
+    ASSERT_EQ(run("2026-11-22").exit_status, 0) << read_file(dir / "run.log");
     fs::path dump = staging / "2026-11-22/db/mariadb/wiki.sql.zst.age";
     std::string bytes = read_file(dump);
     bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x01);
