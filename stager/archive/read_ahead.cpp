@@ -146,6 +146,21 @@ void ReadAhead::read_piece(const std::shared_ptr<RangeRead>& piece) {
 
 void ReadAhead::wait_piece(const RangeRead& piece) {
     std::unique_lock lock(mutex_);
+    // A piece no reader has taken yet is read here: every reader may be waiting in reserve() for
+    // budget that only the writer's progress frees, and the writer would wait for them forever
+    // (seen on a real root: two readers in reserve(), the writer waiting for a piece).
+    auto queued =
+        std::find_if(pieces_.begin(), pieces_.end(),
+                     [&](const std::shared_ptr<RangeRead>& p) { return p.get() == &piece; });
+    if (queued != pieces_.end()) {
+        std::shared_ptr<RangeRead> mine = std::move(*queued);
+        pieces_.erase(queued);
+        lock.unlock();
+        mine->read();
+        lock.lock();
+        mine->done = true;
+        return;
+    }
     wait_ready(lock, &piece, [&] { return piece.done; });
 }
 
