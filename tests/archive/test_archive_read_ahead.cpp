@@ -10,10 +10,14 @@
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include <chrono>
+#include <csignal>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <string>
+#include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace offstage::archive {
@@ -116,6 +120,43 @@ TEST(ReadAhead, GivesTheSameTarStreamAsOneThread) {
         EXPECT_TRUE(pool.tar == one.tar) << threads << " threads: the tar streams differ";
     }
     EXPECT_EQ(one.problems.size(), 2u) << describe(one.problems);
+}
+
+// A large file first, read in pieces once the writer reaches it, then many files read whole
+// that fill the read-ahead budget: the readers wait for budget that only the writer frees, and
+// the writer must not wait for them to read its pieces (this hung on a real root). Run in a
+// child so that a hang fails the test instead of stopping the suite.
+TEST(ReadAhead, ALargeFileBehindAFullBudgetNeverHangs) {
+    TempDir temp("offstage-read-ahead-budget");
+    std::vector<std::string> paths;
+    test::write_file(temp / "large", pattern(12 * ReadAhead::piece_size + 99, 'l'));
+    paths.push_back((temp / "large").string());
+    for (int i = 0; i < 80; ++i) {
+        const fs::path name = temp / ("medium" + std::to_string(i));
+        test::write_file(name, pattern(ReadAhead::piece_size * 9 / 10, 'm'));
+        paths.push_back(name.string());
+    }
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        Written pool = write_tar(paths, 2);
+        ::_exit(pool.counts.entries == paths.size() + 1 ? 0 : 1);
+    }
+    int status = 0;
+    pid_t ended = 0;
+    for (int waited = 0; waited < 600 && ended == 0; ++waited) {
+        ended = ::waitpid(child, &status, WNOHANG);
+        if (ended == 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+    if (ended == 0) {
+        ::kill(child, SIGKILL);
+        ::waitpid(child, &status, 0);
+        FAIL() << "the archive hung for 60 s with 2 readers";
+    }
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "not every path was archived";
 }
 
 // Files changed at the point where their content is about to be read, small ones read whole and
