@@ -25,6 +25,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <sys/file.h>
@@ -588,6 +589,20 @@ void suggest(const GlobalOptions& global, const SuggestOptions& options) {
     std::cout << out;
 }
 
+// Runs a policy subcommand: whatever it throws may name a file of the root, so control bytes
+// are quoted, and main()'s exit statuses are kept (configuration error, failure).
+void with_exit_statuses(const std::function<void()>& command) {
+    try {
+        command();
+    } catch (const CommandFailure&) {
+        throw;
+    } catch (const platform::ConfigError& error) {
+        throw CommandFailure(config_error, platform::printable_message(error.what()));
+    } catch (const std::exception& error) {
+        throw CommandFailure(failure, platform::printable_message(error.what()));
+    }
+}
+
 } // namespace
 
 void add_policy_command(CLI::App& app, const GlobalOptions& global) {
@@ -608,17 +623,7 @@ void add_policy_command(CLI::App& app, const GlobalOptions& global) {
     add_location_options(*explain_command, *explain_overrides);
     explain_command->add_option("PATH", *paths, "absolute paths as seen from the root")->required();
     explain_command->callback([explain_overrides, paths, &global]() {
-        // Whatever it throws may name a file of the root: control bytes quoted, main()'s
-        // exit statuses kept.
-        try {
-            explain(global, *explain_overrides, *paths);
-        } catch (const CommandFailure&) {
-            throw;
-        } catch (const platform::ConfigError& error) {
-            throw CommandFailure(config_error, platform::printable_message(error.what()));
-        } catch (const std::exception& error) {
-            throw CommandFailure(failure, platform::printable_message(error.what()));
-        }
+        with_exit_statuses([&] { explain(global, *explain_overrides, *paths); });
     });
 
     auto accept_options = std::make_shared<AcceptOptions>();
@@ -640,15 +645,7 @@ void add_policy_command(CLI::App& app, const GlobalOptions& global) {
     accept_command->add_flag("--dry-run", accept_options->dry_run,
                              "show what would change, write nothing");
     accept_command->callback([accept_options, &global]() {
-        try {
-            accept(global, *accept_options);
-        } catch (const CommandFailure&) {
-            throw;
-        } catch (const platform::ConfigError& error) {
-            throw CommandFailure(config_error, platform::printable_message(error.what()));
-        } catch (const std::exception& error) {
-            throw CommandFailure(failure, platform::printable_message(error.what()));
-        }
+        with_exit_statuses([&] { accept(global, *accept_options); });
     });
 
     auto suggest_options = std::make_shared<SuggestOptions>();
@@ -659,15 +656,7 @@ void add_policy_command(CLI::App& app, const GlobalOptions& global) {
                      "propose groups of at least this many files (default 2)")
         ->check(CLI::Range(1, 1000000));
     suggest_command->callback([suggest_options, &global]() {
-        try {
-            suggest(global, *suggest_options);
-        } catch (const CommandFailure&) {
-            throw;
-        } catch (const platform::ConfigError& error) {
-            throw CommandFailure(config_error, platform::printable_message(error.what()));
-        } catch (const std::exception& error) {
-            throw CommandFailure(failure, platform::printable_message(error.what()));
-        }
+        with_exit_statuses([&] { suggest(global, *suggest_options); });
     });
 }
 
