@@ -20,6 +20,8 @@
 namespace offstage::catalog {
 namespace {
 
+using report::all_outcomes;
+using report::all_reason_codes;
 using report::Digest;
 using report::Outcome;
 using report::ReasonCode;
@@ -93,19 +95,7 @@ Enum parse_word(const std::string& word, const std::array<Enum, N>& values,
     throw CatalogError("catalog " + file.string() + ": unknown value \"" + word + "\"");
 }
 
-constexpr std::array all_outcomes{Outcome::ok, Outcome::degraded, Outcome::failed};
 constexpr std::array all_statuses{RunStatus::complete, RunStatus::degraded, RunStatus::failed};
-constexpr std::array all_reasons{
-    ReasonCode::input_changed,
-    ReasonCode::input_unreadable,
-    ReasonCode::lock_timeout,
-    ReasonCode::child_failed,
-    ReasonCode::child_output_incomplete,
-    ReasonCode::timeout,
-    ReasonCode::output_failed,
-    ReasonCode::disabled,
-    ReasonCode::volume_unavailable,
-};
 
 std::int64_t checked_int64(std::uint64_t value, const std::filesystem::path& file) {
     if (value > static_cast<std::uint64_t>(INT64_MAX)) {
@@ -244,7 +234,7 @@ void load_sources(const SqliteConnection& connection, RecordedRun& recorded) {
     while (problems.step()) {
         find(problems.text(0))
             .problems.push_back(
-                {parse_word(problems.text(1), all_reasons, file), problems.text(2)});
+                {parse_word(problems.text(1), all_reason_codes, file), problems.text(2)});
     }
     SqliteStatement counts(connection,
                            "SELECT source, key, value FROM source_counts WHERE run_id = ?");

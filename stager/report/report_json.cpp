@@ -19,18 +19,6 @@ namespace layout = platform::staging_layout;
 
 constexpr std::array<std::string_view, 8> source_kinds = {
     "files", "system", "catalog", "spool", "mariadb", "postgresql", "sqlite", "afs"};
-constexpr std::array<Outcome, 3> all_outcomes = {Outcome::ok, Outcome::degraded, Outcome::failed};
-constexpr std::array<ReasonCode, 11> all_reasons = {ReasonCode::input_changed,
-                                                    ReasonCode::input_unreadable,
-                                                    ReasonCode::lock_timeout,
-                                                    ReasonCode::child_failed,
-                                                    ReasonCode::child_output_incomplete,
-                                                    ReasonCode::timeout,
-                                                    ReasonCode::output_failed,
-                                                    ReasonCode::disabled,
-                                                    ReasonCode::integrity_check_failed,
-                                                    ReasonCode::volume_unavailable,
-                                                    ReasonCode::non_transactional};
 
 [[noreturn]] void fail(const std::string& field, const std::string& what) {
     throw ReportJsonError("report.json: " + field + ": " + what);
@@ -244,10 +232,11 @@ ReportSource parse_source(const Json& object, const std::string& at) {
         if (!reasons[i].is_string()) {
             fail(here, "not a string");
         }
-        auto found = std::find_if(all_reasons.begin(), all_reasons.end(), [&](ReasonCode code) {
-            return to_string(code) == reasons[i].get<std::string>();
-        });
-        if (found == all_reasons.end()) {
+        auto found =
+            std::find_if(all_reason_codes.begin(), all_reason_codes.end(), [&](ReasonCode code) {
+                return to_string(code) == reasons[i].get<std::string>();
+            });
+        if (found == all_reason_codes.end()) {
             fail(here, "not a documented reason code");
         }
         source.reasons.push_back(*found);

@@ -16,6 +16,7 @@ namespace offstage::report {
 
 enum class Outcome { ok, degraded, failed };
 std::string_view to_string(Outcome outcome); // "ok", "degraded", "failed"
+inline constexpr std::array all_outcomes{Outcome::ok, Outcome::degraded, Outcome::failed};
 
 // The reason codes of docs/staging-tree.md: a fixed list, so report.json carries no free text.
 enum class ReasonCode {
@@ -32,6 +33,24 @@ enum class ReasonCode {
     non_transactional,       // MariaDB tables without snapshots: locked, left out or unlocked
 };
 std::string_view to_string(ReasonCode code);
+// Every value, for the readers of report.json and the catalog, which turn words back into codes:
+// one list, so a code added to the enum cannot be written by one part and refused by another.
+inline constexpr std::array all_reason_codes{
+    ReasonCode::input_changed,
+    ReasonCode::input_unreadable,
+    ReasonCode::lock_timeout,
+    ReasonCode::child_failed,
+    ReasonCode::child_output_incomplete,
+    ReasonCode::timeout,
+    ReasonCode::output_failed,
+    ReasonCode::disabled,
+    ReasonCode::volume_unavailable,
+    ReasonCode::integrity_check_failed,
+    ReasonCode::non_transactional,
+};
+static_assert(all_reason_codes.size() ==
+                  static_cast<std::size_t>(ReasonCode::non_transactional) + 1,
+              "all_reason_codes lists every ReasonCode, the last one last");
 
 // One thing that went wrong, for the mail and the encrypted full report. `detail` may name
 // host paths: it never goes into report.json.

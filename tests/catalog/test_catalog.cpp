@@ -132,6 +132,30 @@ TEST(Catalog, RecordedRunsComeBackNewestFirstWithEverything) {
     EXPECT_EQ(reopened->recent_runs(10)[1].run.day, "2026-11-01");
 }
 
+// Every reason code a source can give comes back from the catalog: a code the writer knows and
+// the reader refused once made a MariaDB run's status page fail ("unknown value").
+TEST(Catalog, EveryReasonCodeComesBack) {
+    TempDir dir;
+    Catalog catalog = Catalog::open(settings_for(dir / "catalog.sqlite"));
+    RunResult run = published_run(1, {});
+    offstage::report::SourceResult source;
+    source.name = "db/mariadb";
+    source.kind = "mariadb";
+    for (ReasonCode code : offstage::report::all_reason_codes) {
+        source.degrade(code, std::string(offstage::report::to_string(code)));
+    }
+    run.sources.push_back(source);
+    catalog.record(run);
+    auto runs = catalog.recent_runs(1);
+    ASSERT_EQ(runs.size(), 1u);
+    const auto& got = runs[0].run.sources.back();
+    ASSERT_EQ(got.problems.size(), offstage::report::all_reason_codes.size());
+    for (std::size_t i = 0; i < got.problems.size(); ++i) {
+        EXPECT_EQ(got.problems[i].code, offstage::report::all_reason_codes[i]);
+        EXPECT_EQ(got.problems[i].detail, offstage::report::to_string(got.problems[i].code));
+    }
+}
+
 TEST(Catalog, AFailedRecordLeavesThePreviousStateWhole) {
     TempDir dir;
     Catalog catalog = Catalog::open(settings_for(dir / "catalog.sqlite"));
