@@ -67,7 +67,16 @@ void MariadbServer::start() {
                                  " to mysql: " + std::strerror(errno));
     }
     fs::path data = directory_ / "data";
-    std::vector<std::string> common{"--no-defaults"};
+    // A temporary directory of its own: servers sharing /tmp name their temporary tables by pid
+    // and thread, and under parallel runs one server deleted another's (seen as a failed
+    // mariadb-install-db and a server crashing mid-dump).
+    fs::path temporary = directory_ / "tmp";
+    fs::create_directory(temporary);
+    if (user && ::chown(temporary.c_str(), user->uid, user->gid) != 0) {
+        throw std::runtime_error("cannot hand " + temporary.string() +
+                                 " to mysql: " + std::strerror(errno));
+    }
+    std::vector<std::string> common{"--no-defaults", "--tmpdir=" + temporary.string()};
     if (user) {
         common.emplace_back("--user=mysql");
     }
@@ -156,8 +165,8 @@ std::string MariadbServer::error_log_tail() const {
     std::stringstream text;
     text << in.rdbuf();
     std::string all = text.str();
-    if (all.size() > 600) {
-        all = all.substr(all.size() - 600);
+    if (all.size() > 4000) {
+        all = all.substr(all.size() - 4000);
     }
     return all.empty() ? "(empty)" : all;
 }

@@ -47,9 +47,11 @@ public:
     // Stops the server now (the destructor then only removes the directory).
     void stop();
 
+    // The last lines of the server's error log, for a failure's message.
+    std::string error_log_tail() const;
+
 private:
     void start();
-    std::string error_log_tail() const;
     MariadbServerOptions options_;
     std::filesystem::path directory_;
     std::thread runner_;

@@ -56,7 +56,7 @@ drill::MariadbServer* SeededMariadb::shared(std::string& why) {
     static bool tried = false;
     if (!tried) {
         tried = true;
-        if (!std::filesystem::exists("/usr/sbin/mariadbd")) {
+        if (!installed()) {
             failure = "mariadbd is not installed (apt-get install mariadb-server)";
         } else {
             try {
@@ -72,6 +72,10 @@ drill::MariadbServer* SeededMariadb::shared(std::string& why) {
     }
     why = failure;
     return server.get();
+}
+
+bool SeededMariadb::installed() {
+    return std::filesystem::exists("/usr/sbin/mariadbd");
 }
 
 std::string SeededMariadb::sql(const drill::MariadbServer& server, const std::string& statements) {

@@ -13,9 +13,11 @@ namespace offstage::test {
 
 class SeededMariadb {
 public:
-    // Starts and seeds the server once per program; nullptr (with `why`) when this machine
-    // cannot run MariaDB (no mariadbd, or not root and no way to run it).
+    // Starts and seeds the server once per program; nullptr (with `why`) when it cannot.
     static drill::MariadbServer* shared(std::string& why);
+    // Whether mariadbd is here at all: only its absence skips a test; an installed server that
+    // does not start is a failure (it once hid servers crashing under parallel tests).
+    static bool installed();
     // Runs SQL as root on `server`; fails the test (ADD_FAILURE) on error and returns stdout.
     static std::string sql(const drill::MariadbServer& server, const std::string& statements);
 };

@@ -20,6 +20,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <stdexcept>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -308,9 +309,14 @@ std::vector<SourceCase> cases() {
     };
     std::vector<SourceCase> with_servers = all;
     // The server starts when a mariadb test first runs, not when the tests are listed.
+    // An installed server that does not start fails the test (the exception), never skips it.
     auto server = [] {
         std::string why;
-        return test::SeededMariadb::shared(why);
+        drill::MariadbServer* started = test::SeededMariadb::shared(why);
+        if (started == nullptr) {
+            throw std::runtime_error("the seeded MariaDB server did not start: " + why);
+        }
+        return started;
     };
     with_servers.push_back(
         {"mariadb", [server](Inputs&) { return mariadb_source(*server()); },
@@ -318,10 +324,9 @@ std::vector<SourceCase> cases() {
          report::ReasonCode::child_failed, true,
          "zstd -dc | grep -q -e '^-- Dump completed$' -e '^offstage mariadb fingerprint 1$'",
          [] {
-             std::string why;
-             return test::SeededMariadb::shared(why) == nullptr
-                        ? "no MariaDB server can run here: " + why
-                        : std::string();
+             return test::SeededMariadb::installed()
+                        ? std::string()
+                        : std::string("mariadbd is not installed (apt-get install mariadb-server)");
          }});
     return with_servers;
 }
