@@ -40,6 +40,12 @@ public:
     std::vector<std::string> owners(std::string_view path) const;
 
     const PackageFileSet& files() const { return files_; }
+    // Frees the file set and the owners, which only classification reads: a run holds the
+    // database's conffiles through all its sources, and the set is the largest part of it.
+    void release_files() {
+        files_ = PackageFileSet();
+        owners_.clear();
+    }
     // Sorted by path, one entry per path.
     const std::vector<Conffile>& conffiles() const { return conffiles_; }
     const Conffile* find_conffile(std::string_view path) const;

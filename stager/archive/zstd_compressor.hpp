@@ -1,7 +1,7 @@
 // A ByteSink that compresses into one zstd frame (with content checksum) and passes the
 // compressed bytes on to another sink. With workers > 0 libzstd compresses in its own threads
 // while the caller keeps feeding input, so reading and compressing overlap. Memory is bounded by
-// libzstd's window and job sizes for the level (about 30 MB at level 3 with two workers).
+// libzstd's window and job sizes for the level (about 23 MB at level 3 with two workers).
 #pragma once
 
 #include "platform/byte_stream.hpp"

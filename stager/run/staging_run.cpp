@@ -23,6 +23,7 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <malloc.h>
 #include <memory>
 #include <sys/stat.h>
 #include <system_error>
@@ -78,6 +79,11 @@ void produce(sources::Source& source, staging::ArtifactWriter& writer, report::R
         throw std::runtime_error("source " + source_result.name + ": " + error.what());
     }
     source_result.duration = std::chrono::steady_clock::now() - start;
+    // Each source's buffers (libzstd's jobs, the sealer's chunks, read-ahead) were allocated on
+    // its own threads, in glibc arenas the next source's threads do not reuse: without handing
+    // the freed pages back, the system source's buffers came on top of the files source's
+    // (the peak of a run of this machine's root: 122-127 MiB without the trim, 114-117 with).
+    ::malloc_trim(0);
     log << "source " << source_result.name << ": " << report::to_string(source_result.outcome);
     for (const report::Problem& problem : source_result.problems) {
         log << "\n  " << report::to_string(problem.code) << ": " << problem.detail;
@@ -313,6 +319,7 @@ void StagingRun::execute_locked(report::RunResult& result) {
     std::sort(result.conffiles.begin(), result.conffiles.end());
     result.conffiles_scanned = true;
     catalog.fill_conffile_changes(result);
+    selection.release_classification_data();
 
     staging::WorkDir work = tree.begin(result.day);
     if (!settings_.pre_hook.empty()) {

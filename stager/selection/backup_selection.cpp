@@ -1,6 +1,7 @@
 #include "stager/selection/backup_selection.hpp"
 
 #include <exception>
+#include <malloc.h>
 #include <thread>
 
 namespace offstage::selection {
@@ -110,6 +111,13 @@ BackupSelection::walk_options(const SelectionInput& input, const policies::Polic
         return prune;
     };
     return options;
+}
+
+void BackupSelection::release_classification_data() {
+    database_.release_files();
+    // glibc keeps freed heap for reuse; trimming returns the scan's parse buffers and the file
+    // set to the system before the sources allocate their own.
+    ::malloc_trim(0);
 }
 
 BackupSelection BackupSelection::compute(const SelectionInput& input,

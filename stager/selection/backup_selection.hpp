@@ -129,6 +129,11 @@ public:
     // for the stale-rule report. One increment per decided path: the scan pays nothing more.
     const std::vector<std::uint64_t>& rule_matches() const { return rule_matches_; }
     const manifests::PackageDatabase& database() const { return database_; }
+    // Frees what only the classification needed (the database's file set) and hands the freed
+    // memory back to the system: `offstage run` keeps the selection through every source, and
+    // its peak is the archive's buffers on top of whatever the scan left. database().files()
+    // is empty afterwards.
+    void release_classification_data();
     const GeneratedState& generated() const { return generated_; }
     const manifests::WalkResult& walk() const { return walk_; }
     const manifests::UsrMergeAliases& aliases() const { return aliases_; }

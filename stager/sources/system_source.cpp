@@ -53,12 +53,6 @@ bool policy_name(const std::string& name) {
 
 } // namespace
 
-std::string scan_report_records(const selection::BackupSelection& selection) {
-    std::string out;
-    selection::append_scan_records(selection, out);
-    return out;
-}
-
 SystemSource::SystemSource(SystemSettings settings, const selection::BackupSelection& selection)
     : settings_(std::move(settings))
     , selection_(selection) {}
@@ -118,7 +112,7 @@ SystemSource::entries(report::SourceResult& result) const {
         }
     }
     entries.emplace_back("apt/keyrings.txt", keyrings);
-    entries.emplace_back("scan/selection.nul", scan_report_records(selection_));
+    entries.emplace_back("scan/selection.nul", selection::scan_records(selection_));
     if (!settings_.config_file.empty() && std::filesystem::is_regular_file(settings_.config_file)) {
         if (auto content = read_small_file(settings_.config_file, result)) {
             entries.emplace_back("offstage/offstage.toml", *content);

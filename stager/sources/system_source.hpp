@@ -42,7 +42,4 @@ private:
     const selection::BackupSelection& selection_;
 };
 
-// The scan report in `offstage scan --null`'s record format (KIND NUL DETAIL NUL PATH NUL).
-std::string scan_report_records(const selection::BackupSelection& selection);
-
 } // namespace offstage::sources
