@@ -431,13 +431,18 @@ SELECT grantee, privilege_type FROM information_schema.role_table_grants
     WHERE table_name = 'pages' ORDER BY 1, 2;
 )sql";
 
-// The state of both databases on a host, one text; a failed query fails the test.
-std::string database_state(const fresh::DatabaseServers& servers) {
+// The state of both databases on a host; a failed query fails the test.
+struct DatabaseState {
+    std::string mariadb;
+    std::string postgresql;
+    bool operator==(const DatabaseState&) const = default;
+};
+DatabaseState database_state(const fresh::DatabaseServers& servers) {
     auto mariadb = servers.mariadb(mariadb_state);
     EXPECT_EQ(mariadb.exit_status, 0) << mariadb.err;
     auto postgresql = servers.psql("wiki", postgresql_state);
     EXPECT_EQ(postgresql.exit_status, 0) << postgresql.err;
-    return "mariadb:\n" + mariadb.out + "postgresql:\n" + postgresql.out;
+    return {mariadb.out, postgresql.out};
 }
 
 TEST_F(FreshSystemHost, DatabaseServersWithDataAreDeclared) {
@@ -447,7 +452,8 @@ TEST_F(FreshSystemHost, DatabaseServersWithDataAreDeclared) {
     auto postgresql = host->databases->psql("postgres", postgresql_seed);
     ASSERT_EQ(postgresql.exit_status, 0) << postgresql.err;
     // The queries read what was written (hex of 'pâté en croûte', of the blob, the grant).
-    std::string state = database_state(*host->databases);
+    DatabaseState seeded_state = database_state(*host->databases);
+    std::string state = seeded_state.mariadb + seeded_state.postgresql;
     for (const char* seeded : {"70C3A274C3A920656E2063726FC3BB7465", "89504E470D0A1A0A0000FF7F80",
                                "GRANT DELETE ON `shop`.`items` TO `shopkeeper`@`localhost`",
                                "89504e470d0a1a0a0000ff7f80", "editor|UPDATE"}) {
@@ -686,6 +692,7 @@ TEST_F(FreshSystemHost, RebuildFromThePulledDayAlone) {
     // 5. The databases: the rebuilt host's servers, started as the original's were, get the
     //    dumps by the commands of admin-guide.md (section 9, "5. On the new host"), run as
     //    written there; then the same queries on both hosts must read the same.
+    ASSERT_TRUE(host->databases) << "the original's servers do not run";
     fs::path rebuilt_logs = *host->work / "rebuilt-logs";
     fs::create_directories(rebuilt_logs);
     std::string guide = read_file(fs::path(OFFSTAGE_SOURCE_DIR) / "docs/admin-guide.md");
@@ -704,16 +711,18 @@ TEST_F(FreshSystemHost, RebuildFromThePulledDayAlone) {
         auto load = rebuilt.sh("exec bash /tmp/restore-databases.sh", 900);
         EXPECT_EQ(load.exit_status, 0) << commands << "\n" << tail(load.out) << tail(load.err);
         EXPECT_FALSE(fs::exists(rebuilt.host_path("/root/restore.cnf")));
-        std::string original_state = database_state(*host->databases);
-        std::string rebuilt_state = database_state(servers);
-        EXPECT_EQ(original_state, rebuilt_state);
-        auto lines = [](const std::string& text) {
-            return std::count(text.begin(), text.end(), '\n');
+        DatabaseState original_state = database_state(*host->databases);
+        DatabaseState rebuilt_state = database_state(servers);
+        EXPECT_EQ(original_state.mariadb, rebuilt_state.mariadb);
+        EXPECT_EQ(original_state.postgresql, rebuilt_state.postgresql);
+        auto figures = [](const std::string& before, const std::string& after) {
+            return std::to_string(std::count(before.begin(), before.end(), '\n')) + " lines, " +
+                   (before == after ? "equal" : "different");
         };
-        std::cout << "rebuild databases: " << lines(original_state) - 2
-                  << " lines of rows, accounts and grants read on the original, "
-                  << (original_state == rebuilt_state ? "the same" : "different")
-                  << " in the rebuild\n";
+        std::cout << "rebuild databases (rows in hex, owner and encoding, accounts with their "
+                     "password hashes, grants): mariadb "
+                  << figures(original_state.mariadb, rebuilt_state.mariadb) << "; postgresql "
+                  << figures(original_state.postgresql, rebuilt_state.postgresql) << "\n";
         // The temporary account of the guide's commands is gone again.
         auto accounts = servers.mariadb("SELECT COUNT(*) FROM mysql.user WHERE user = "
                                         "'offstage_restore';");
