@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <fcntl.h>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <map>
 #include <signal.h>
 #include <sstream>
+#include <unistd.h>
 
 namespace offstage::test::fresh {
 
@@ -45,6 +47,47 @@ void kill_processes_inside(const fs::path& root) {
         if (fs::read_symlink(entry.path() / "root", ignored) == root) {
             ::kill(std::stoi(name), SIGKILL);
         }
+    }
+}
+
+// "UID:GID" of `user` in the passwd file of a root (chroot(8) looks names up on this machine).
+std::string user_ids(const fs::path& root, const std::string& user) {
+    std::ifstream passwd(root / "etc/passwd");
+    for (std::string line; std::getline(passwd, line);) {
+        std::vector<std::string> fields;
+        std::istringstream in(line);
+        for (std::string field; std::getline(in, field, ':');) {
+            fields.push_back(field);
+        }
+        if (fields.size() > 3 && fields[0] == user) {
+            return fields[2] + ":" + fields[3];
+        }
+    }
+    throw std::runtime_error("no user " + user + " in " + (root / "etc/passwd").string());
+}
+
+// Starts argv in the background with standard output and error appended to `log`.
+std::unique_ptr<BackgroundCommand> start_logged(const std::vector<std::string>& argv,
+                                                const fs::path& log) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        throw std::runtime_error("cannot open " + log.string());
+    }
+    try {
+        auto command = std::make_unique<BackgroundCommand>(argv, -1, fd, fd);
+        ::close(fd);
+        return command;
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
+}
+
+std::string log_tail(const fs::path& log) {
+    try {
+        return tail(read_file(log));
+    } catch (const std::exception&) {
+        return "(no log)";
     }
 }
 
@@ -293,6 +336,100 @@ std::vector<Record> ChrootSystem::scan() const {
     auto result = sh("exec /usr/sbin/offstage scan --format null", 600);
     EXPECT_EQ(result.exit_status, 0) << "offstage scan inside the root: " << result.err;
     return parse_records(result.out);
+}
+
+} // namespace offstage::test::fresh
+
+namespace offstage::test::fresh {
+
+DatabaseServers::DatabaseServers(const ChrootSystem& system, const fs::path& log_directory)
+    : system_(system)
+    , mariadb_log_(log_directory / "mariadbd.log")
+    , postgresql_log_(log_directory / "postgres.log") {
+    // The socket directories, as the packages' tmpfiles.d entries make them at boot.
+    auto directories = system_.sh("install -d -o mysql -g mysql -m 0755 /run/mysqld && "
+                                  "install -d -o postgres -g postgres -m 2775 /run/postgresql");
+    if (directories.exit_status != 0) {
+        throw std::runtime_error("socket directories: " + directories.err);
+    }
+    // The newest PostgreSQL of the root and its cluster "main", as pg_createcluster made it.
+    std::string version;
+    for (const auto& entry : fs::directory_iterator(system_.host_path("/usr/lib/postgresql"))) {
+        std::string name = entry.path().filename().string();
+        if (version.empty() || std::stoi(name) > std::stoi(version)) {
+            version = name;
+        }
+    }
+    // Both run with a plain environment; postgres as the root's postgres user (by number:
+    // chroot(8) would look a name up on this machine).
+    const std::vector<std::string> plain = {"/usr/bin/env", "-i",
+                                            "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C.UTF-8"};
+    const std::string postgres_ids = user_ids(system_.root(), "postgres");
+    std::vector<std::string> mariadbd = {"/usr/sbin/chroot", system_.root().string()};
+    mariadbd.insert(mariadbd.end(), plain.begin(), plain.end());
+    // mariadbd drops to the mysql user itself (--user), as its unit's ExecStart does.
+    mariadbd.insert(mariadbd.end(), {"/usr/sbin/mariadbd", "--user=mysql", "--skip-networking"});
+    std::vector<std::string> postgres = {
+        "/usr/sbin/chroot", "--userspec=" + postgres_ids,
+        "--groups=" + postgres_ids.substr(postgres_ids.find(':') + 1), system_.root().string()};
+    postgres.insert(postgres.end(), plain.begin(), plain.end());
+    // The cluster's postgresql.conf names its data directory, socket directory and pid file;
+    // ssl off: the snakeoil key is readable only by the ssl-cert group, and with no TCP there
+    // is nothing to encrypt.
+    postgres.insert(postgres.end(),
+                    {"/usr/lib/postgresql/" + version + "/bin/postgres", "-c",
+                     "config_file=/etc/postgresql/" + version + "/main/postgresql.conf", "-c",
+                     "listen_addresses=", "-c", "ssl=off"});
+    try {
+        mariadbd_ = start_logged(mariadbd, mariadb_log_);
+        postgres_ = start_logged(postgres, postgresql_log_);
+
+        auto mariadb_up = system_.sh("for i in $(seq 1 300); do mariadb-admin --silent ping "
+                                     ">/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1",
+                                     90);
+        if (mariadb_up.exit_status != 0) {
+            throw std::runtime_error("mariadbd of " + system_.root().string() +
+                                     " does not answer after a minute:\n" + log_tail(mariadb_log_));
+        }
+        auto postgres_up =
+            system_.sh("for i in $(seq 1 300); do /usr/lib/postgresql/" + version +
+                           "/bin/pg_isready -q -h /var/run/postgresql && exit 0; sleep 0.2; "
+                           "done; exit 1",
+                       90);
+        if (postgres_up.exit_status != 0) {
+            throw std::runtime_error("postgres " + version + " of " + system_.root().string() +
+                                     " does not answer after a minute:\n" +
+                                     log_tail(postgresql_log_));
+        }
+    } catch (...) {
+        stop();
+        throw;
+    }
+}
+
+DatabaseServers::~DatabaseServers() {
+    stop();
+}
+
+void DatabaseServers::stop() {
+    auto stop_one = [](std::unique_ptr<BackgroundCommand>& server, int signal) {
+        if (server) {
+            ::kill(server->pid(), signal);
+            server->wait(std::chrono::seconds(60)); // SIGKILLs it after that
+            server.reset();
+        }
+    };
+    stop_one(mariadbd_, SIGTERM);
+    stop_one(postgres_, SIGINT);
+}
+
+CommandResult DatabaseServers::mariadb(const std::string& sql) const {
+    return system_.sh("exec mariadb --batch --skip-column-names", 300, sql);
+}
+
+CommandResult DatabaseServers::psql(const std::string& database, const std::string& sql) const {
+    return system_.sh(
+        "exec runuser -u postgres -- psql -X -q -At -v ON_ERROR_STOP=1 -d " + database, 300, sql);
 }
 
 } // namespace offstage::test::fresh

@@ -4,10 +4,12 @@
 // between roots and a policy-rc.d that keeps maintainer scripts from starting services).
 #pragma once
 
+#include "tests/support/background_command.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -77,6 +79,41 @@ public:
 private:
     TempDir directory_;
     std::filesystem::path root_;
+};
+
+// The MariaDB and PostgreSQL servers of a root's packages, running. policy-rc.d kept their
+// maintainer scripts from starting them and a chroot has no systemd, so they are started here
+// as their units would: the root's own configuration (/etc/mysql, /etc/postgresql), data
+// directories and default sockets (/run/mysqld/mysqld.sock, /var/run/postgresql), so that the
+// root's clients and offstage's defaults reach them; but no TCP (this machine may run its own
+// servers on the same ports) and their logs on stderr, into files outside the root (a log
+// under the root's /var/log would be a backed-up file that changes after the backup).
+// Stopped on destruction, even when a test failed: mariadbd by SIGTERM, postgres by SIGINT
+// (fast shutdown), killed after a minute; all before the root is unmounted and removed.
+class DatabaseServers {
+public:
+    // Starts both and waits until each answers; throws std::runtime_error with the server's
+    // log when one does not within a minute (the other is stopped again).
+    DatabaseServers(const ChrootSystem& system, const std::filesystem::path& log_directory);
+    ~DatabaseServers();
+    DatabaseServers(const DatabaseServers&) = delete;
+    DatabaseServers& operator=(const DatabaseServers&) = delete;
+
+    // SQL on stdin of the root's `mariadb` as root@localhost (unix socket), tab-separated rows,
+    // stopping at the first error.
+    CommandResult mariadb(const std::string& sql) const;
+    // SQL on stdin of the root's psql as postgres, in `database`, unaligned rows, stopping at
+    // the first error.
+    CommandResult psql(const std::string& database, const std::string& sql) const;
+
+private:
+    void stop();
+
+    const ChrootSystem& system_;
+    std::filesystem::path mariadb_log_;
+    std::filesystem::path postgresql_log_;
+    std::unique_ptr<BackgroundCommand> mariadbd_;
+    std::unique_ptr<BackgroundCommand> postgres_;
 };
 
 } // namespace offstage::test::fresh

@@ -7,16 +7,20 @@
 //   2. the admin edits offstage.toml, the catalog is at schema 1 (as an older offstage left
 //      it), and apt upgrades to this build: the edit is kept, the catalog migrated;
 //   3. openssh-server, postgresql, mariadb-server, apache2 and postfix: still zero annoying;
-//   4. admin files are planted, and the provider's flow runs through sshd inside the root:
+//   4. the root's MariaDB and PostgreSQL servers run, each with a small database, declared in
+//      offstage.toml;
+//   5. admin files are planted, and the provider's flow runs through sshd inside the root:
 //      `ssh backup`, an rsync pull, `offstage verify`, `offstage restore` of one file; the scan
 //      reports exactly the planted files outside the expected places;
-//   5. a second fresh root is rebuilt from the pulled day and the identity alone and compared;
-//   6. purge removes what the package made for itself and keeps the backups and the keys.
+//   6. a second fresh root is rebuilt from the pulled day and the identity alone and compared,
+//      its databases loaded from the day's dumps by the admin guide's commands;
+//   7. purge removes what the package made for itself and keeps the backups and the keys.
 #include "stager/catalog/catalog_schema.hpp"
 #include "tests/fresh-system/fresh_system.hpp"
 #include "tests/fresh-system/tree_comparison.hpp"
 #include "tests/support/background_command.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <filesystem>
@@ -177,6 +181,8 @@ TEST(FreshSystemDeb, ServiceSandboxing) {
 struct Host {
     std::unique_ptr<ChrootSystem> system;
     std::unique_ptr<TempDir> work; // the provider's side: keys, the pulled tree
+    // Declared after the root and the work directory: stopped before either goes.
+    std::unique_ptr<fresh::DatabaseServers> databases;
     std::string day;
     std::string failed_step; // set by a step that failed: the later ones cannot run
 };
@@ -379,6 +385,91 @@ TEST_F(FreshSystemHost, CommonServerPackagesAddNoAnnoyingFiles) {
                                << listing(found);
 }
 
+// The databases of the host: UTF-8 text beyond Latin-1 (and 4-byte characters), bytes that are
+// not text, a NULL, and an account with grants, in each server.
+const char* const mariadb_seed = R"sql(
+SET NAMES utf8mb4;
+CREATE DATABASE shop CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, picture BLOB)
+    ENGINE=InnoDB;
+INSERT INTO shop.items VALUES
+    (1, 'pâté en croûte', X'89504E470D0A1A0A0000FF7F80'),
+    (2, '日本語 ✓ 🙂', X'00'),
+    (3, 'tab\there, a quote '' and a backslash \\', NULL);
+CREATE USER 'shopkeeper'@'localhost' IDENTIFIED BY 'counter-secret';
+GRANT SELECT, INSERT, UPDATE ON shop.* TO 'shopkeeper'@'localhost';
+GRANT DELETE ON shop.items TO 'shopkeeper'@'localhost';
+)sql";
+const char* const postgresql_seed = R"sql(
+CREATE ROLE editor LOGIN PASSWORD 'page-secret';
+CREATE DATABASE wiki OWNER editor;
+\c wiki
+CREATE TABLE pages (id integer PRIMARY KEY, title text NOT NULL, body bytea);
+INSERT INTO pages VALUES
+    (1, 'Überschrift – naïve café', '\x89504e470d0a1a0a0000ff7f80'),
+    (2, '日本語 ✓ 🙂', '\x00'),
+    (3, E'tab\there, a quote '' and a backslash \\', NULL);
+GRANT SELECT, UPDATE ON pages TO editor;
+)sql";
+
+// What the rebuild must give back, read the same way on both hosts: the rows (text and blobs
+// in hex, so that no client or collation turns a byte), the accounts with their password
+// hashes, and the grants.
+const char* const mariadb_state = R"sql(
+SELECT id, HEX(name), HEX(picture) FROM shop.items ORDER BY id;
+SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA
+    WHERE SCHEMA_NAME = 'shop';
+SELECT user, host, plugin, authentication_string FROM mysql.user WHERE user = 'shopkeeper';
+SHOW GRANTS FOR 'shopkeeper'@'localhost';
+)sql";
+const char* const postgresql_state = R"sql(
+SELECT id, encode(convert_to(title, 'UTF8'), 'hex'), encode(body, 'hex') FROM pages ORDER BY id;
+SELECT pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datcollate FROM pg_database
+    WHERE datname = 'wiki';
+SELECT rolname, rolcanlogin, rolpassword FROM pg_authid WHERE rolname = 'editor';
+SELECT grantee, privilege_type FROM information_schema.role_table_grants
+    WHERE table_name = 'pages' ORDER BY 1, 2;
+)sql";
+
+// The state of both databases on a host; a failed query fails the test.
+struct DatabaseState {
+    std::string mariadb;
+    std::string postgresql;
+    bool operator==(const DatabaseState&) const = default;
+};
+DatabaseState database_state(const fresh::DatabaseServers& servers) {
+    auto mariadb = servers.mariadb(mariadb_state);
+    EXPECT_EQ(mariadb.exit_status, 0) << mariadb.err;
+    auto postgresql = servers.psql("wiki", postgresql_state);
+    EXPECT_EQ(postgresql.exit_status, 0) << postgresql.err;
+    return {mariadb.out, postgresql.out};
+}
+
+TEST_F(FreshSystemHost, DatabaseServersWithDataAreDeclared) {
+    host->databases = std::make_unique<fresh::DatabaseServers>(system(), host->work->path());
+    auto mariadb = host->databases->mariadb(mariadb_seed);
+    ASSERT_EQ(mariadb.exit_status, 0) << mariadb.err;
+    auto postgresql = host->databases->psql("postgres", postgresql_seed);
+    ASSERT_EQ(postgresql.exit_status, 0) << postgresql.err;
+    // The queries read what was written (hex of 'pâté en croûte', of the blob, the grant).
+    DatabaseState seeded_state = database_state(*host->databases);
+    std::string state = seeded_state.mariadb + seeded_state.postgresql;
+    for (const char* seeded : {"70C3A274C3A920656E2063726FC3BB7465", "89504E470D0A1A0A0000FF7F80",
+                               "GRANT DELETE ON `shop`.`items` TO `shopkeeper`@`localhost`",
+                               "89504e470d0a1a0a0000ff7f80", "editor|UPDATE"}) {
+        EXPECT_NE(state.find(seeded), std::string::npos) << seeded << " not in\n" << state;
+    }
+    // Declared as offstage.toml(5) shows: MariaDB's root by the unix socket (Debian 12's
+    // /etc/mysql/debian.cnf says it is obsolete), the cluster's socket as the postgres user.
+    {
+        std::ofstream config(at("/etc/offstage/offstage.toml"), std::ios::app);
+        config << "\n[mariadb]\nsocket = \"/run/mysqld/mysqld.sock\"\nuser = \"root\"\n"
+                  "\n[postgresql]\nos_user = \"postgres\"\nsocket_dir = \"/var/run/postgresql\"\n";
+        ASSERT_TRUE(config.good());
+    }
+    inside("offstage policy check");
+}
+
 int free_port() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
@@ -514,6 +605,16 @@ TEST_F(FreshSystemHost, RebuildFromThePulledDayAlone) {
         return run_command(argv, long_running);
     };
 
+    // The run dumped the databases of step 4: each database, MariaDB's accounts and grants,
+    // PostgreSQL's roles, each with its fingerprint.
+    for (const char* artifact :
+         {"db/mariadb/shop.sql.zst.age", "db/mariadb/shop.fingerprint.zst.age",
+          "db/mariadb/users.sql.zst.age", "db/postgresql/globals.sql.zst.age",
+          "db/postgresql/wiki.pgdump.age", "db/postgresql/wiki.fingerprint.zst.age",
+          "db/postgresql/postgres.pgdump.age"}) {
+        EXPECT_TRUE(fs::exists(pulled / artifact)) << artifact << " is not in the pulled day";
+    }
+
     // 1. The system artifact: selections, debconf, apt sources, the full scan report.
     fs::path saved = *host->work / "system";
     auto system_restore = restore(saved, {"--artifact", "system.tar.zst.age"});
@@ -564,7 +665,6 @@ TEST_F(FreshSystemHost, RebuildFromThePulledDayAlone) {
                                 "/tmp/restore-input/identity.txt --to /",
                             900);
     EXPECT_EQ(files.exit_status, 0) << tail(files.out) << tail(files.err);
-    fs::remove_all(input);
 
     // The comparison: every member of the original's backup (from the scan report it saved).
     std::set<std::string> members;
@@ -588,6 +688,48 @@ TEST_F(FreshSystemHost, RebuildFromThePulledDayAlone) {
     std::cout << "rebuild: " << documented << " documented differences, "
               << comparison.differences.size() - documented << " others\n";
     EXPECT_GT(comparison.compared, 1000U);
+
+    // 5. The databases: the rebuilt host's servers, started as the original's were, get the
+    //    dumps by the commands of admin-guide.md (section 9, "5. On the new host"), run as
+    //    written there; then the same queries on both hosts must read the same.
+    ASSERT_TRUE(host->databases) << "the original's servers do not run";
+    fs::path rebuilt_logs = *host->work / "rebuilt-logs";
+    fs::create_directories(rebuilt_logs);
+    std::string guide = read_file(fs::path(OFFSTAGE_SOURCE_DIR) / "docs/admin-guide.md");
+    const std::string fence = "```sh\n# 5. On the new host, its database servers running";
+    auto begin = guide.find(fence);
+    ASSERT_NE(begin, std::string::npos) << "admin-guide.md has no block starting " << fence;
+    begin += std::string("```sh\n").size();
+    auto end = guide.find("\n```\n", begin);
+    ASSERT_NE(end, std::string::npos);
+    std::string commands = guide.substr(begin, end - begin + 1);
+    {
+        fresh::DatabaseServers servers(rebuilt, rebuilt_logs);
+        write_file(rebuilt.host_path("/tmp/restore-databases.sh"),
+                   "DAY=/tmp/restore-input/" + host->day + " ID=/tmp/restore-input/identity.txt\n" +
+                       commands);
+        auto load = rebuilt.sh("exec bash /tmp/restore-databases.sh", 900);
+        EXPECT_EQ(load.exit_status, 0) << commands << "\n" << tail(load.out) << tail(load.err);
+        EXPECT_FALSE(fs::exists(rebuilt.host_path("/root/restore.cnf")));
+        DatabaseState original_state = database_state(*host->databases);
+        DatabaseState rebuilt_state = database_state(servers);
+        EXPECT_EQ(original_state.mariadb, rebuilt_state.mariadb);
+        EXPECT_EQ(original_state.postgresql, rebuilt_state.postgresql);
+        auto figures = [](const std::string& before, const std::string& after) {
+            return std::to_string(std::count(before.begin(), before.end(), '\n')) + " lines, " +
+                   (before == after ? "equal" : "different");
+        };
+        std::cout << "rebuild databases (rows in hex, owner and encoding, accounts with their "
+                     "password hashes, grants): mariadb "
+                  << figures(original_state.mariadb, rebuilt_state.mariadb) << "; postgresql "
+                  << figures(original_state.postgresql, rebuilt_state.postgresql) << "\n";
+        // The temporary account of the guide's commands is gone again.
+        auto accounts = servers.mariadb("SELECT COUNT(*) FROM mysql.user WHERE user = "
+                                        "'offstage_restore';");
+        EXPECT_EQ(accounts.out, "0\n") << accounts.err;
+    }
+    fs::remove_all(input);
+    fs::remove(rebuilt.host_path("/tmp/restore-databases.sh"));
 
     // Nothing annoying the original did not have.
     auto original_annoying = annoying();
