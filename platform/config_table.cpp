@@ -114,6 +114,10 @@ constexpr std::array afs_keys{
     ConfigKey{.name = "retry_delay", .type = integer, .min = 0, .max = 3600},    // seconds
     ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 86400},       // seconds
     ConfigKey{.name = "dump_timeout", .type = integer, .min = 1, .max = 604800}, // seconds
+    // `offstage drill` restores each dump into this server and partition (absent: it only
+    // reads the dumps to their end marker).
+    ConfigKey{.name = "drill_server", .type = string},
+    ConfigKey{.name = "drill_partition", .type = string},
 };
 
 // [shell]: offstage-shell alone. Everything it executes or writes is an absolute path.
