@@ -14,8 +14,10 @@
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <gtest/gtest.h>
+#include <sstream>
 #include <sys/stat.h>
 #include <thread>
 
@@ -213,6 +215,94 @@ TEST_F(MariadbRun, StagesEveryDatabaseAndTheDrillRestoresEachEqual) {
               inode(staging / "2026-11-24/db/mariadb/wiki.sql.zst.age"));
     EXPECT_EQ(inode(staging / "2026-11-23/db/mariadb/shop.sql.zst.age"),
               inode(staging / "2026-11-24/db/mariadb/shop.sql.zst.age"));
+}
+
+// A dump tool without --system=users (mariadb-dump before 10.2.37/10.3.28/10.4.18/10.5.9, or
+// MySQL's mysqldump) refuses the option before writing anything; a wrapper answers as such a tool
+// does. The accounts and grants are then queried from the real server and written as SQL, which
+// the drill accepts and which restores into a fresh server with the same grants.
+TEST_F(MariadbRun, WithoutSystemUsersTheGrantsAreQueriedAndRestoreAlike) {
+    write_file(dir / "old-dump",
+               "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in --system*) echo \"$0: unknown "
+               "variable '${a#--}'\" >&2; exit 7;; esac; done\nexec /usr/bin/mariadb-dump "
+               "\"$@\"\n",
+               fs::perms(0755));
+    write_config("mariadb_dump = \"" + (dir / "old-dump").string() + "\"\n");
+    auto staged = run("2026-11-22");
+    ASSERT_EQ(staged.exit_status, 0) << staged.out << staged.err << logs();
+    fs::path day = staging / "2026-11-22";
+    std::string users = decrypt(day / "db/mariadb/users.sql.zst.age");
+    EXPECT_NE(users.find("written by offstage from SHOW CREATE USER"), std::string::npos) << users;
+    EXPECT_TRUE(users.ends_with("\n-- Dump completed\n")) << users;
+    EXPECT_NE(users.find("CREATE OR REPLACE USER `app`@`localhost` IDENTIFIED BY PASSWORD '*"),
+              std::string::npos)
+        << users;
+    EXPECT_NE(users.find("CREATE OR REPLACE ROLE `reader`"), std::string::npos) << users;
+    // The hash stays inside the encrypted artifact: not in the log, the output or the report.
+    for (const std::string& text :
+         {read_file(dir / "run.log"), staged.out, staged.err, read_file(day / "report.json")}) {
+        EXPECT_EQ(text.find("IDENTIFIED BY PASSWORD"), std::string::npos) << text;
+        EXPECT_EQ(text.find("app-secret"), std::string::npos);
+    }
+
+    // The drill loads the databases first (the column and routine grants name their objects).
+    auto drilled = drill("2026-11-22");
+    EXPECT_EQ(drilled.exit_status, 0) << drilled.out << drilled.err;
+    EXPECT_NE(drilled.out.find("ok        mariadb/users: "), std::string::npos) << drilled.out;
+
+    // Independently: loaded into a fresh server (after the databases) by an administrator of its
+    // own (the file replaces root@localhost too), the user and the role hold the same grants.
+    drill::MariadbServer restored;
+    for (const char* name : {"shop", "wiki"}) {
+        restored.root_client().query(
+            decrypt(day / "db/mariadb" / (std::string(name) + ".sql.zst.age")),
+            std::chrono::seconds(300));
+    }
+    SeededMariadb::sql(restored, "CREATE USER tester@localhost IDENTIFIED BY 'test-pw'; GRANT ALL "
+                                 "ON *.* TO tester@localhost WITH GRANT OPTION; GRANT PROXY ON "
+                                 "''@'%' TO tester@localhost WITH GRANT OPTION;");
+    write_file(dir / "tester.cnf", "[client]\nuser = tester\npassword = test-pw\n",
+               fs::perms(0600));
+    sources::MariadbConnection tester = restored.root_connection();
+    tester.user.clear();
+    tester.defaults_file = dir / "tester.cnf";
+    sources::MariadbClient(tester).query(users, std::chrono::seconds(300));
+    auto grants = [](const drill::MariadbServer& on, const std::string& grantee) {
+        std::string text = SeededMariadb::sql(on, "SHOW GRANTS FOR " + grantee + ";");
+        std::vector<std::string> lines;
+        std::istringstream stream(text);
+        for (std::string line; std::getline(stream, line);) {
+            // A column grant lists its columns in the server's hash order ("(`title`, `id`)"
+            // on one server, "(`id`, `title`)" on another): compared sorted.
+            std::size_t open = line.find(" (`");
+            std::size_t close = line.find("`) ON ", open);
+            if (open != std::string::npos && close != std::string::npos) {
+                std::vector<std::string> columns;
+                std::istringstream list(line.substr(open + 2, close + 1 - (open + 2)));
+                for (std::string column; std::getline(list, column, ',');) {
+                    columns.push_back(column.substr(column.find('`')));
+                }
+                std::sort(columns.begin(), columns.end());
+                std::string sorted;
+                for (const std::string& column : columns) {
+                    sorted += (sorted.empty() ? "" : ", ") + column;
+                }
+                line = line.substr(0, open + 2) + sorted + line.substr(close + 1);
+            }
+            lines.push_back(line);
+        }
+        std::sort(lines.begin(), lines.end());
+        return lines;
+    };
+    for (const char* grantee : {"'app'@'localhost'", "reader"}) {
+        std::vector<std::string> original = grants(*server, grantee);
+        EXPECT_GE(original.size(), 2u) << grantee;
+        EXPECT_EQ(grants(restored, grantee), original) << grantee;
+    }
+    // The restoring account was not left holding the role, nor the import role behind.
+    EXPECT_EQ(SeededMariadb::sql(restored, "SELECT COUNT(*) FROM mysql.roles_mapping WHERE User = "
+                                           "'tester' OR Role = 'offstage_import_role';"),
+              "0\n");
 }
 
 TEST_F(MariadbRun, ADumpUnderConcurrentWritesMatchesItsFingerprintExactly) {
