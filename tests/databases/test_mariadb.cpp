@@ -305,6 +305,64 @@ TEST_F(MariadbRun, WithoutSystemUsersTheGrantsAreQueriedAndRestoreAlike) {
               "0\n");
 }
 
+// A server whose default character set is latin1, as many older installations are: a latin1
+// table holding every byte 0x80-0xFF (MariaDB's latin1 is cp1252 with the gaps mapped) and
+// accented text, and a utf8mb4 table holding CJK text and an emoji. The dump always talks
+// utf8mb4, which holds every latin1 character: the drill finds every table equal, and the text
+// restores byte for byte, in its own character set.
+TEST_F(MariadbRun, ALatin1ServerDumpsAndRestoresItsTextByteForByte) {
+    drill::MariadbServerOptions options;
+    options.character_set = "latin1";
+    drill::MariadbServer latin1(options);
+    ASSERT_EQ(SeededMariadb::sql(latin1, "SELECT @@character_set_server;"), "latin1\n");
+    std::string every_high_byte;
+    for (int byte = 0x80; byte <= 0xff; ++byte) {
+        every_high_byte += "0123456789ABCDEF"[byte >> 4];
+        every_high_byte += "0123456789ABCDEF"[byte & 0xf];
+    }
+    SeededMariadb::sql(
+        latin1, "CREATE DATABASE legacy;\n" // the server's default: latin1
+                "CREATE TABLE legacy.names (id INT PRIMARY KEY, name VARCHAR(200)) ENGINE=InnoDB;\n"
+                "CREATE TABLE legacy.cjk (id INT PRIMARY KEY, body VARCHAR(200)) ENGINE=InnoDB "
+                "DEFAULT CHARSET=utf8mb4;\n"
+                "INSERT INTO legacy.names VALUES (1, X'" +
+                    every_high_byte +
+                    "'), (2, 'Größe Ærøskøbing façade naïve €');\n"
+                    "INSERT INTO legacy.cjk VALUES (1, '漢字 かな カナ 한국어'), (2, '中文 🎉');\n");
+    // The test's own view: every column's bytes and character set.
+    auto view = [](const drill::MariadbServer& on) {
+        return SeededMariadb::sql(
+            on, "SELECT id, HEX(name) FROM legacy.names ORDER BY id;\n"
+                "SELECT id, HEX(body) FROM legacy.cjk ORDER BY id;\n"
+                "SELECT TABLE_NAME, COLUMN_NAME, CHARACTER_SET_NAME FROM "
+                "information_schema.COLUMNS WHERE TABLE_SCHEMA = 'legacy' AND CHARACTER_SET_NAME "
+                "IS NOT NULL ORDER BY 1, 2;\n");
+    };
+    std::string original = view(latin1);
+    ASSERT_NE(original.find("names\tname\tlatin1"), std::string::npos) << original;
+    ASSERT_NE(original.find("cjk\tbody\tutf8mb4"), std::string::npos) << original;
+    ASSERT_NE(original.find(every_high_byte), std::string::npos) << original;
+
+    write_config("", "socket = \"" + latin1.socket().string() + "\"\nuser = \"root\"\n");
+    std::string config = read_file(dir / "offstage.toml");
+    config.replace(config.find("databases = [\"shop\", \"wiki\"]"), 30, "databases = [\"legacy\"]");
+    write_file(dir / "offstage.toml", config);
+    auto staged = run("2026-11-22");
+    ASSERT_EQ(staged.exit_status, 0)
+        << staged.out << staged.err << read_file(dir / "run.log") << "\nthe server's error log:\n"
+        << latin1.error_log_tail();
+    auto drilled = drill("2026-11-22", {"--only", "mariadb/legacy"});
+    EXPECT_EQ(drilled.exit_status, 0) << drilled.out << drilled.err;
+    EXPECT_NE(drilled.out.find("ok        mariadb/legacy: 2 tables equal"), std::string::npos)
+        << drilled.out;
+
+    // Independently: restored into a fresh server (utf8mb4 by default), the same bytes.
+    drill::MariadbServer restored;
+    restored.root_client().query(decrypt(staging / "2026-11-22/db/mariadb/legacy.sql.zst.age"),
+                                 std::chrono::seconds(300));
+    EXPECT_EQ(view(restored), original);
+}
+
 TEST_F(MariadbRun, ADumpUnderConcurrentWritesMatchesItsFingerprintExactly) {
     SeededMariadb::sql(*server,
                        "CREATE DATABASE IF NOT EXISTS busy;\n"
