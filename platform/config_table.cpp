@@ -84,6 +84,7 @@ constexpr std::array postgresql_keys{
     ConfigKey{.name = "databases", .type = strings}, // [] or absent: every connectable one
     ConfigKey{.name = "exclude", .type = strings},
     ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 3600}, // seconds: connect, locks
+    ConfigKey{.name = "dump_timeout", .type = integer, .min = 1, .max = 604800}, // s, one database
     ConfigKey{.name = "bin_dir",
               .type = absolute_path}, // default: newest /usr/lib/postgresql/*/bin
     ConfigKey{.name = "psql", .type = absolute_path},
