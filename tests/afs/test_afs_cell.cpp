@@ -2,7 +2,8 @@
 // clones, a volume restored from a recorded dump with content, and one an exclude-volume rule
 // names. The real `offstage run` (inside the cell's network namespace) stages exactly the RW
 // volumes; each staged dump decrypts with the stock age and zstd, `vos restore`s into the cell
-// and `vos examine` matches the original; the drill reads and restores them; an unchanged
+// and `vos examine` matches the original; the drill reads and restores them (and `offstage
+// drill` does, into the cell [afs] drill_server/drill_partition names); an unchanged
 // volume is reused (same inode) the next day; a dump cut short is never staged and leaves the
 // last good artifact alone; a missing vos fails the AFS source and the rest of the run
 // completes. Skipped, with the reason, where the machine cannot start a cell (not root, no

@@ -1,6 +1,7 @@
 // The MariaDB source and drill end to end: `offstage run` (the built binary, on the tiny dpkg
 // root) dumps a seeded server's databases, `offstage drill` restores them into fresh servers and
-// finds every table equal, and the test compares original and restored with its own queries. A
+// finds every table equal, and the test compares original and restored with its own queries
+// (also for a dump tool without --system=users, and a server whose default is latin1). A
 // dump under concurrent writes matches its fingerprint exactly; every failure (wrong password,
 // a killed or truncating dump, a server that is down, a tampered day) gives its documented
 // result, and never costs the last good artifact.

@@ -3,8 +3,9 @@
 // checked -Fc dump per database, each fingerprinted in its own snapshot; the drill restores them
 // into fresh servers and finds every table equal; the test compares independently with its own
 // queries; a dump under concurrent writes matches its fingerprint exactly; and every failure
-// (server stopped mid-dump, rejected authentication, a pg_dump that exits 0 but truncates, a
-// tampered artifact) is reported and never replaces the last good artifact.
+// (server stopped mid-dump, rejected authentication, a pg_dump that exits 0 but truncates, one
+// that hangs mid-dump (killed at dump_timeout), a tampered artifact) is reported and never replaces
+// the last good artifact.
 #include "stager/drill/postgresql_drill.hpp"
 #include "stager/drill/postgresql_server.hpp"
 #include "stager/sources/databases/postgresql_source.hpp"
