@@ -84,6 +84,7 @@ constexpr std::array postgresql_keys{
     ConfigKey{.name = "databases", .type = strings}, // [] or absent: every connectable one
     ConfigKey{.name = "exclude", .type = strings},
     ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 3600}, // seconds: connect, locks
+    ConfigKey{.name = "dump_timeout", .type = integer, .min = 1, .max = 604800}, // s, one database
     ConfigKey{.name = "bin_dir",
               .type = absolute_path}, // default: newest /usr/lib/postgresql/*/bin
     ConfigKey{.name = "psql", .type = absolute_path},
@@ -114,6 +115,10 @@ constexpr std::array afs_keys{
     ConfigKey{.name = "retry_delay", .type = integer, .min = 0, .max = 3600},    // seconds
     ConfigKey{.name = "timeout", .type = integer, .min = 1, .max = 86400},       // seconds
     ConfigKey{.name = "dump_timeout", .type = integer, .min = 1, .max = 604800}, // seconds
+    // `offstage drill` restores each dump into this server and partition (absent: it only
+    // reads the dumps to their end marker).
+    ConfigKey{.name = "drill_server", .type = string},
+    ConfigKey{.name = "drill_partition", .type = string},
 };
 
 // [shell]: offstage-shell alone. Everything it executes or writes is an absolute path.

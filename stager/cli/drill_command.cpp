@@ -29,7 +29,31 @@ namespace {
 struct DrillArguments {
     DayCommandOptions day;
     std::vector<std::string> only;
+    std::string afs_server;    // over [afs] drill_server
+    std::string afs_partition; // over [afs] drill_partition
 };
+
+// [afs] drill_server and drill_partition, with --afs-server and --afs-partition over them.
+drill::DrillSettings drill_settings(const GlobalOptions& global, const DrillArguments& arguments) {
+    config::StagerConfig config = config::StagerConfig::load(global.config_path);
+    drill::DrillSettings settings = config.drill_settings();
+    if (arguments.afs_server.empty() && arguments.afs_partition.empty()) {
+        return settings;
+    }
+    std::string server = arguments.afs_server;
+    std::string partition = arguments.afs_partition;
+    if (settings.afs_cell) {
+        server = server.empty() ? settings.afs_cell->server : server;
+        partition = partition.empty() ? settings.afs_cell->partition : partition;
+    }
+    if (server.empty() || partition.empty()) {
+        throw CommandFailure(usage_error,
+                             "drill: --afs-server and --afs-partition go together (or with [afs] "
+                             "drill_server and drill_partition of offstage.toml)");
+    }
+    settings.afs_cell = config.afs_drill_cell(server, partition);
+    return settings;
+}
 
 // A 0700 directory for the drills' throwaway servers, removed with everything in it.
 class ScratchDirectory {
@@ -100,6 +124,7 @@ void run_drill(const GlobalOptions& global, DrillArguments arguments) {
         }
     }
     apply_config_defaults(global, arguments.day);
+    drill::DrillSettings settings = drill_settings(global, arguments);
     restore::VerifyOptions options;
     options.day_dir = day_directory(arguments.day);
     options.identities = load_identities("drill", arguments.day);
@@ -124,7 +149,7 @@ void run_drill(const GlobalOptions& global, DrillArguments arguments) {
     auto started_at = std::chrono::system_clock::now();
     std::vector<drill::DrillVerdict> verdicts;
     std::size_t failed_kinds = 0;
-    for (const std::unique_ptr<drill::Drill>& drill : drill::all_drills()) {
+    for (const std::unique_ptr<drill::Drill>& drill : drill::all_drills(settings)) {
         if (!selected(*drill, arguments.only)) {
             continue;
         }
@@ -182,6 +207,10 @@ void add_drill_command(CLI::App& app, const GlobalOptions& global) {
         ->required();
     drill->add_option("--only", arguments->only,
                       "drill only these: db, afs, a kind (mariadb...) or KIND/NAME (repeatable)");
+    drill->add_option("--afs-server", arguments->afs_server,
+                      "vos restore each AFS dump into this file server (over [afs] drill_server)");
+    drill->add_option("--afs-partition", arguments->afs_partition,
+                      "the partition of --afs-server (over [afs] drill_partition)");
     drill->callback([&global, arguments] { run_drill(global, *arguments); });
 }
 

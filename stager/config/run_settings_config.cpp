@@ -195,6 +195,8 @@ run::RunSettings StagerConfig::run_settings(const std::filesystem::path& config_
         entry.databases = postgresql.strings("databases").value_or(entry.databases);
         entry.exclude = postgresql.strings("exclude").value_or(entry.exclude);
         entry.timeout = std::chrono::seconds(postgresql.integer("timeout").value_or(30));
+        entry.dump_timeout =
+            std::chrono::seconds(postgresql.integer("dump_timeout").value_or(6 * 3600));
         entry.bin_dir = postgresql.path("bin_dir").value_or("");
         entry.psql = postgresql.path("psql").value_or("");
         entry.pg_dump = postgresql.path("pg_dump").value_or("");

@@ -9,6 +9,7 @@
 #include "platform/config_file.hpp"
 #include "stager/age/recipient.hpp"
 #include "stager/archive/encrypted_archive_writer.hpp"
+#include "stager/drill/drill.hpp"
 #include "stager/run/run_settings.hpp"
 
 #include <filesystem>
@@ -63,6 +64,14 @@ public:
     // ConfigError at the place of a value the table allows but the run cannot use (an unknown
     // group, no recipient at all, two spools of one name).
     run::RunSettings run_settings(const std::filesystem::path& config_path) const;
+
+    // What `offstage drill` takes from the file: the AFS drill cell of [afs] drill_server and
+    // drill_partition, reached with [afs] vos, auth_wrapper, config_dir and cell. Throws
+    // ConfigError at drill_server when one of the pair is set without the other.
+    drill::DrillSettings drill_settings() const;
+    // A drill cell on `server` and `partition` (drill's --afs-server and --afs-partition),
+    // reached with [afs] vos, auth_wrapper, config_dir and cell.
+    drill::AfsDrillCell afs_drill_cell(std::string server, std::string partition) const;
 
 private:
     explicit StagerConfig(platform::ConfigFile file);

@@ -69,6 +69,9 @@ std::vector<std::string> vos(const AfsDrillCell& cell, std::vector<std::string> 
     if (cell.config_dir) {
         argv.insert(argv.end(), {"-config", cell.config_dir->string()});
     }
+    if (cell.cell) {
+        argv.insert(argv.end(), {"-cell", *cell.cell});
+    }
     return argv;
 }
 
@@ -85,9 +88,24 @@ std::string restore_and_compare(const AfsDrillCell& cell, const std::filesystem:
                                 const afs::VosDumpSummary& summary) {
     // Short (RW names have at most 22 bytes) and unlike any production name.
     const std::string scratch = "drill." + std::to_string(summary.volume_id);
-    ChildProcess::output(vos(cell, {"restore", cell.server, cell.partition, scratch, "-file",
-                                    dump.string(), "-overwrite", "full"}),
-                         vos_options());
+    auto remove_scratch = [&] {
+        ChildProcess::output(vos(cell, {"remove", "-server", cell.server, "-partition",
+                                        cell.partition, "-id", scratch}),
+                             vos_options());
+    };
+    try {
+        ChildProcess::output(vos(cell, {"restore", cell.server, cell.partition, scratch, "-file",
+                                        dump.string(), "-overwrite", "full"}),
+                             vos_options());
+    } catch (...) {
+        // A restore that failed half-way can leave an off-line scratch volume behind.
+        try {
+            remove_scratch();
+        } catch (const std::exception&) {
+            // none was made: the restore's own error is the one to report
+        }
+        throw;
+    }
     std::string differences;
     try {
         afs::VosVolume restored = afs::parse_examine_format(
@@ -107,14 +125,10 @@ std::string restore_and_compare(const AfsDrillCell& cell, const std::filesystem:
                 std::string(differences.empty() ? "" : ", ") + "the restored volume is not on-line";
         }
     } catch (...) {
-        ChildProcess::output(vos(cell, {"remove", "-server", cell.server, "-partition",
-                                        cell.partition, "-id", scratch}),
-                             vos_options());
+        remove_scratch();
         throw;
     }
-    ChildProcess::output(
-        vos(cell, {"remove", "-server", cell.server, "-partition", cell.partition, "-id", scratch}),
-        vos_options());
+    remove_scratch();
     return differences;
 }
 
@@ -161,8 +175,9 @@ std::vector<DrillVerdict> AfsDrill::run(const DrillContext& context) {
             if (cell_) {
                 std::string differences = restore_and_compare(*cell_, copy, summary);
                 if (differences.empty()) {
-                    verdict.detail +=
-                        "; restored into " + cell_->server + " and vos examine agrees";
+                    verdict.detail += "; restored into " + cell_->server + " " + cell_->partition +
+                                      " as drill." + std::to_string(summary.volume_id) +
+                                      ", vos examine agrees, removed again";
                 } else {
                     verdict.ok = false;
                     verdict.detail = "restored, but vos examine differs: " + differences;

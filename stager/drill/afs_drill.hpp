@@ -12,16 +12,6 @@
 
 namespace offstage::drill {
 
-// A cell to restore into: a file server and partition that are not production's (a test cell,
-// or a spare server), reached with vos like the run reaches its server.
-struct AfsDrillCell {
-    std::string server;
-    std::string partition; // "/vicepz" or "z"
-    std::filesystem::path vos = "/usr/bin/vos";
-    std::vector<std::string> auth_wrapper;           // empty: -localauth
-    std::optional<std::filesystem::path> config_dir; // vos -config
-};
-
 class AfsDrill : public Drill {
 public:
     explicit AfsDrill(std::optional<AfsDrillCell> cell = std::nullopt);

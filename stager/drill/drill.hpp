@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,7 +53,25 @@ public:
     virtual std::vector<DrillVerdict> run(const DrillContext& context) = 0;
 };
 
+// A cell to restore AFS dumps into: a file server and partition where a scratch volume may be
+// made and removed (a test cell, or a spare server), reached with vos like the run reaches its
+// server ([afs] drill_server and drill_partition, docs/afs.md).
+struct AfsDrillCell {
+    std::string server;
+    std::string partition; // "/vicepz" or "z"
+    std::filesystem::path vos = "/usr/bin/vos";
+    std::vector<std::string> auth_wrapper;           // empty: -localauth
+    std::optional<std::filesystem::path> config_dir; // vos -config
+    std::optional<std::string> cell;                 // vos -cell
+};
+
+// What an admin configures for drills (offstage.toml, or drill's command line).
+struct DrillSettings {
+    // nullopt: AFS dumps are only read to their end marker.
+    std::optional<AfsDrillCell> afs_cell;
+};
+
 // Every Drill offstage has (drill_registry.cpp).
-std::vector<std::unique_ptr<Drill>> all_drills();
+std::vector<std::unique_ptr<Drill>> all_drills(const DrillSettings& settings = {});
 
 } // namespace offstage::drill

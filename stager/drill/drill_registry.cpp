@@ -6,13 +6,13 @@
 
 namespace offstage::drill {
 
-std::vector<std::unique_ptr<Drill>> all_drills() {
+std::vector<std::unique_ptr<Drill>> all_drills(const DrillSettings& settings) {
     std::vector<std::unique_ptr<Drill>> drills;
     // One line per kind, in the order verdicts are printed.
     drills.push_back(std::make_unique<MariadbDrill>());
     drills.push_back(std::make_unique<PostgresqlDrill>());
     drills.push_back(std::make_unique<SqliteDrill>());
-    drills.push_back(std::make_unique<AfsDrill>());
+    drills.push_back(std::make_unique<AfsDrill>(settings.afs_cell));
     return drills;
 }
 

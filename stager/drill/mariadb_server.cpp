@@ -99,7 +99,7 @@ void MariadbServer::start() {
                    "--log-error=" + (directory_ / "error.log").string(), "--skip-networking",
                    "--skip-name-resolve", "--skip-log-bin", "--innodb-buffer-pool-size=64M",
                    "--innodb-log-file-size=48M", "--innodb-flush-log-at-trx-commit=2",
-                   "--max-allowed-packet=1G", "--character-set-server=utf8mb4",
+                   "--max-allowed-packet=1G", "--character-set-server=" + options_.character_set,
                    std::string("--event-scheduler=") + (options_.event_scheduler ? "ON" : "OFF")});
     running_ = true;
     runner_done_ = false;

@@ -27,6 +27,9 @@ struct MariadbServerOptions {
     std::filesystem::path parent = std::filesystem::temp_directory_path();
     std::chrono::seconds start_timeout{120};
     bool event_scheduler = false;
+    // The server's default character set (--character-set-server): utf8mb4 for the drill; a
+    // test starts a latin1 server, as many older installations are.
+    std::string character_set = "utf8mb4";
 };
 
 class MariadbServer {

@@ -2,7 +2,8 @@
 // clones, a volume restored from a recorded dump with content, and one an exclude-volume rule
 // names. The real `offstage run` (inside the cell's network namespace) stages exactly the RW
 // volumes; each staged dump decrypts with the stock age and zstd, `vos restore`s into the cell
-// and `vos examine` matches the original; the drill reads and restores them; an unchanged
+// and `vos examine` matches the original; the drill reads and restores them (and `offstage
+// drill` does, into the cell [afs] drill_server/drill_partition names); an unchanged
 // volume is reused (same inode) the next day; a dump cut short is never staged and leaves the
 // last good artifact alone; a missing vos fails the AFS source and the rest of the run
 // completes. Skipped, with the reason, where the machine cannot start a cell (not root, no
@@ -74,7 +75,8 @@ protected:
         write_config();
     }
 
-    void write_config(const std::string& vos = "/usr/bin/vos") {
+    // `afs_extra` adds keys to [afs].
+    void write_config(const std::string& vos = "/usr/bin/vos", const std::string& afs_extra = "") {
         const TinyDebianRoot& root = TinyDebianRoot::shared();
         write_file(dir / "offstage.toml",
                    "[staging]\nroot = \"" + staging.string() + "\"\nsigning_key = \"" +
@@ -88,7 +90,32 @@ protected:
                        "\"\n[encryption]\nrecipients = [\"" + recipient +
                        "\"]\n[mail]\nrecipients = []\n[afs]\nserver = \"" + cell->address() +
                        "\"\nvos = \"" + vos + "\"\nconfig_dir = \"" + cell->config_dir().string() +
-                       "\"\nretry_delay = 1\n");
+                       "\"\nretry_delay = 1\n" + afs_extra);
+    }
+
+    // `offstage drill DAY -i IDENTITY ARGS...` as root inside the cell's namespace.
+    CommandResult drill(const std::string& day, std::vector<std::string> arguments = {}) const {
+        std::vector<std::string> argv{built_program("offstage").string(),
+                                      "--config",
+                                      (dir / "offstage.toml").string(),
+                                      "drill",
+                                      day,
+                                      "-i",
+                                      identity.string()};
+        argv.insert(argv.end(), arguments.begin(), arguments.end());
+        return cell->run(argv, std::chrono::seconds(300));
+    }
+
+    // The volumes of the cell's file server whose name starts with "drill.".
+    static std::vector<std::string> drill_volumes() {
+        std::vector<std::string> names;
+        std::istringstream lines(cell->vos_ok({"listvol", cell->address()}));
+        for (std::string line; std::getline(lines, line);) {
+            if (line.starts_with("drill.")) {
+                names.push_back(line.substr(0, line.find(' ')));
+            }
+        }
+        return names;
     }
 
     // `offstage run` as root inside the cell's namespace, where vos reaches the cell.
@@ -211,6 +238,60 @@ TEST_F(AfsCellRun, TheDrillReadsAndRestoresEveryStagedDump) {
     // The scratch volumes are gone again.
     EXPECT_EQ(cell->vos({"examine", "drill.536870915"}).exit_status, 255);
     EXPECT_TRUE(fs::is_empty(dir / "scratch"));
+}
+
+// The drill cell as an admin configures it: [afs] drill_server and drill_partition make
+// `offstage drill` restore each staged dump into the cell under a scratch name, compare `vos
+// examine` with the dump, and remove it again; without them the dumps are only read.
+TEST_F(AfsCellRun, TheDrillCommandRestoresIntoTheConfiguredCell) {
+    ASSERT_EQ(run("2026-11-22").exit_status, 0) << read_file(dir / "run.log");
+    CommandResult read_only = drill("2026-11-22");
+    ASSERT_EQ(read_only.exit_status, 0) << read_only.out << read_only.err;
+    EXPECT_EQ(read_only.out.find("restored into"), std::string::npos) << read_only.out;
+
+    write_config("/usr/bin/vos", "drill_server = \"" + cell->address() +
+                                     "\"\ndrill_partition = \"" + cell->partition() + "\"\n");
+    CommandResult restored = drill("2026-11-22");
+    EXPECT_EQ(restored.exit_status, 0) << restored.out << restored.err;
+    for (const std::string& volume : staged) {
+        EXPECT_NE(restored.out.find("ok        afs/" + volume + ": dump whole: volume " + volume),
+                  std::string::npos)
+            << volume << "\n"
+            << restored.out;
+    }
+    EXPECT_EQ(restored.out.find("MISMATCH"), std::string::npos) << restored.out;
+    std::size_t restores = 0;
+    for (std::size_t at = 0; (at = restored.out.find("; restored into " + cell->address() + " " +
+                                                         cell->partition() + " as drill.",
+                                                     at)) != std::string::npos;
+         ++at) {
+        ++restores;
+    }
+    EXPECT_EQ(restores, staged.size()) << restored.out;
+    EXPECT_NE(restored.out.find("4 subjects, 4 equal, 0 not matching"), std::string::npos)
+        << restored.out;
+    EXPECT_TRUE(drill_volumes().empty()); // every scratch volume removed again
+
+    // A partition the server does not have: vos restore fails, named in a MISMATCH verdict
+    // (exit 7), and nothing is left behind. --afs-partition on the command line wins over it.
+    write_config("/usr/bin/vos",
+                 "drill_server = \"" + cell->address() + "\"\ndrill_partition = \"/vicepy\"\n");
+    CommandResult nowhere = drill("2026-11-22", {"--only", "afs/user.bob"});
+    EXPECT_EQ(nowhere.exit_status, 7) << nowhere.out << nowhere.err;
+    EXPECT_NE(nowhere.out.find("MISMATCH  afs/user.bob: "), std::string::npos) << nowhere.out;
+    EXPECT_NE(nowhere.out.find("vos"), std::string::npos) << nowhere.out;
+    EXPECT_TRUE(drill_volumes().empty());
+    CommandResult overridden =
+        drill("2026-11-22", {"--only", "afs/user.bob", "--afs-partition", cell->partition()});
+    EXPECT_EQ(overridden.exit_status, 0) << overridden.out << overridden.err;
+    EXPECT_NE(overridden.out.find("ok        afs/user.bob: "), std::string::npos) << overridden.out;
+    EXPECT_NE(overridden.out.find("vos examine agrees"), std::string::npos) << overridden.out;
+
+    // One of the pair alone is a configuration error naming the key.
+    write_config("/usr/bin/vos", "drill_server = \"" + cell->address() + "\"\n");
+    CommandResult half = drill("2026-11-22");
+    EXPECT_EQ(half.exit_status, 3) << half.out << half.err;
+    EXPECT_NE(half.err.find("[afs] drill_partition"), std::string::npos) << half.err;
 }
 
 TEST_F(AfsCellRun, ReusesUnchangedVolumesAndNeverReplacesAGoodDumpWithACutOne) {

@@ -1,6 +1,7 @@
 // The MariaDB source and drill end to end: `offstage run` (the built binary, on the tiny dpkg
 // root) dumps a seeded server's databases, `offstage drill` restores them into fresh servers and
-// finds every table equal, and the test compares original and restored with its own queries. A
+// finds every table equal, and the test compares original and restored with its own queries
+// (also for a dump tool without --system=users, and a server whose default is latin1). A
 // dump under concurrent writes matches its fingerprint exactly; every failure (wrong password,
 // a killed or truncating dump, a server that is down, a tampered day) gives its documented
 // result, and never costs the last good artifact.
@@ -14,8 +15,10 @@
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <gtest/gtest.h>
+#include <sstream>
 #include <sys/stat.h>
 #include <thread>
 
@@ -213,6 +216,152 @@ TEST_F(MariadbRun, StagesEveryDatabaseAndTheDrillRestoresEachEqual) {
               inode(staging / "2026-11-24/db/mariadb/wiki.sql.zst.age"));
     EXPECT_EQ(inode(staging / "2026-11-23/db/mariadb/shop.sql.zst.age"),
               inode(staging / "2026-11-24/db/mariadb/shop.sql.zst.age"));
+}
+
+// A dump tool without --system=users (mariadb-dump before 10.2.37/10.3.28/10.4.18/10.5.9, or
+// MySQL's mysqldump) refuses the option before writing anything; a wrapper answers as such a tool
+// does. The accounts and grants are then queried from the real server and written as SQL, which
+// the drill accepts and which restores into a fresh server with the same grants.
+TEST_F(MariadbRun, WithoutSystemUsersTheGrantsAreQueriedAndRestoreAlike) {
+    write_file(dir / "old-dump",
+               "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in --system*) echo \"$0: unknown "
+               "variable '${a#--}'\" >&2; exit 7;; esac; done\nexec /usr/bin/mariadb-dump "
+               "\"$@\"\n",
+               fs::perms(0755));
+    write_config("mariadb_dump = \"" + (dir / "old-dump").string() + "\"\n");
+    auto staged = run("2026-11-22");
+    ASSERT_EQ(staged.exit_status, 0) << staged.out << staged.err << logs();
+    fs::path day = staging / "2026-11-22";
+    std::string users = decrypt(day / "db/mariadb/users.sql.zst.age");
+    EXPECT_NE(users.find("written by offstage from SHOW CREATE USER"), std::string::npos) << users;
+    EXPECT_TRUE(users.ends_with("\n-- Dump completed\n")) << users;
+    EXPECT_NE(users.find("CREATE OR REPLACE USER `app`@`localhost` IDENTIFIED BY PASSWORD '*"),
+              std::string::npos)
+        << users;
+    EXPECT_NE(users.find("CREATE OR REPLACE ROLE `reader`"), std::string::npos) << users;
+    // The hash stays inside the encrypted artifact: not in the log, the output or the report.
+    for (const std::string& text :
+         {read_file(dir / "run.log"), staged.out, staged.err, read_file(day / "report.json")}) {
+        EXPECT_EQ(text.find("IDENTIFIED BY PASSWORD"), std::string::npos) << text;
+        EXPECT_EQ(text.find("app-secret"), std::string::npos);
+    }
+
+    // The drill loads the databases first (the column and routine grants name their objects).
+    auto drilled = drill("2026-11-22");
+    EXPECT_EQ(drilled.exit_status, 0) << drilled.out << drilled.err;
+    EXPECT_NE(drilled.out.find("ok        mariadb/users: "), std::string::npos) << drilled.out;
+
+    // Independently: loaded into a fresh server (after the databases) by an administrator of its
+    // own (the file replaces root@localhost too), the user and the role hold the same grants.
+    drill::MariadbServer restored;
+    for (const char* name : {"shop", "wiki"}) {
+        restored.root_client().query(
+            decrypt(day / "db/mariadb" / (std::string(name) + ".sql.zst.age")),
+            std::chrono::seconds(300));
+    }
+    SeededMariadb::sql(restored, "CREATE USER tester@localhost IDENTIFIED BY 'test-pw'; GRANT ALL "
+                                 "ON *.* TO tester@localhost WITH GRANT OPTION; GRANT PROXY ON "
+                                 "''@'%' TO tester@localhost WITH GRANT OPTION;");
+    write_file(dir / "tester.cnf", "[client]\nuser = tester\npassword = test-pw\n",
+               fs::perms(0600));
+    sources::MariadbConnection tester = restored.root_connection();
+    tester.user.clear();
+    tester.defaults_file = dir / "tester.cnf";
+    sources::MariadbClient(tester).query(users, std::chrono::seconds(300));
+    auto grants = [](const drill::MariadbServer& on, const std::string& grantee) {
+        std::string text = SeededMariadb::sql(on, "SHOW GRANTS FOR " + grantee + ";");
+        std::vector<std::string> lines;
+        std::istringstream stream(text);
+        for (std::string line; std::getline(stream, line);) {
+            // A column grant lists its columns in the server's hash order ("(`title`, `id`)"
+            // on one server, "(`id`, `title`)" on another): compared sorted.
+            std::size_t open = line.find(" (`");
+            std::size_t close = line.find("`) ON ", open);
+            if (open != std::string::npos && close != std::string::npos) {
+                std::vector<std::string> columns;
+                std::istringstream list(line.substr(open + 2, close + 1 - (open + 2)));
+                for (std::string column; std::getline(list, column, ',');) {
+                    columns.push_back(column.substr(column.find('`')));
+                }
+                std::sort(columns.begin(), columns.end());
+                std::string sorted;
+                for (const std::string& column : columns) {
+                    sorted += (sorted.empty() ? "" : ", ") + column;
+                }
+                line = line.substr(0, open + 2) + sorted + line.substr(close + 1);
+            }
+            lines.push_back(line);
+        }
+        std::sort(lines.begin(), lines.end());
+        return lines;
+    };
+    for (const char* grantee : {"'app'@'localhost'", "reader"}) {
+        std::vector<std::string> original = grants(*server, grantee);
+        EXPECT_GE(original.size(), 2u) << grantee;
+        EXPECT_EQ(grants(restored, grantee), original) << grantee;
+    }
+    // The restoring account was not left holding the role, nor the import role behind.
+    EXPECT_EQ(SeededMariadb::sql(restored, "SELECT COUNT(*) FROM mysql.roles_mapping WHERE User = "
+                                           "'tester' OR Role = 'offstage_import_role';"),
+              "0\n");
+}
+
+// A server whose default character set is latin1, as many older installations are: a latin1
+// table holding every byte 0x80-0xFF (MariaDB's latin1 is cp1252 with the gaps mapped) and
+// accented text, and a utf8mb4 table holding CJK text and an emoji. The dump always talks
+// utf8mb4, which holds every latin1 character: the drill finds every table equal, and the text
+// restores byte for byte, in its own character set.
+TEST_F(MariadbRun, ALatin1ServerDumpsAndRestoresItsTextByteForByte) {
+    drill::MariadbServerOptions options;
+    options.character_set = "latin1";
+    drill::MariadbServer latin1(options);
+    ASSERT_EQ(SeededMariadb::sql(latin1, "SELECT @@character_set_server;"), "latin1\n");
+    std::string every_high_byte;
+    for (int byte = 0x80; byte <= 0xff; ++byte) {
+        every_high_byte += "0123456789ABCDEF"[byte >> 4];
+        every_high_byte += "0123456789ABCDEF"[byte & 0xf];
+    }
+    SeededMariadb::sql(
+        latin1, "CREATE DATABASE legacy;\n" // the server's default: latin1
+                "CREATE TABLE legacy.names (id INT PRIMARY KEY, name VARCHAR(200)) ENGINE=InnoDB;\n"
+                "CREATE TABLE legacy.cjk (id INT PRIMARY KEY, body VARCHAR(200)) ENGINE=InnoDB "
+                "DEFAULT CHARSET=utf8mb4;\n"
+                "INSERT INTO legacy.names VALUES (1, X'" +
+                    every_high_byte +
+                    "'), (2, 'Größe Ærøskøbing façade naïve €');\n"
+                    "INSERT INTO legacy.cjk VALUES (1, '漢字 かな カナ 한국어'), (2, '中文 🎉');\n");
+    // The test's own view: every column's bytes and character set.
+    auto view = [](const drill::MariadbServer& on) {
+        return SeededMariadb::sql(
+            on, "SELECT id, HEX(name) FROM legacy.names ORDER BY id;\n"
+                "SELECT id, HEX(body) FROM legacy.cjk ORDER BY id;\n"
+                "SELECT TABLE_NAME, COLUMN_NAME, CHARACTER_SET_NAME FROM "
+                "information_schema.COLUMNS WHERE TABLE_SCHEMA = 'legacy' AND CHARACTER_SET_NAME "
+                "IS NOT NULL ORDER BY 1, 2;\n");
+    };
+    std::string original = view(latin1);
+    ASSERT_NE(original.find("names\tname\tlatin1"), std::string::npos) << original;
+    ASSERT_NE(original.find("cjk\tbody\tutf8mb4"), std::string::npos) << original;
+    ASSERT_NE(original.find(every_high_byte), std::string::npos) << original;
+
+    write_config("", "socket = \"" + latin1.socket().string() + "\"\nuser = \"root\"\n");
+    std::string config = read_file(dir / "offstage.toml");
+    config.replace(config.find("databases = [\"shop\", \"wiki\"]"), 30, "databases = [\"legacy\"]");
+    write_file(dir / "offstage.toml", config);
+    auto staged = run("2026-11-22");
+    ASSERT_EQ(staged.exit_status, 0)
+        << staged.out << staged.err << read_file(dir / "run.log") << "\nthe server's error log:\n"
+        << latin1.error_log_tail();
+    auto drilled = drill("2026-11-22", {"--only", "mariadb/legacy"});
+    EXPECT_EQ(drilled.exit_status, 0) << drilled.out << drilled.err;
+    EXPECT_NE(drilled.out.find("ok        mariadb/legacy: 2 tables equal"), std::string::npos)
+        << drilled.out;
+
+    // Independently: restored into a fresh server (utf8mb4 by default), the same bytes.
+    drill::MariadbServer restored;
+    restored.root_client().query(decrypt(staging / "2026-11-22/db/mariadb/legacy.sql.zst.age"),
+                                 std::chrono::seconds(300));
+    EXPECT_EQ(view(restored), original);
 }
 
 TEST_F(MariadbRun, ADumpUnderConcurrentWritesMatchesItsFingerprintExactly) {

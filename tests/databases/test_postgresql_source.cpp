@@ -3,8 +3,9 @@
 // checked -Fc dump per database, each fingerprinted in its own snapshot; the drill restores them
 // into fresh servers and finds every table equal; the test compares independently with its own
 // queries; a dump under concurrent writes matches its fingerprint exactly; and every failure
-// (server stopped mid-dump, rejected authentication, a pg_dump that exits 0 but truncates, a
-// tampered artifact) is reported and never replaces the last good artifact.
+// (server stopped mid-dump, rejected authentication, a pg_dump that exits 0 but truncates, one
+// that hangs mid-dump (killed at dump_timeout), a tampered artifact) is reported and never replaces
+// the last good artifact.
 #include "stager/drill/postgresql_drill.hpp"
 #include "stager/drill/postgresql_server.hpp"
 #include "stager/sources/databases/postgresql_source.hpp"
@@ -331,6 +332,50 @@ TEST_F(PostgresqlSourceTest, ATruncatedOrInterruptedDumpFailsAndNeverReplacesThe
     EXPECT_NE(read_file(day / "report.json").find("child_output_incomplete"), std::string::npos);
     EXPECT_EQ(read_file(good), good_bytes);
     EXPECT_EQ(run.inode(good), good_inode);
+}
+
+// A pg_dump that stalls mid-dump (a real dump's first bytes, then nothing for two minutes) is
+// killed at [postgresql] dump_timeout: that database fails with `timeout`, the run goes on and
+// publishes (exit 5) long before the stall would end, and yesterday's artifact stays.
+TEST_F(PostgresqlSourceTest, ADumpThatHangsMidDumpEndsAtTheDumpTimeout) {
+    DumpRun run;
+    ::chmod(run.dir.path().c_str(), 0755); // the wrapper runs as postgres
+    const auto& client = original().client();
+    fs::path hanging =
+        write_file(run.dir / "bin/pg_dump-hanging",
+                   "#!/bin/sh\n" + client.pg_dump.string() +
+                       " \"$@\" | /usr/bin/head -c 3000\nexec /usr/bin/sleep 119.75\n",
+                   fs::perms(0755));
+    run.write_config(source_section(original(), "databases = [\"shop\", \"wiki\"]\n"));
+    ASSERT_EQ(run.run("2026-11-22").exit_status, 0);
+    fs::path good = run.day("2026-11-22") / "db/postgresql/shop.pgdump.age";
+    std::string good_bytes = read_file(good);
+    ino_t good_inode = run.inode(good);
+
+    // shop changes, so it is dumped again; wiki is unchanged and reused.
+    original().psql("shop", "INSERT INTO public.texts (body) VALUES ('changed');");
+    run.write_config(source_section(original(), "databases = [\"shop\", \"wiki\"]\npg_dump = \"" +
+                                                    hanging.string() + "\"\ndump_timeout = 3\n"));
+    auto started = std::chrono::steady_clock::now();
+    auto hung = run.run("2026-11-23");
+    auto took = std::chrono::steady_clock::now() - started;
+    original().psql("shop", "DELETE FROM public.texts WHERE body = 'changed';");
+    EXPECT_EQ(hung.exit_status, 5) << hung.out << hung.err; // published, degraded
+    EXPECT_LT(took, std::chrono::seconds(60));              // the stall lasts 120 s
+    fs::path day = run.day("2026-11-23");
+    EXPECT_FALSE(fs::exists(day / "db/postgresql/shop.pgdump.age"));
+    EXPECT_FALSE(fs::exists(day / "db/postgresql/shop.fingerprint.zst.age"));
+    EXPECT_TRUE(fs::exists(day / "db/postgresql/wiki.pgdump.age"));
+    EXPECT_TRUE(fs::exists(day / "files.tar.zst.age")); // the rest of the run went on
+    std::string log = read_file(run.dir / "run.log");
+    EXPECT_NE(log.find("postgresql database 'shop': "), std::string::npos) << log;
+    EXPECT_NE(log.find("timed out after 3 s, killed"), std::string::npos) << log;
+    std::string report = read_file(day / "report.json");
+    EXPECT_NE(report.find("\"timeout\""), std::string::npos) << report;
+    EXPECT_EQ(read_file(good), good_bytes);
+    EXPECT_EQ(run.inode(good), good_inode);
+    // The stalled child was killed, not left behind.
+    EXPECT_EQ(run_command({"pgrep", "-f", "sleep 119.75"}).exit_status, 1);
 }
 
 TEST_F(PostgresqlSourceTest, AServerStoppedMidDumpFailsThatDatabase) {

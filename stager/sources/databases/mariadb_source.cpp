@@ -14,6 +14,7 @@
 #include "platform/config_file.hpp"
 #include "platform/printable_name.hpp"
 #include "stager/sources/databases/mariadb_fingerprint.hpp"
+#include "stager/sources/databases/mariadb_grants.hpp"
 #include "stager/staging/artifact_name.hpp"
 
 #include <algorithm>
@@ -586,11 +587,18 @@ void MariadbSource::dump_users(staging::ArtifactWriter& writer, report::SourceRe
     options.error_output = &errors;
     try {
         platform::ChildProcess::run(argv, std::ref(receiver), options);
-    } catch (const platform::ChildProcessError&) {
+    } catch (const platform::ChildProcessError& error) {
         if (receiver.output_error) {
             std::rethrow_exception(receiver.output_error);
         }
-        throw;
+        // A dump tool that predates --system refuses it before writing anything: the accounts
+        // and grants are then queried and written as SQL by offstage (mariadb_grants.hpp).
+        if (error.timed_out() || artifact->plaintext_bytes() != 0 ||
+            !dump_tool_lacks_system_option(errors)) {
+            throw;
+        }
+        receiver(mariadb_grants_sql(client, settings_.timeout));
+        errors.clear();
     }
     if (!errors.empty()) {
         throw DatabaseTrouble(report::ReasonCode::child_failed,
@@ -599,7 +607,7 @@ void MariadbSource::dump_users(staging::ArtifactWriter& writer, report::SourceRe
     }
     if (!completed(receiver.tail)) {
         throw DatabaseTrouble(report::ReasonCode::child_output_incomplete,
-                              "mariadb-dump --system=users: no '-- Dump completed' line");
+                              "the users dump: no '-- Dump completed' line");
     }
     bool reused = false;
     commit_pair(writer, result, std::move(artifact), dump_name,

@@ -81,8 +81,12 @@ void stage_text(staging::ArtifactWriter& writer, report::SourceResult& result,
 // and keeps the transaction open (waiting for more input) until finish() closes its input.
 class SnapshotSession {
 public:
-    SnapshotSession(const PostgresqlClient& client, const std::string& database)
-        : child_(client.psql_argv(database), client.options(),
+    // `limit` bounds the session: the fingerprint must be there within it, and psql is killed
+    // past twice that (it holds the transaction while pg_dump runs, itself bounded by `limit`).
+    SnapshotSession(const PostgresqlClient& client, const std::string& database,
+                    std::chrono::seconds limit)
+        : limit_(limit)
+        , child_(client.psql_argv(database), session_options(client, limit),
                  [this](std::string_view chunk) { take(chunk); }) {
         std::string script(postgresql_session_settings());
         script += "SET lock_timeout = '" + std::to_string(client.timeout.count()) + "s';\n";
@@ -96,7 +100,13 @@ public:
     // Waits for the fingerprint; throws DumpProblem (psql's own message) when psql ended first.
     void wait() {
         std::unique_lock lock(mutex_);
+        const auto deadline = std::chrono::steady_clock::now() + limit_;
         while (output_.find(std::string("\n") + end_marker + "\n") == std::string::npos) {
+            if (std::chrono::steady_clock::now() >= deadline) {
+                throw DumpProblem(report::ReasonCode::timeout, "psql: no fingerprint after " +
+                                                                   std::to_string(limit_.count()) +
+                                                                   " s (dump_timeout)");
+            }
             if (child_.ended()) {
                 lock.unlock();
                 finish(); // throws psql's error
@@ -129,6 +139,12 @@ public:
 
 private:
     static constexpr const char* end_marker = "@@offstage-fingerprint-end";
+    static platform::ChildProcess::Options session_options(const PostgresqlClient& client,
+                                                           std::chrono::seconds limit) {
+        platform::ChildProcess::Options options = client.options();
+        options.timeout = 2 * limit + std::chrono::seconds(60);
+        return options;
+    }
     void take(std::string_view chunk) {
         std::lock_guard lock(mutex_);
         output_.append(chunk);
@@ -140,6 +156,7 @@ private:
     std::string output_;
     std::string snapshot_;
     std::string fingerprint_;
+    std::chrono::seconds limit_;
     FedChild child_; // last: its thread calls take() until it is finished
 };
 
@@ -226,6 +243,7 @@ void PostgresqlSource::dump_globals(const PostgresqlClient& client, staging::Art
         std::string errors;
         platform::ChildProcess::Options options = client.options();
         options.error_output = &errors;
+        options.timeout = settings_.dump_timeout;
         globals = platform::ChildProcess::output(
             {client.pg_dumpall.string(), "--globals-only", "-d", client.conninfo("postgres")},
             options);
@@ -256,7 +274,7 @@ void PostgresqlSource::dump_database(const PostgresqlClient& client, const std::
     const std::string dump_name = dump_artifact(database);
     const std::string fingerprint_name = fingerprint_artifact(database);
     try {
-        SnapshotSession session(client, database);
+        SnapshotSession session(client, database, settings_.dump_timeout);
         session.wait();
         const std::string& fingerprint = session.fingerprint();
         const report::Digest key = writer.keyed_digest(fingerprint);
@@ -285,6 +303,9 @@ void PostgresqlSource::dump_database(const PostgresqlClient& client, const std::
         std::string dump_errors;
         platform::ChildProcess::Options dump_options = client.options();
         dump_options.error_output = &dump_errors;
+        // A pg_dump that stalls mid-dump (a hung backend, a stuck disk) is killed: the database
+        // fails with `timeout`, yesterday's artifact stays, and the run goes on.
+        dump_options.timeout = settings_.dump_timeout;
         try {
             platform::ChildProcess::run(
                 {client.pg_dump.string(), "-Fc", "--snapshot=" + session.snapshot(),

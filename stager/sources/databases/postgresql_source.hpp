@@ -26,7 +26,10 @@ struct PostgresqlSettings {
     std::vector<std::string> databases; // empty: every connectable one but the templates
     std::vector<std::string> exclude;
     std::chrono::seconds timeout{30}; // to connect and authenticate, and for each lock wait
-    std::filesystem::path bin_dir;    // empty: the newest /usr/lib/postgresql/VERSION/bin
+    // One database from its snapshot to the end of its pg_dump, and pg_dumpall --globals-only:
+    // a dump that stalls (a hung server, a stuck network filesystem) is killed past it.
+    std::chrono::seconds dump_timeout{6 * 3600};
+    std::filesystem::path bin_dir; // empty: the newest /usr/lib/postgresql/VERSION/bin
     // Each program, when not bin_dir's.
     std::filesystem::path psql;
     std::filesystem::path pg_dump;
