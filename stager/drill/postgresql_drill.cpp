@@ -56,7 +56,15 @@ DrillVerdict verdict_for(std::string subject, Clock::time_point started) {
 } // namespace
 
 std::vector<DrillVerdict> PostgresqlDrill::run(const DrillContext& context) {
-    std::vector<std::string> databases = selected_stems(context, "postgresql", ".pgdump.age");
+    // NAME.pgdump.zst.age; days staged before pg_dump ran with -Z0 hold NAME.pgdump.age, which
+    // the artifact reader does not decompress (it goes by the name).
+    std::vector<std::pair<std::string, std::string>> databases;
+    for (const char* suffix : {".pgdump.zst.age", ".pgdump.age"}) {
+        for (const std::string& stem : selected_stems(context, "postgresql", suffix)) {
+            databases.emplace_back(stem, "db/postgresql/" + stem + suffix);
+        }
+    }
+    std::sort(databases.begin(), databases.end());
     const bool globals = has_artifact(context, PostgresqlSource::globals_artifact());
     if (databases.empty() && !globals) {
         return {};
@@ -103,14 +111,13 @@ std::vector<DrillVerdict> PostgresqlDrill::run(const DrillContext& context) {
         verdicts.push_back(std::move(verdict));
     }
 
-    for (const std::string& stem : databases) {
+    for (const auto& [stem, artifact] : databases) {
         auto started = Clock::now();
         const std::string database = decode_name_component(stem);
         DrillVerdict verdict = verdict_for("postgresql/" + stem, started);
         const fs::path file = server.directory() / ("restore-" + stem + ".pgdump");
         try {
-            verdict.plaintext_bytes =
-                artifact_to_file(context, "db/postgresql/" + stem + ".pgdump.age", file);
+            verdict.plaintext_bytes = artifact_to_file(context, artifact, file);
             if (client.os_user && ::chown(file.c_str(), client.os_user->uid, client.os_user->gid)) {
                 throw std::runtime_error("chown " + file.string() + " failed");
             }

@@ -123,8 +123,9 @@ ArtifactWriter::StreamArtifact::StreamArtifact(ArtifactWriter& owner, const std:
     , file_(owner.work_, name) {
     encryptor_ = std::make_unique<age::Encryptor>(owner.settings_.keys, file_);
     platform::ByteSink* next = encryptor_.get();
-    // The name says the layers (docs/staging-tree.md): "NAME.pgdump.age" (pg_dump -Fc compresses
-    // already) has no zstd layer, and the readers go by the name.
+    // The name says the layers (docs/staging-tree.md): only a name ending ".zst.age" has a zstd
+    // layer ("NAME.pgdump.age" of offstage 0.1's days has none: pg_dump compressed it), and the
+    // readers go by the name.
     if (owner.settings_.compression.zstd && name.ends_with(".zst.age")) {
         compressor_ = std::make_unique<archive::ZstdCompressor>(
             archive::ZstdSettings{owner.settings_.compression.level,

@@ -178,11 +178,11 @@ TEST_F(PostgresqlSourceTest, RunStagesEveryDatabaseAndTheDrillRestoresThemEqual)
     fs::path day = run.day("2026-11-22");
     for (const char* name :
          {"db/postgresql/globals.sql.zst.age", "db/postgresql/globals.roles.zst.age",
-          "db/postgresql/shop.pgdump.age", "db/postgresql/shop.fingerprint.zst.age",
-          "db/postgresql/wiki.pgdump.age", "db/postgresql/postgres.pgdump.age"}) {
+          "db/postgresql/shop.pgdump.zst.age", "db/postgresql/shop.fingerprint.zst.age",
+          "db/postgresql/wiki.pgdump.zst.age", "db/postgresql/postgres.pgdump.zst.age"}) {
         EXPECT_TRUE(fs::is_regular_file(day / name)) << name;
     }
-    EXPECT_FALSE(fs::exists(day / "db/postgresql/template1.pgdump.age"));
+    EXPECT_FALSE(fs::exists(day / "db/postgresql/template1.pgdump.zst.age"));
     std::string globals = run.decrypt(day / "db/postgresql/globals.sql.zst.age");
     EXPECT_NE(globals.find("CREATE ROLE app;"), std::string::npos) << globals;
     std::string fingerprint = run.decrypt(day / "db/postgresql/shop.fingerprint.zst.age");
@@ -209,7 +209,7 @@ TEST_F(PostgresqlSourceTest, RunStagesEveryDatabaseAndTheDrillRestoresThemEqual)
 
     // Independently: the test's own queries on the original and on its own restore.
     fs::path dump = run.dir / "shop.pgdump";
-    write_file(dump, run.decrypt(day / "db/postgresql/shop.pgdump.age"));
+    write_file(dump, run.decrypt(day / "db/postgresql/shop.pgdump.zst.age"));
     std::string restored = restored_query(globals, dump.string(), "shop");
     EXPECT_EQ(restored, original().psql("shop", independent_sql));
     EXPECT_NE(restored.find("日本語のテキスト"), std::string::npos) << restored;
@@ -220,18 +220,18 @@ TEST_F(PostgresqlSourceTest, RunStagesEveryDatabaseAndTheDrillRestoresThemEqual)
     auto second = run.run("2026-11-23");
     ASSERT_EQ(second.exit_status, 0) << second.out << second.err;
     for (const char* name :
-         {"db/postgresql/shop.pgdump.age", "db/postgresql/shop.fingerprint.zst.age",
-          "db/postgresql/globals.sql.zst.age", "db/postgresql/wiki.pgdump.age"}) {
+         {"db/postgresql/shop.pgdump.zst.age", "db/postgresql/shop.fingerprint.zst.age",
+          "db/postgresql/globals.sql.zst.age", "db/postgresql/wiki.pgdump.zst.age"}) {
         EXPECT_EQ(run.inode(day / name), run.inode(run.day("2026-11-23") / name)) << name;
     }
     // A change in one database dumps that one again, and only that one.
     original().psql("wiki", "INSERT INTO pages (title) VALUES ('New');");
     auto third = run.run("2026-11-24");
     ASSERT_EQ(third.exit_status, 0) << third.out << third.err;
-    EXPECT_NE(run.inode(day / "db/postgresql/wiki.pgdump.age"),
-              run.inode(run.day("2026-11-24") / "db/postgresql/wiki.pgdump.age"));
-    EXPECT_EQ(run.inode(day / "db/postgresql/shop.pgdump.age"),
-              run.inode(run.day("2026-11-24") / "db/postgresql/shop.pgdump.age"));
+    EXPECT_NE(run.inode(day / "db/postgresql/wiki.pgdump.zst.age"),
+              run.inode(run.day("2026-11-24") / "db/postgresql/wiki.pgdump.zst.age"));
+    EXPECT_EQ(run.inode(day / "db/postgresql/shop.pgdump.zst.age"),
+              run.inode(run.day("2026-11-24") / "db/postgresql/shop.pgdump.zst.age"));
     original().psql("wiki", "DELETE FROM pages WHERE title = 'New';");
 }
 
@@ -312,7 +312,7 @@ TEST_F(PostgresqlSourceTest, ATruncatedOrInterruptedDumpFailsAndNeverReplacesThe
                                      fs::perms(0755));
     run.write_config(source_section(original(), "databases = [\"shop\", \"wiki\"]\n"));
     ASSERT_EQ(run.run("2026-11-22").exit_status, 0);
-    fs::path good = run.day("2026-11-22") / "db/postgresql/shop.pgdump.age";
+    fs::path good = run.day("2026-11-22") / "db/postgresql/shop.pgdump.zst.age";
     std::string good_bytes = read_file(good);
     ino_t good_inode = run.inode(good);
 
@@ -324,9 +324,9 @@ TEST_F(PostgresqlSourceTest, ATruncatedOrInterruptedDumpFailsAndNeverReplacesThe
     original().psql("shop", "DELETE FROM public.texts WHERE body = 'changed';");
     EXPECT_EQ(cut.exit_status, 5) << cut.out << cut.err; // published, degraded
     fs::path day = run.day("2026-11-23");
-    EXPECT_FALSE(fs::exists(day / "db/postgresql/shop.pgdump.age"));
+    EXPECT_FALSE(fs::exists(day / "db/postgresql/shop.pgdump.zst.age"));
     EXPECT_FALSE(fs::exists(day / "db/postgresql/shop.fingerprint.zst.age"));
-    EXPECT_TRUE(fs::exists(day / "db/postgresql/wiki.pgdump.age")); // the others go on
+    EXPECT_TRUE(fs::exists(day / "db/postgresql/wiki.pgdump.zst.age")); // the others go on
     std::string log = read_file(run.dir / "run.log");
     EXPECT_NE(log.find("'shop': the dump does not read back whole"), std::string::npos) << log;
     EXPECT_NE(read_file(day / "report.json").find("child_output_incomplete"), std::string::npos);
@@ -348,7 +348,7 @@ TEST_F(PostgresqlSourceTest, ADumpThatHangsMidDumpEndsAtTheDumpTimeout) {
                    fs::perms(0755));
     run.write_config(source_section(original(), "databases = [\"shop\", \"wiki\"]\n"));
     ASSERT_EQ(run.run("2026-11-22").exit_status, 0);
-    fs::path good = run.day("2026-11-22") / "db/postgresql/shop.pgdump.age";
+    fs::path good = run.day("2026-11-22") / "db/postgresql/shop.pgdump.zst.age";
     std::string good_bytes = read_file(good);
     ino_t good_inode = run.inode(good);
 
@@ -363,9 +363,9 @@ TEST_F(PostgresqlSourceTest, ADumpThatHangsMidDumpEndsAtTheDumpTimeout) {
     EXPECT_EQ(hung.exit_status, 5) << hung.out << hung.err; // published, degraded
     EXPECT_LT(took, std::chrono::seconds(60));              // the stall lasts 120 s
     fs::path day = run.day("2026-11-23");
-    EXPECT_FALSE(fs::exists(day / "db/postgresql/shop.pgdump.age"));
+    EXPECT_FALSE(fs::exists(day / "db/postgresql/shop.pgdump.zst.age"));
     EXPECT_FALSE(fs::exists(day / "db/postgresql/shop.fingerprint.zst.age"));
-    EXPECT_TRUE(fs::exists(day / "db/postgresql/wiki.pgdump.age"));
+    EXPECT_TRUE(fs::exists(day / "db/postgresql/wiki.pgdump.zst.age"));
     EXPECT_TRUE(fs::exists(day / "files.tar.zst.age")); // the rest of the run went on
     std::string log = read_file(run.dir / "run.log");
     EXPECT_NE(log.find("postgresql database 'shop': "), std::string::npos) << log;
@@ -409,7 +409,7 @@ TEST_F(PostgresqlSourceTest, AServerStoppedMidDumpFailsThatDatabase) {
     for (const auto& artifact : result.artifacts) {
         EXPECT_FALSE(artifact.name.starts_with("db/postgresql/big")) << artifact.name;
     }
-    EXPECT_FALSE(fs::exists(stage.work->path() / "db/postgresql/big.pgdump.age"));
+    EXPECT_FALSE(fs::exists(stage.work->path() / "db/postgresql/big.pgdump.zst.age"));
 }
 
 TEST_F(PostgresqlSourceTest, TheDrillFailsATamperedDumpAndAFingerprintThatDoesNotMatch) {
@@ -423,9 +423,9 @@ TEST_F(PostgresqlSourceTest, TheDrillFailsATamperedDumpAndAFingerprintThatDoesNo
     fs::path work = stage.work->path();
     // shop: one byte of the encrypted dump flipped. wiki: a fingerprint that says one row more.
     {
-        std::string bytes = read_file(work / "db/postgresql/shop.pgdump.age");
+        std::string bytes = read_file(work / "db/postgresql/shop.pgdump.zst.age");
         bytes[bytes.size() / 2] ^= 0x01;
-        write_file(work / "db/postgresql/shop.pgdump.age", bytes);
+        write_file(work / "db/postgresql/shop.pgdump.zst.age", bytes);
     }
     write_file(stage.dir / "identity.txt", stage.identity.to_string() + "\n", fs::perms(0600));
     auto decrypted = run_command({"sh", "-c", "age -d -i \"$1\" \"$2\" | zstd -dc", "sh",

@@ -610,8 +610,8 @@ TEST_F(FreshSystemHost, RebuildFromThePulledDayAlone) {
     for (const char* artifact :
          {"db/mariadb/shop.sql.zst.age", "db/mariadb/shop.fingerprint.zst.age",
           "db/mariadb/users.sql.zst.age", "db/postgresql/globals.sql.zst.age",
-          "db/postgresql/wiki.pgdump.age", "db/postgresql/wiki.fingerprint.zst.age",
-          "db/postgresql/postgres.pgdump.age"}) {
+          "db/postgresql/wiki.pgdump.zst.age", "db/postgresql/wiki.fingerprint.zst.age",
+          "db/postgresql/postgres.pgdump.zst.age"}) {
         EXPECT_TRUE(fs::exists(pulled / artifact)) << artifact << " is not in the pulled day";
     }
 

@@ -287,10 +287,12 @@ std::vector<SourceCase> cases() {
              return postgresql_source(inputs.dir.path());
          },
          report::ReasonCode::child_failed, true,
-         // A -Fc dump reads whole with pg_restore; the rest (globals, fingerprints) is zstd.
-         "{ t=$(mktemp); cat > \"$t\"; if head -c 5 \"$t\" | grep -q PGDMP; then " +
+         // Every artifact is zstd; a -Fc dump in it reads whole with pg_restore, the rest
+         // (globals, fingerprints) starts with its first line.
+         "{ t=$(mktemp); zstd -dc > \"$t\" || exit 1; if head -c 5 \"$t\" | grep -q PGDMP; "
+         "then " +
              sources::newest_postgresql_bin_dir().string() +
-             "/pg_restore -f /dev/null \"$t\"; else zstd -dc \"$t\" | head -n 1 | "
+             "/pg_restore -f /dev/null \"$t\"; else head -n 1 \"$t\" | "
              "grep -q -e '^--' -e '^offstage postgresql'; fi; r=$?; rm -f \"$t\"; exit $r; }",
          [] {
              return postgresql_server() == nullptr
