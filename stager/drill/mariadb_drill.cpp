@@ -160,8 +160,8 @@ DrillVerdict drill_database(const DrillContext& context, const MariadbServer& se
             return verdict;
         }
         fs::remove(plaintext);
-        MariadbFingerprint restored =
-            sources::mariadb_fingerprint_now(client, expected.database, restore_timeout);
+        MariadbFingerprint restored = sources::mariadb_fingerprint_now(
+            client, expected.database, restore_timeout, expected.version);
         std::vector<std::string> differences = compare(expected, restored);
         bool only_lax = !differences.empty() &&
                         std::all_of(differences.begin(), differences.end(), [](const auto& line) {

@@ -135,11 +135,12 @@ std::vector<DrillVerdict> PostgresqlDrill::run(const DrillContext& context) {
                                            run);
             std::string expected =
                 artifact_text(context, "db/postgresql/" + stem + ".fingerprint.zst.age");
+            const int version = sources::postgresql_fingerprint_version_of(expected);
             std::string found =
-                std::string(sources::postgresql_fingerprint_header) +
-                sources::sorted_lines(client.query(
-                    database, std::string(sources::postgresql_session_settings()) +
-                                  std::string(sources::postgresql_fingerprint_queries())));
+                sources::postgresql_fingerprint_header(version) +
+                sources::sorted_lines(
+                    client.query(database, std::string(sources::postgresql_session_settings()) +
+                                               sources::postgresql_fingerprint_queries(version)));
             std::string difference = fingerprint_difference(expected, found);
             verdict.ok = difference.empty() && errors.empty();
             verdict.detail = !errors.empty() ? "pg_restore: " + platform::printable_name(errors)

@@ -124,8 +124,8 @@ ArtifactWriter::StreamArtifact::StreamArtifact(ArtifactWriter& owner, const std:
     encryptor_ = std::make_unique<age::Encryptor>(owner.settings_.keys, file_);
     platform::ByteSink* next = encryptor_.get();
     // The name says the layers (docs/staging-tree.md): only a name ending ".zst.age" has a zstd
-    // layer ("NAME.pgdump.age" of offstage 0.1's days has none: pg_dump compressed it), and the
-    // readers go by the name.
+    // layer ("NAME.pgdump.age", of days staged by earlier builds, has none: pg_dump compressed it),
+    // and the readers go by the name.
     if (owner.settings_.compression.zstd && name.ends_with(".zst.age")) {
         compressor_ = std::make_unique<archive::ZstdCompressor>(
             archive::ZstdSettings{owner.settings_.compression.level,

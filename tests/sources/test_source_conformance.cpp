@@ -324,7 +324,7 @@ std::vector<SourceCase> cases() {
         {"mariadb", [server](Inputs&) { return mariadb_source(*server()); },
          [server](Inputs& inputs) { return mariadb_source(*server(), inputs.dir / "no.sock"); },
          report::ReasonCode::child_failed, true,
-         "zstd -dc | grep -q -e '^-- Dump completed$' -e '^offstage mariadb fingerprint 1$'",
+         "zstd -dc | grep -q -e '^-- Dump completed$' -e '^offstage mariadb fingerprint 2$'",
          [] {
              return test::SeededMariadb::installed()
                         ? std::string()

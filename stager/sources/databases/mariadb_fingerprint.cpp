@@ -9,7 +9,7 @@ namespace offstage::sources {
 
 namespace {
 
-constexpr std::string_view header = "offstage mariadb fingerprint 1";
+constexpr std::string_view header_prefix = "offstage mariadb fingerprint ";
 
 std::string to_hex(std::string_view bytes) {
     static constexpr char hex[] = "0123456789ABCDEF";
@@ -72,17 +72,20 @@ std::vector<MariadbTable> mariadb_tables(const MariadbClient& client, const std:
     return tables;
 }
 
-std::string mariadb_table_fingerprint_sql(const std::string& database, const MariadbTable& table) {
+std::string mariadb_table_fingerprint_sql(const std::string& database, const MariadbTable& table,
+                                          int version) {
     std::string row_text = "CONCAT_WS(','";
     for (const std::string& column : table.columns) {
         row_text += ", CAST(QUOTE(" + quote_identifier(column) + ") AS BINARY)";
     }
     row_text += ")";
-    return "SELECT 'rows', COUNT(*), "
-           "COALESCE(SUM(CAST(CONV(LEFT(h, 16), 16, 10) AS UNSIGNED)), 0), "
-           "COALESCE(SUM(CAST(CONV(RIGHT(h, 16), 16, 10) AS UNSIGNED)), 0) FROM (SELECT MD5(" +
-           row_text + ") AS h FROM " + quote_identifier(database) + "." +
-           quote_identifier(table.name) + ") AS offstage_rows;\n";
+    std::string sums = "COALESCE(SUM(CAST(CONV(LEFT(h, 16), 16, 10) AS UNSIGNED)), 0)";
+    if (version == 1) {
+        sums += ", COALESCE(SUM(CAST(CONV(RIGHT(h, 16), 16, 10) AS UNSIGNED)), 0)";
+    }
+    return "SELECT 'rows', COUNT(*), " + sums + " FROM (SELECT MD5(" + row_text + ") AS h FROM " +
+           quote_identifier(database) + "." + quote_identifier(table.name) +
+           ") AS offstage_rows;\n";
 }
 
 std::string mariadb_objects_sql(const std::string& database) {
@@ -137,11 +140,11 @@ std::string mariadb_users_sql() {
 }
 
 void read_table_fingerprint(const MariadbRow& row, MariadbTableFingerprint& table) {
-    if (row.size() != 4 || row[0] != "rows") {
+    if ((row.size() != 3 && row.size() != 4) || row[0] != "rows") {
         throw std::runtime_error("unexpected fingerprint row for table " + table.name);
     }
     table.rows = std::stoull(row[1]);
-    table.checksum = row[2] + ":" + row[3];
+    table.checksum = row.size() == 3 ? row[2] : row[2] + ":" + row[3];
 }
 
 std::vector<std::string> read_object_lines(const std::vector<MariadbRow>& rows) {
@@ -157,7 +160,8 @@ std::vector<std::string> read_object_lines(const std::vector<MariadbRow>& rows) 
 }
 
 std::string MariadbFingerprint::to_text() const {
-    std::string text = std::string(header) + "\ndatabase " + to_hex(database) + "\n";
+    std::string text = std::string(header_prefix) + std::to_string(version) + "\ndatabase " +
+                       to_hex(database) + "\n";
     for (const MariadbTableFingerprint& table : tables) {
         text += "table " + to_hex(table.name) + " " + table.engine + " " +
                 std::to_string(table.rows) + " " + table.checksum + " " +
@@ -179,12 +183,17 @@ MariadbFingerprint MariadbFingerprint::parse(const std::string& text) {
     int number = 0;
     auto bad = [&]() {
         return std::runtime_error("fingerprint line " + std::to_string(number) +
-                                  ": not of the format '" + std::string(header) + "'");
+                                  ": not of the format '" + std::string(header_prefix) + "1' or '" +
+                                  std::string(header_prefix) + "2'");
     };
     while (std::getline(in, line)) {
         ++number;
         if (number == 1) {
-            if (line != header) {
+            if (line == std::string(header_prefix) + "1") {
+                fingerprint.version = 1;
+            } else if (line == std::string(header_prefix) + "2") {
+                fingerprint.version = 2;
+            } else {
                 throw bad();
             }
             continue;
@@ -215,14 +224,15 @@ MariadbFingerprint MariadbFingerprint::parse(const std::string& text) {
 }
 
 MariadbFingerprint mariadb_fingerprint_now(const MariadbClient& client, const std::string& database,
-                                           std::chrono::milliseconds timeout) {
+                                           std::chrono::milliseconds timeout, int version) {
     MariadbFingerprint fingerprint;
+    fingerprint.version = version;
     fingerprint.database = database;
     std::vector<MariadbTable> tables = mariadb_tables(client, database, timeout);
     std::string sql = "START TRANSACTION WITH CONSISTENT SNAPSHOT;\n";
     for (const MariadbTable& table : tables) {
         if (!table.view) {
-            sql += mariadb_table_fingerprint_sql(database, table);
+            sql += mariadb_table_fingerprint_sql(database, table, version);
         }
     }
     sql += mariadb_objects_sql(database) + "COMMIT;\n";

@@ -51,11 +51,18 @@ struct PostgresqlClient {
 
 // The session settings that make a row's text the same on every server of a version (dates,
 // floats, bytea), and the queries that print a database's fingerprint: one line per table
-// ("table NAME rows N sum A B"), view, routine, trigger, schema and relation with its owner and
-// grants, NAMEs as JSON strings. Run on the dumped database inside the dump's snapshot, and on
-// the restored one by the drill.
+// ("table NAME rows N sum A", "... sum A B" in version 1), view, routine, trigger, schema and
+// relation with its owner and grants, NAMEs as JSON strings. Run on the dumped database inside
+// the dump's snapshot, and on the restored one by the drill, in the version of the day's
+// fingerprint (days staged before version 2 hold version 1).
+inline constexpr int postgresql_fingerprint_version = 2;
 std::string_view postgresql_session_settings();
-std::string_view postgresql_fingerprint_queries();
+std::string postgresql_fingerprint_queries(int version = postgresql_fingerprint_version);
+// The first line of a fingerprint of a database: "offstage postgresql fingerprint N\n".
+std::string postgresql_fingerprint_header(int version = postgresql_fingerprint_version);
+// The version of a fingerprint's text, from its first line; throws std::runtime_error quoting
+// that line when this offstage does not read it.
+int postgresql_fingerprint_version_of(std::string_view fingerprint);
 // The globals' fingerprint (roles, their attributes and memberships, not their passwords).
 std::string_view postgresql_roles_queries();
 

@@ -122,8 +122,7 @@ public:
         }
         std::size_t end = text.find('\n');
         snapshot_ = text.substr(9, end - 9);
-        fingerprint_ =
-            std::string(postgresql_fingerprint_header) + sorted_lines(text.substr(end + 1));
+        fingerprint_ = postgresql_fingerprint_header() + sorted_lines(text.substr(end + 1));
     }
     const std::string& snapshot() const { return snapshot_; }
     const std::string& fingerprint() const { return fingerprint_; }

@@ -60,9 +60,6 @@ private:
     PostgresqlSettings settings_;
 };
 
-// The first line of every fingerprint of a database; the drill expects it.
-inline constexpr std::string_view postgresql_fingerprint_header =
-    "offstage postgresql fingerprint 1\n";
 inline constexpr std::string_view postgresql_roles_header = "offstage postgresql roles 1\n";
 
 } // namespace offstage::sources
