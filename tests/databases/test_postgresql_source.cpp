@@ -16,6 +16,7 @@
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <thread>
@@ -458,4 +459,56 @@ TEST_F(PostgresqlSourceTest, TheDrillFailsATamperedDumpAndAFingerprintThatDoesNo
     EXPECT_NE(verdicts[2].detail.find("fingerprint: table \"public.pages\" rows 3"),
               std::string::npos)
         << verdicts[2].detail;
+}
+
+// A day staged by an earlier offstage: the dump as NAME.pgdump.age (no zstd layer) and a
+// version-1 fingerprint (two sums per table). The drill reads the old name and fingerprints the
+// restored copy in the day's version, so the day drills equal.
+TEST_F(PostgresqlSourceTest, ADayOfTheEarlierFormatStillDrillsEqual) {
+    Stage stage;
+    staging::ArtifactWriter writer = stage.writer();
+    sources::PostgresqlSettings settings = settings_for(original());
+    settings.databases = {"wiki"};
+    report::SourceResult result;
+    sources::PostgresqlSource(settings).produce(writer, result);
+    ASSERT_EQ(result.outcome, report::Outcome::ok) << problems_of(result);
+    fs::path work = stage.work->path();
+    fs::path identity = stage.dir / "identity.txt";
+    write_file(identity, stage.identity.to_string() + "\n", fs::perms(0600));
+    const std::string recipient = stage.identity.recipient().to_string();
+    // The dump without its zstd layer, under the old name.
+    auto moved = run_command(
+        {"sh", "-c", "age -d -i \"$1\" \"$2\" | zstd -dc | age -r \"$3\" > \"$4\" && rm \"$2\"",
+         "sh", identity.string(), (work / "db/postgresql/wiki.pgdump.zst.age").string(), recipient,
+         (work / "db/postgresql/wiki.pgdump.age").string()});
+    ASSERT_EQ(moved.exit_status, 0) << moved.err;
+    // The fingerprint as version 1 wrote it, of the same (unchanged) database.
+    const auto& client = original().client();
+    std::string old_fingerprint = sources::postgresql_fingerprint_header(1) +
+                                  sources::sorted_lines(client.query(
+                                      "wiki", std::string(sources::postgresql_session_settings()) +
+                                                  sources::postgresql_fingerprint_queries(1)));
+    ASSERT_NE(old_fingerprint.find(" sum "), std::string::npos) << old_fingerprint;
+    std::size_t table = old_fingerprint.find("\ntable ");
+    ASSERT_NE(table, std::string::npos) << old_fingerprint;
+    std::string table_line =
+        old_fingerprint.substr(table + 1, old_fingerprint.find('\n', table + 1) - table - 1);
+    // "table NAME rows N sum A B": two sums in version 1.
+    EXPECT_EQ(std::count(table_line.begin(), table_line.end(), ' '), 6) << table_line;
+    auto encrypted =
+        run_command({"sh", "-c", "zstd -q -c | age -r \"$1\" > \"$2\"", "sh", recipient,
+                     (work / "db/postgresql/wiki.fingerprint.zst.age").string()},
+                    [&] {
+                        offstage::test::CommandOptions options;
+                        options.stdin_data = old_fingerprint;
+                        return options;
+                    }());
+    ASSERT_EQ(encrypted.exit_status, 0) << encrypted.err;
+
+    DrillDay drill_day(work, stage.identity);
+    std::vector<drill::DrillVerdict> verdicts = drill::PostgresqlDrill().run(drill_day.context());
+    ASSERT_EQ(verdicts.size(), 2u);
+    EXPECT_TRUE(verdicts[0].ok) << verdicts[0].detail; // the globals
+    EXPECT_EQ(verdicts[1].subject, "postgresql/wiki");
+    EXPECT_TRUE(verdicts[1].ok) << verdicts[1].detail;
 }
