@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <atomic>
 #include <gtest/gtest.h>
+#include <memory>
 #include <sstream>
 #include <sys/stat.h>
 #include <thread>
@@ -524,6 +525,41 @@ TEST_F(MariadbRun, ATamperedDayIsNotDrilled) {
         << drilled.err;
 }
 
+// A day written by hand (no run): artifacts encrypted to a fresh identity in a work directory,
+// then drilled by the MariaDB drill.
+struct HandMadeDay {
+    TempDir dir{"offstage-mariadb-drill"};
+    age::X25519Identity identity = age::X25519Identity::generate();
+    std::unique_ptr<staging::StagingTree> tree;
+    std::unique_ptr<staging::WorkDir> work;
+    std::unique_ptr<staging::ArtifactWriter> writer;
+    std::vector<std::string> artifacts;
+
+    HandMadeDay() {
+        fs::create_directories(dir / "srv/offstage");
+        tree = std::make_unique<staging::StagingTree>(dir / "srv/offstage", dir / "work");
+        work = std::make_unique<staging::WorkDir>(tree->begin("2026-11-22"));
+        staging::ArtifactSettings settings;
+        settings.keys.recipients = {identity.recipient()};
+        settings.compression.threads = 1;
+        writer = std::make_unique<staging::ArtifactWriter>(*work, settings, staging::DigestKey{});
+    }
+    void write(const std::string& name, const std::string& content) {
+        auto artifact = writer->begin_stream(name);
+        artifact->sink().write(std::as_bytes(std::span(content.data(), content.size())));
+        artifact->commit();
+        artifacts.push_back(name);
+    }
+    std::vector<drill::DrillVerdict> drill() const {
+        restore::DayDirectory day(work->path());
+        std::vector<age::X25519Identity> identities{identity};
+        drill::DrillContext context{day, identities, dir.path(), {}, {}};
+        context.artifacts = artifacts;
+        std::sort(context.artifacts.begin(), context.artifacts.end());
+        return drill::MariadbDrill().run(context);
+    }
+};
+
 // The drill's comparison itself: a day whose fingerprint does not match its dump gives a
 // MISMATCH verdict naming the table (the command's exit 7).
 TEST(MariadbDrill, NamesTheTableWhoseRestoredRowsDifferFromTheFingerprint) {
@@ -534,34 +570,15 @@ TEST(MariadbDrill, NamesTheTableWhoseRestoredRowsDifferFromTheFingerprint) {
         }
         FAIL() << "the seeded MariaDB server did not start: " << why;
     }
-    TempDir dir{"offstage-mariadb-drill"};
-    age::X25519Identity identity = age::X25519Identity::generate();
-    fs::create_directories(dir / "srv/offstage");
-    staging::StagingTree tree(dir / "srv/offstage", dir / "work");
-    staging::WorkDir work = tree.begin("2026-11-22");
-    staging::ArtifactSettings settings;
-    settings.keys.recipients = {identity.recipient()};
-    settings.compression.threads = 1;
-    staging::ArtifactWriter writer(work, settings, staging::DigestKey{});
-    auto write = [&](const std::string& name, const std::string& text) {
-        auto artifact = writer.begin_stream(name);
-        artifact->sink().write(std::as_bytes(std::span(text.data(), text.size())));
-        artifact->commit();
-    };
-    write("db/mariadb/little.sql.zst.age",
-          "CREATE DATABASE little;\nUSE little;\nCREATE TABLE t (id INT) ENGINE=InnoDB;\n"
-          "INSERT INTO t VALUES (1), (2), (3);\n-- Dump completed\n");
+    HandMadeDay made;
+    made.write("db/mariadb/little.sql.zst.age",
+               "CREATE DATABASE little;\nUSE little;\nCREATE TABLE t (id INT) ENGINE=InnoDB;\n"
+               "INSERT INTO t VALUES (1), (2), (3);\n-- Dump completed\n");
     sources::MariadbFingerprint claimed;
     claimed.database = "little";
     claimed.tables.push_back({"t", "InnoDB", 4, "0:0", true});
-    write("db/mariadb/little.fingerprint.zst.age", claimed.to_text());
-
-    restore::DayDirectory day(work.path());
-    std::vector<age::X25519Identity> identities{identity};
-    drill::DrillContext context{day, identities, dir.path(), {}, {}};
-    context.artifacts = {"db/mariadb/little.fingerprint.zst.age", "db/mariadb/little.sql.zst.age"};
-    drill::MariadbDrill drill;
-    std::vector<drill::DrillVerdict> verdicts = drill.run(context);
+    made.write("db/mariadb/little.fingerprint.zst.age", claimed.to_text());
+    std::vector<drill::DrillVerdict> verdicts = made.drill();
     ASSERT_EQ(verdicts.size(), 1u);
     EXPECT_EQ(verdicts[0].subject, "mariadb/little");
     EXPECT_FALSE(verdicts[0].ok);
@@ -598,29 +615,10 @@ TEST(MariadbDrill, DaysWithEitherFingerprintVersionDrillEqual) {
         EXPECT_EQ(fingerprint.tables[0].checksum.find(':') != std::string::npos, version == 1)
             << fingerprint.tables[0].checksum;
 
-        TempDir dir{"offstage-mariadb-versions"};
-        age::X25519Identity identity = age::X25519Identity::generate();
-        fs::create_directories(dir / "srv/offstage");
-        staging::StagingTree tree(dir / "srv/offstage", dir / "work");
-        staging::WorkDir work = tree.begin("2026-11-22");
-        staging::ArtifactSettings settings;
-        settings.keys.recipients = {identity.recipient()};
-        settings.compression.threads = 1;
-        staging::ArtifactWriter writer(work, settings, staging::DigestKey{});
-        auto write = [&](const std::string& name, const std::string& content) {
-            auto artifact = writer.begin_stream(name);
-            artifact->sink().write(std::as_bytes(std::span(content.data(), content.size())));
-            artifact->commit();
-        };
-        write("db/mariadb/versions.sql.zst.age", dump);
-        write("db/mariadb/versions.fingerprint.zst.age", text);
-
-        restore::DayDirectory day(work.path());
-        std::vector<age::X25519Identity> identities{identity};
-        drill::DrillContext context{day, identities, dir.path(), {}, {}};
-        context.artifacts = {"db/mariadb/versions.fingerprint.zst.age",
-                             "db/mariadb/versions.sql.zst.age"};
-        std::vector<drill::DrillVerdict> verdicts = drill::MariadbDrill().run(context);
+        HandMadeDay made;
+        made.write("db/mariadb/versions.sql.zst.age", dump);
+        made.write("db/mariadb/versions.fingerprint.zst.age", text);
+        std::vector<drill::DrillVerdict> verdicts = made.drill();
         ASSERT_EQ(verdicts.size(), 1u);
         EXPECT_TRUE(verdicts[0].ok) << verdicts[0].detail;
     }
