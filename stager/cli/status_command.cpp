@@ -13,8 +13,10 @@
 #include "stager/staging/minisign.hpp"
 #include "stager/staging/run_lock.hpp"
 #include "stager/staging/staging_tree.hpp"
+#include "stager/status/pull_check.hpp"
 #include "stager/status/receipt_import.hpp"
 #include "stager/status/status_outputs.hpp"
+#include "stager/status/status_snapshot.hpp"
 
 #include <chrono>
 #include <ctime>
@@ -261,8 +263,60 @@ std::string trouble(const report::RunResult& run) {
     return text;
 }
 
+// What the provider pulled, from the receipts the catalog holds: the same check as the status
+// page and the metrics (status::check_pulls), and the newest receipts.
+struct Pulls {
+    report::PullCheck check;
+    std::vector<catalog::PullRecord> recent; // newest first, at most shown_pulls
+};
+constexpr std::size_t shown_pulls = 10;
+
+Pulls read_pulls(const catalog::Catalog& catalog, std::chrono::seconds deadline) {
+    Pulls pulls;
+    pulls.recent = catalog.recent_pulls(status::history_pulls);
+    pulls.check = status::check_pulls(catalog.recent_runs(status::history_runs), pulls.recent,
+                                      deadline, Clock::now());
+    if (pulls.recent.size() > shown_pulls) {
+        pulls.recent.resize(shown_pulls);
+    }
+    return pulls;
+}
+
+// "newest tree DAY pulled at TIME" or "... not pulled yet", then who waits since when and the
+// last receipt: the line a provider's silence shows up on.
+std::string pulls_line(const Pulls& pulls) {
+    const report::PullCheck& check = pulls.check;
+    if (pulls.recent.empty() && check.newest_day.empty()) {
+        return "none recorded, no tree published";
+    }
+    std::string line;
+    if (!check.newest_day.empty()) {
+        line = "newest tree " + check.newest_day +
+               (check.newest_pulled_at ? " pulled at " + rfc3339(*check.newest_pulled_at)
+                                       : std::string(" not pulled yet"));
+    }
+    if (!check.waiting_day.empty() && check.waiting_since) {
+        line += "; " + check.waiting_day + " waits since " + rfc3339(*check.waiting_since);
+        if (check.overdue) {
+            line += ", OVERDUE (deadline " +
+                    human_duration(static_cast<double>(check.deadline.count())) + ")";
+        }
+    }
+    if (pulls.recent.empty()) {
+        line += std::string(line.empty() ? "" : "; ") + "no pull recorded";
+    } else {
+        const catalog::PullRecord& last = pulls.recent.front();
+        line += std::string(line.empty() ? "" : "; ") + "last pull " + rfc3339(last.finished_at) +
+                " of " +
+                (last.served == "*" ? std::string("the whole root") : printable(last.served)) +
+                (last.whole ? "" : " (a part)") + " from " + printable(last.client);
+    }
+    return line;
+}
+
 void print_text(const StatusPaths& paths, const Trees& trees, const std::optional<Seal>& seal,
-                const Lock& lock, const std::optional<std::vector<catalog::RecordedRun>>& runs) {
+                const Lock& lock, const std::optional<std::vector<catalog::RecordedRun>>& runs,
+                const std::optional<Pulls>& pulls) {
     std::ostream& out = std::cout;
     Clock::time_point now = Clock::now();
 
@@ -316,6 +370,10 @@ void print_text(const StatusPaths& paths, const Trees& trees, const std::optiona
         out << "held by " << printable(lock.holder->describe()) << '\n';
     } else {
         out << "free\n";
+    }
+
+    if (pulls) {
+        out << "Pulls:                " << pulls_line(*pulls) << '\n';
     }
 
     out << "Last run:             ";
@@ -415,8 +473,39 @@ Json run_json(const catalog::RecordedRun& recorded) {
     };
 }
 
+Json time_json(const std::optional<Clock::time_point>& when) {
+    return when ? Json(rfc3339(*when)) : Json(nullptr);
+}
+
+Json pulls_json(const std::optional<Pulls>& pulls) {
+    if (!pulls) {
+        return nullptr;
+    }
+    const report::PullCheck& check = pulls->check;
+    auto day_or_null = [](const std::string& day) {
+        return day.empty() ? Json(nullptr) : Json(day);
+    };
+    Json recent = Json::array();
+    for (const catalog::PullRecord& pull : pulls->recent) {
+        recent.push_back({{"finished_at", rfc3339(pull.finished_at)},
+                          {"client", pull.client},
+                          {"served", pull.served},
+                          {"whole", pull.whole}});
+    }
+    return {{"deadline_seconds", check.deadline.count()},
+            {"newest_day", day_or_null(check.newest_day)},
+            {"newest_pulled_at", time_json(check.newest_pulled_at)},
+            {"last_pulled_day", day_or_null(check.last_pulled_day)},
+            {"last_pull_at", time_json(check.last_pull_at)},
+            {"waiting_day", day_or_null(check.waiting_day)},
+            {"waiting_since", time_json(check.waiting_since)},
+            {"overdue", check.overdue},
+            {"recent", std::move(recent)}};
+}
+
 void print_json(const StatusPaths& paths, const Trees& trees, const std::optional<Seal>& seal,
-                const Lock& lock, const std::optional<std::vector<catalog::RecordedRun>>& runs) {
+                const Lock& lock, const std::optional<std::vector<catalog::RecordedRun>>& runs,
+                const std::optional<Pulls>& pulls) {
     Json newest = nullptr;
     if (!trees.complete_days.empty()) {
         newest = {
@@ -464,6 +553,7 @@ void print_json(const StatusPaths& paths, const Trees& trees, const std::optiona
           {"error", lock.error.empty() ? Json(nullptr) : Json(lock.error)},
           {"holder", std::move(holder)}}},
         {"runs", std::move(run_list)},
+        {"pulls", pulls_json(pulls)},
     };
     // Paths and problem texts are bytes: an invalid UTF-8 sequence becomes U+FFFD rather than
     // an exception (the catalog keeps the exact bytes).
@@ -524,6 +614,7 @@ void run_status(const GlobalOptions& global, const StatusArguments& arguments) {
     status::StatusSettings status_settings = status::StatusSettings::from(config.file());
     std::optional<std::vector<catalog::RecordedRun>> runs;
     std::optional<catalog::Catalog> opened;
+    std::optional<Pulls> pulls;
     try {
         catalog::CatalogSettings settings;
         settings.path = paths.catalog;
@@ -531,6 +622,7 @@ void run_status(const GlobalOptions& global, const StatusArguments& arguments) {
         if (opened) {
             import_pull_receipts(*opened, status_settings);
             runs = opened->recent_runs(arguments.runs);
+            pulls = read_pulls(*opened, status_settings.pull_deadline);
         }
     } catch (const catalog::CatalogError& error) {
         throw CommandFailure(failure, std::string("status: ") + error.what());
@@ -557,9 +649,9 @@ void run_status(const GlobalOptions& global, const StatusArguments& arguments) {
     }
     Lock lock = read_lock(paths.run_lock);
     if (arguments.json) {
-        print_json(paths, trees, seal, lock, runs);
+        print_json(paths, trees, seal, lock, runs, pulls);
     } else {
-        print_text(paths, trees, seal, lock, runs);
+        print_text(paths, trees, seal, lock, runs, pulls);
     }
     if (seal && seal->check.state == restore::SealCheck::State::broken) {
         // Everything was shown; the status says it for a monitor.

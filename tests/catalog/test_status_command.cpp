@@ -282,3 +282,48 @@ TEST_F(StatusCommand, AStagingRootThatCannotBeReadIsShownNotFatal) {
         << result.out;
     EXPECT_NE(result.out.find("Last 3 runs"), std::string::npos) << result.out;
 }
+
+// The provider's pulls, from the receipts the catalog recorded: the newest tree pulled or not,
+// the tree waiting and since when (overdue past [status] pull_deadline), and the last receipt,
+// in the text and in --json; the same check as the status page's.
+TEST_F(StatusCommand, ShowsWhatTheProviderPulled) {
+    fill_catalog();
+    using offstage::catalog::PullRecord;
+    using offstage::test::november;
+    open_catalog().record_pulls(
+        {PullRecord{november(1, 3600), "192.0.2.7", "2026-11-01", true, 0}});
+    CommandResult behind = status();
+    ASSERT_EQ(behind.exit_status, 0) << behind.err;
+    EXPECT_NE(behind.out.find("\nPulls:                newest tree 2026-11-02 not pulled yet; "
+                              "2026-11-02 waits since 2026-11-02T03:12:34Z, OVERDUE (deadline "),
+              std::string::npos)
+        << behind.out;
+    EXPECT_NE(behind.out.find("; last pull 2026-11-01T04:00:00Z of 2026-11-01 from 192.0.2.7\n"),
+              std::string::npos)
+        << behind.out;
+    nlohmann::json late = nlohmann::json::parse(status({"--json"}).out)["pulls"];
+    EXPECT_EQ(late["newest_day"], "2026-11-02");
+    EXPECT_TRUE(late["newest_pulled_at"].is_null());
+    EXPECT_EQ(late["last_pulled_day"], "2026-11-01");
+    EXPECT_EQ(late["waiting_day"], "2026-11-02");
+    EXPECT_EQ(late["waiting_since"], "2026-11-02T03:12:34Z");
+    EXPECT_EQ(late["overdue"], true);
+    EXPECT_EQ(late["deadline_seconds"], 26 * 3600);
+
+    // The whole root pulled after 2026-11-02 was published: the provider has everything.
+    open_catalog().record_pulls({PullRecord{november(2, 7200), "192.0.2.7", "*", true, 0}});
+    CommandResult caught_up = status();
+    EXPECT_NE(caught_up.out.find("\nPulls:                newest tree 2026-11-02 pulled at "
+                                 "2026-11-02T05:00:00Z; last pull 2026-11-02T05:00:00Z of the "
+                                 "whole root from 192.0.2.7\n"),
+              std::string::npos)
+        << caught_up.out;
+    nlohmann::json pulls = nlohmann::json::parse(status({"--json"}).out)["pulls"];
+    EXPECT_EQ(pulls["newest_pulled_at"], "2026-11-02T05:00:00Z");
+    EXPECT_TRUE(pulls["waiting_day"].is_null());
+    EXPECT_EQ(pulls["overdue"], false);
+    ASSERT_EQ(pulls["recent"].size(), 2u);
+    EXPECT_EQ(pulls["recent"][0]["served"], "*");
+    EXPECT_EQ(pulls["recent"][1]["served"], "2026-11-01");
+    EXPECT_EQ(pulls["recent"][1]["client"], "192.0.2.7");
+}
