@@ -78,30 +78,8 @@ StatusPaths resolve(const StatusArguments& arguments, const config::StagerConfig
 // The complete trees of the served root, and when the newest was signed (its signature's
 // mtime: publishing keeps it). A staging root that cannot be read is shown, not fatal: the
 // runs in the catalog still say why.
-struct Trees {
-    std::vector<std::string> complete_days; // oldest first
-    std::optional<Clock::time_point> newest_signed_at;
-    std::string error;
-};
-
-Trees read_trees(const fs::path& staging_root) {
-    Trees trees;
-    try {
-        staging::StagingTree tree(staging_root, layout::default_work_root(staging_root));
-        trees.complete_days = tree.complete_days();
-    } catch (const std::exception& error) {
-        trees.error = error.what();
-        return trees;
-    }
-    if (!trees.complete_days.empty()) {
-        fs::path signature = staging_root / trees.complete_days.back() / layout::signature_name;
-        struct stat info {};
-        if (::lstat(signature.c_str(), &info) == 0) {
-            trees.newest_signed_at = Clock::from_time_t(info.st_mtim.tv_sec);
-        }
-    }
-    return trees;
-}
+// The complete trees as the status page reads them: one reader for both.
+using Trees = status::TreeState;
 
 // Free text (a failure, a problem) may name hostile paths: never print it raw.
 std::string printable(std::string_view text) {
@@ -635,7 +613,7 @@ void run_status(const GlobalOptions& global, const StatusArguments& arguments) {
         }
         return;
     }
-    Trees trees = read_trees(paths.staging_root);
+    Trees trees = status::read_trees(paths.staging_root);
     std::optional<Seal> seal;
     if (!trees.complete_days.empty()) {
         const std::string& day = trees.complete_days.back();
