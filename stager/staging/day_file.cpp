@@ -80,6 +80,28 @@ void DayFile::write(std::span<const std::byte> bytes) {
         bytes = bytes.subspan(static_cast<std::size_t>(written));
         size_ += static_cast<std::uint64_t>(written);
     }
+    write_behind();
+}
+
+// Each full window: start its writeback, then wait for the window before it and drop it from
+// the page cache. Measured on this machine's root (3.7 GB of files artifact): a second run,
+// whose page cache holds the first run's tree, spent 6 s more of kernel time than the first
+// (12.2-13.4 s against 5.5-6.7 s), copying into a full cache. Errors are left to the fsync in
+// finish(), which reports them; on a filesystem without writeback (tmpfs) these calls do nothing.
+void DayFile::write_behind() {
+    constexpr std::uint64_t window = 16 << 20;
+    while (size_ - written_behind_ >= window) {
+        const auto start = static_cast<off_t>(written_behind_);
+        const auto length = static_cast<off_t>(window);
+        ::sync_file_range(fd_.get(), start, length, SYNC_FILE_RANGE_WRITE);
+        if (written_behind_ >= window) {
+            ::sync_file_range(fd_.get(), start - length, length,
+                              SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                  SYNC_FILE_RANGE_WAIT_AFTER);
+            ::posix_fadvise(fd_.get(), start - length, length, POSIX_FADV_DONTNEED);
+        }
+        written_behind_ += window;
+    }
 }
 
 void DayFile::finish() {

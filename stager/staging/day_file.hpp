@@ -1,6 +1,9 @@
 // One file of a day in the making (an artifact, report.json, SHA256SUMS...): bytes go to a
 // hidden temp file in the work dir, their SHA-256 is computed as they pass (so SHA256SUMS never
-// reads gigabytes back), and finish() fsyncs the file and renames it to its name. A DayFile
+// reads gigabytes back), and finish() fsyncs the file and renames it to its name. Written data
+// goes to the disk as it comes, window by window, and leaves the page cache once written: a
+// run's gigabytes of ciphertext, which offstage never reads again, neither evict the host's
+// cache nor pile up for one long fsync at the end. A DayFile
 // destroyed unfinished removes its temp file: a half-written file never has a day's name.
 #pragma once
 
@@ -43,7 +46,9 @@ private:
     std::filesystem::path temporary_path_;
     platform::UniqueFd fd_;
     std::unique_ptr<Hash> hash_;
+    void write_behind();
     std::uint64_t size_ = 0;
+    std::uint64_t written_behind_ = 0; // bytes whose writeback has been started
     Sha256Digest digest_{};
     bool finished_ = false;
 };
