@@ -302,20 +302,35 @@ TEST_F(PostgresqlSourceTest, ARejectedConnectionOrAServerThatIsDownFailsWithinTh
     }
 }
 
-TEST_F(PostgresqlSourceTest, ATruncatedOrInterruptedDumpFailsAndNeverReplacesTheLastGoodOne) {
-    DumpRun run;
-    // Wrappers the postgres user can run, in a directory it can enter.
+// The setup of a failing-dump test: a pg_dump wrapper (`tail` after a real dump's first 3000
+// bytes), which the postgres user runs from a directory it can enter, and a first day dumped
+// whole, whose shop artifact the failure must leave as it is.
+struct LastGoodDump {
+    fs::path wrapper;
+    fs::path path;
+    std::string bytes;
+    ino_t inode = 0;
+};
+
+void stage_last_good_dump(DumpRun& run, const std::string& wrapper_name, const std::string& tail,
+                          LastGoodDump& good) {
     ::chmod(run.dir.path().c_str(), 0755);
-    const auto& client = original().client();
-    fs::path truncating = write_file(run.dir / "bin/pg_dump-truncating",
-                                     "#!/bin/sh\n" + client.pg_dump.string() +
-                                         " \"$@\" | /usr/bin/head -c 3000\nexit 0\n",
-                                     fs::perms(0755));
+    good.wrapper = write_file(run.dir / "bin" / wrapper_name,
+                              "#!/bin/sh\n" + original().client().pg_dump.string() +
+                                  " \"$@\" | /usr/bin/head -c 3000\n" + tail + "\n",
+                              fs::perms(0755));
     run.write_config(source_section(original(), "databases = [\"shop\", \"wiki\"]\n"));
     ASSERT_EQ(run.run("2026-11-22").exit_status, 0);
-    fs::path good = run.day("2026-11-22") / "db/postgresql/shop.pgdump.zst.age";
-    std::string good_bytes = read_file(good);
-    ino_t good_inode = run.inode(good);
+    good.path = run.day("2026-11-22") / "db/postgresql/shop.pgdump.zst.age";
+    good.bytes = read_file(good.path);
+    good.inode = run.inode(good.path);
+}
+
+TEST_F(PostgresqlSourceTest, ATruncatedOrInterruptedDumpFailsAndNeverReplacesTheLastGoodOne) {
+    DumpRun run;
+    LastGoodDump good;
+    ASSERT_NO_FATAL_FAILURE(stage_last_good_dump(run, "pg_dump-truncating", "exit 0", good));
+    const fs::path& truncating = good.wrapper;
 
     // shop changes, so it is dumped again, by a pg_dump that exits 0 with a cut output.
     original().psql("shop", "INSERT INTO public.texts (body) VALUES ('changed');");
@@ -331,8 +346,8 @@ TEST_F(PostgresqlSourceTest, ATruncatedOrInterruptedDumpFailsAndNeverReplacesThe
     std::string log = read_file(run.dir / "run.log");
     EXPECT_NE(log.find("'shop': the dump does not read back whole"), std::string::npos) << log;
     EXPECT_NE(read_file(day / "report.json").find("child_output_incomplete"), std::string::npos);
-    EXPECT_EQ(read_file(good), good_bytes);
-    EXPECT_EQ(run.inode(good), good_inode);
+    EXPECT_EQ(read_file(good.path), good.bytes);
+    EXPECT_EQ(run.inode(good.path), good.inode);
 }
 
 // A pg_dump that stalls mid-dump (a real dump's first bytes, then nothing for two minutes) is
@@ -340,18 +355,10 @@ TEST_F(PostgresqlSourceTest, ATruncatedOrInterruptedDumpFailsAndNeverReplacesThe
 // publishes (exit 5) long before the stall would end, and yesterday's artifact stays.
 TEST_F(PostgresqlSourceTest, ADumpThatHangsMidDumpEndsAtTheDumpTimeout) {
     DumpRun run;
-    ::chmod(run.dir.path().c_str(), 0755); // the wrapper runs as postgres
-    const auto& client = original().client();
-    fs::path hanging =
-        write_file(run.dir / "bin/pg_dump-hanging",
-                   "#!/bin/sh\n" + client.pg_dump.string() +
-                       " \"$@\" | /usr/bin/head -c 3000\nexec /usr/bin/sleep 119.75\n",
-                   fs::perms(0755));
-    run.write_config(source_section(original(), "databases = [\"shop\", \"wiki\"]\n"));
-    ASSERT_EQ(run.run("2026-11-22").exit_status, 0);
-    fs::path good = run.day("2026-11-22") / "db/postgresql/shop.pgdump.zst.age";
-    std::string good_bytes = read_file(good);
-    ino_t good_inode = run.inode(good);
+    LastGoodDump good;
+    ASSERT_NO_FATAL_FAILURE(
+        stage_last_good_dump(run, "pg_dump-hanging", "exec /usr/bin/sleep 119.75", good));
+    const fs::path& hanging = good.wrapper;
 
     // shop changes, so it is dumped again; wiki is unchanged and reused.
     original().psql("shop", "INSERT INTO public.texts (body) VALUES ('changed');");
@@ -373,8 +380,8 @@ TEST_F(PostgresqlSourceTest, ADumpThatHangsMidDumpEndsAtTheDumpTimeout) {
     EXPECT_NE(log.find("timed out after 3 s, killed"), std::string::npos) << log;
     std::string report = read_file(day / "report.json");
     EXPECT_NE(report.find("\"timeout\""), std::string::npos) << report;
-    EXPECT_EQ(read_file(good), good_bytes);
-    EXPECT_EQ(run.inode(good), good_inode);
+    EXPECT_EQ(read_file(good.path), good.bytes);
+    EXPECT_EQ(run.inode(good.path), good.inode);
     // The stalled child was killed, not left behind.
     EXPECT_EQ(run_command({"pgrep", "-f", "sleep 119.75"}).exit_status, 1);
 }
