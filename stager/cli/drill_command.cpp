@@ -13,12 +13,14 @@
 #include "stager/cli/exit_status.hpp"
 #include "stager/config/stager_config.hpp"
 #include "stager/drill/drill.hpp"
+#include "stager/drill/scratch_watchdog.hpp"
 
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -55,7 +57,9 @@ drill::DrillSettings drill_settings(const GlobalOptions& global, const DrillArgu
     return settings;
 }
 
-// A 0700 directory for the drills' throwaway servers, removed with everything in it.
+// A 0700 directory for the drills' throwaway servers and restored copies, removed with
+// everything in it: by the destructor, or by its watchdog should the drill be killed (the
+// restored plaintext must not stay behind).
 class ScratchDirectory {
 public:
     ScratchDirectory() {
@@ -66,6 +70,12 @@ public:
                                               std::strerror(errno));
         }
         path_ = pattern;
+        try {
+            watchdog_.emplace(path_);
+        } catch (...) {
+            ::rmdir(path_.c_str());
+            throw;
+        }
     }
     ~ScratchDirectory() {
         std::error_code ignored;
@@ -75,6 +85,7 @@ public:
 
 private:
     fs::path path_;
+    std::optional<drill::ScratchWatchdog> watchdog_;
 };
 
 bool selected(const drill::Drill& drill, const std::vector<std::string>& only) {

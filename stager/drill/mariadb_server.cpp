@@ -36,6 +36,7 @@ MariadbServer::MariadbServer(MariadbServerOptions options)
     }
     directory_ = pattern;
     try {
+        watchdog_.emplace(directory_);
         start();
     } catch (...) {
         stop();
@@ -118,7 +119,7 @@ void MariadbServer::start() {
     while (true) {
         try {
             client.query("SELECT 1", std::chrono::seconds(10));
-            return;
+            break;
         } catch (const std::exception& error) {
             if (runner_done_ || std::chrono::steady_clock::now() > deadline) {
                 throw std::runtime_error("the throwaway MariaDB server in " + directory_.string() +
@@ -129,6 +130,8 @@ void MariadbServer::start() {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+    // A throwaway's data is worth nothing: SIGKILL at once.
+    watchdog_->watch(pid(), SIGKILL, std::chrono::milliseconds(0));
 }
 
 pid_t MariadbServer::pid() const {

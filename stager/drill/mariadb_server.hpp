@@ -3,16 +3,19 @@
 // scheduler off (a restored event must not change the data it is compared against). Run as
 // root, the server drops to the `mysql` user, which owns the directory (mode 0700); otherwise it
 // runs as the caller. Destroyed, it stops the server (SIGTERM, then SIGKILL) and removes the
-// directory, also when the start failed half-way. The drill restores into it; the tests start
-// their "original" servers with it too.
+// directory, also when the start failed half-way; should the starting process die without
+// stopping it (killed, crashed), its ScratchWatchdog kills the server and removes the directory.
+// The drill restores into it; the tests start their "original" servers with it too.
 #pragma once
 
+#include "stager/drill/scratch_watchdog.hpp"
 #include "stager/sources/databases/mariadb_client.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -61,6 +64,8 @@ private:
     std::string runner_error_;
     std::atomic<bool> runner_done_{false};
     bool running_ = false;
+    // Ends the server and removes the directory should this process die first.
+    std::optional<ScratchWatchdog> watchdog_;
 };
 
 } // namespace offstage::drill

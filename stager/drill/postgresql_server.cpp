@@ -52,6 +52,7 @@ PostgresqlServer::PostgresqlServer(PostgresqlServerOptions options)
     }
     directory_ = pattern;
     try {
+        watchdog_.emplace(directory_);
         if (client_.os_user &&
             ::chown(directory_.c_str(), client_.os_user->uid, client_.os_user->gid) != 0) {
             platform::throw_errno("chown " + directory_.string());
@@ -94,6 +95,8 @@ PostgresqlServer::PostgresqlServer(PostgresqlServerOptions options)
         } catch (const platform::ChildProcessError& error) {
             throw std::runtime_error(std::string(error.what()) + "; server log: " + log_tail());
         }
+        // SIGQUIT: the postmaster's immediate shutdown, which ends its backends too.
+        watchdog_->watch(pid(), SIGQUIT, std::chrono::seconds(5));
     } catch (...) {
         remove();
         throw;

@@ -1,15 +1,18 @@
 // A throwaway PostgreSQL server: initdb and postgres from one version's bin directory, in a fresh
 // directory of its own (mode 0700, owned by the OS user the server runs as), listening on a unix
 // socket in that directory only (listen_addresses = '': no TCP at all). Stopped (pg_ctl stop -m
-// fast, else SIGKILL) and removed with everything in it when destroyed, whatever happened. The
+// fast, else SIGKILL) and removed with everything in it when destroyed, whatever happened; should
+// the starting process die without stopping it, its ScratchWatchdog does both. The
 // drill restores dumps into one; the tests start their "original" servers with it.
 #pragma once
 
 #include "platform/child_process.hpp"
+#include "stager/drill/scratch_watchdog.hpp"
 #include "stager/sources/databases/postgresql_client.hpp"
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -56,6 +59,8 @@ private:
     std::filesystem::path bin_dir_;
     sources::PostgresqlClient client_;
     bool running_ = false;
+    // Ends the server and removes the directory should this process die first.
+    std::optional<ScratchWatchdog> watchdog_;
 };
 
 } // namespace offstage::drill

@@ -12,12 +12,16 @@
 #include "stager/staging/artifact_writer.hpp"
 #include "tests/databases/mariadb_fixture.hpp"
 #include "tests/selection/tiny_debian_root.hpp"
+#include "tests/support/background_command.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
+#include <fstream>
 #include <gtest/gtest.h>
+#include <iterator>
 #include <memory>
 #include <sstream>
 #include <sys/stat.h>
@@ -523,6 +527,62 @@ TEST_F(MariadbRun, ATamperedDayIsNotDrilled) {
     EXPECT_EQ(drilled.exit_status, 4) << drilled.out << drilled.err;
     EXPECT_NE(drilled.err.find("the day does not verify: nothing was restored"), std::string::npos)
         << drilled.err;
+}
+
+// The pids of the processes whose command line mentions `text`.
+std::vector<pid_t> processes_mentioning(const std::string& text) {
+    std::vector<pid_t> found;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) {
+            continue;
+        }
+        std::ifstream in(entry.path() / "cmdline");
+        std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::ifstream stat(entry.path() / "stat");
+        std::string state((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        bool zombie = state.size() > state.rfind(')') + 2 && state[state.rfind(')') + 2] == 'Z';
+        if (!zombie && line.find(text) != std::string::npos) {
+            found.push_back(static_cast<pid_t>(std::stol(name)));
+        }
+    }
+    return found;
+}
+
+// A drill killed as the OOM killer would (SIGKILL, no destructor runs) while its throwaway server
+// restores: the server ends and the scratch directories, with the plaintext restored in them, go.
+TEST_F(MariadbRun, ADrillKilledMidWayLeavesNoServerAndNoScratchDirectory) {
+    ASSERT_EQ(run("2026-11-22").exit_status, 0) << logs();
+    TempDir scratch_parent("offstage-killed-drill");
+    offstage::test::BackgroundCommand drilling(
+        {"/usr/bin/env", "TMPDIR=" + scratch_parent.path().string(),
+         built_program("offstage").string(), "--config", (dir / "offstage.toml").string(), "drill",
+         "2026-11-22", "-i", identity.string()});
+    std::vector<pid_t> servers;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (servers.empty() && std::chrono::steady_clock::now() < deadline) {
+        servers = processes_mentioning(scratch_parent.path().string() + "/offstage-mariadb-");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_FALSE(servers.empty()) << "the drill started no server under " << scratch_parent.path();
+    ::kill(drilling.pid(), SIGKILL);
+    drilling.wait(std::chrono::seconds(10));
+    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline &&
+           (!processes_mentioning(scratch_parent.path().string()).empty() ||
+            !fs::is_empty(scratch_parent.path()))) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::vector<pid_t> left = processes_mentioning(scratch_parent.path().string());
+    EXPECT_TRUE(left.empty()) << left.size() << " processes of the killed drill still run";
+    for (pid_t pid : left) {
+        ::kill(pid, SIGKILL);
+    }
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(scratch_parent.path())) {
+        names.push_back(entry.path().filename().string());
+    }
+    EXPECT_TRUE(names.empty()) << "left behind: " << ::testing::PrintToString(names);
 }
 
 // A day written by hand (no run): artifacts encrypted to a fresh identity in a work directory,
