@@ -123,9 +123,12 @@ void AfsCell::daemon(const std::string& name, std::vector<std::string> argv) {
     argv.insert(argv.begin(), {"nsenter", "-t", std::to_string(namespace_pid_), "-n"});
     // nsenter -n without --fork execs in place: the pid is the daemon's own.
     daemons_.emplace_back(name, spawn(argv, dir_ / "logs" / (name + ".out")));
+    watchdog_->watch(daemons_.back().second, name == "fs" ? SIGQUIT : SIGTERM,
+                     std::chrono::seconds(5));
 }
 
 void AfsCell::start() {
+    watchdog_.emplace(dir_.path());
     fs::path etc = config_dir();
     fs::create_directories(etc);
     fs::create_directories(dir_ / "db");
@@ -140,6 +143,7 @@ void AfsCell::start() {
     write_file(partition_path / "AlwaysAttach", "");
 
     namespace_pid_ = spawn({"unshare", "-n", "sleep", "infinity"}, dir_ / "logs/ns.out");
+    watchdog_->watch(namespace_pid_, SIGKILL, std::chrono::milliseconds(0));
     for (int i = 0; i < 50; ++i) { // until the sleeper is inside its own namespace
         if (fs::read_symlink("/proc/" + std::to_string(namespace_pid_) + "/ns/net") !=
             fs::read_symlink("/proc/self/ns/net")) {
@@ -197,6 +201,7 @@ void AfsCell::stop() noexcept {
         end(namespace_pid_, SIGKILL);
         namespace_pid_ = -1;
     }
+    watchdog_.reset(); // all stopped: the watchdog leaves without acting
     std::error_code ignored;
     fs::remove_all(partition_path, ignored);
     for (const char* name : {"sysid", "sysid.old", "fssync.sock", "NoAuth"}) {

@@ -2,11 +2,12 @@
 // openafs packages, no kernel module, no bosserver, in a private network namespace (ubik and vos
 // refuse 127.x addresses, so the cell lives on a non-loopback /32 on the namespace's own `lo`,
 // which nothing outside can reach). Ready in about 10 s; stopped and cleaned up on destruction,
-// also when the test failed. One cell per machine at a time (fixed UDP ports 7000-7007, the
+// also when the test failed, and by a watchdog when the test process is killed or aborts. One cell per machine at a time (fixed UDP ports 7000-7007, the
 // compiled-in /var/lib/openafs/local, the partition /vicepz at the root): a lock file serialises
 // test binaries that start one.
 #pragma once
 
+#include "stager/drill/scratch_watchdog.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -52,6 +53,8 @@ private:
     int lock_fd_ = -1;
     pid_t namespace_pid_ = -1;
     std::vector<std::pair<std::string, pid_t>> daemons_;
+    // Ends the daemons and removes dir_ should the test process die without stopping the cell.
+    std::optional<drill::ScratchWatchdog> watchdog_;
 };
 
 } // namespace offstage::test
