@@ -8,7 +8,6 @@
 #include <cstring>
 #include <limits>
 #include <openssl/crypto.h>
-#include <pthread.h>
 
 namespace offstage::age {
 
@@ -42,34 +41,13 @@ ParallelSealer::ParallelSealer(std::span<const std::uint8_t, 32> payload_key, in
         ciphers_.push_back(
             std::make_unique<ChunkCipher>(payload_key, ChunkCipher::Direction::seal));
     }
-    try {
-        for (std::size_t i = 0; i < count; ++i) {
-            threads_.emplace_back([this, cipher = ciphers_[i].get()] { run(*cipher); });
-            // Named so that per-thread CPU figures (bench/archive) say what each thread does.
-            ::pthread_setname_np(threads_.back().native_handle(), "age-seal");
-        }
-    } catch (...) {
-        {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        work_.notify_all();
-        for (std::thread& thread : threads_) {
-            thread.join();
-        }
-        throw;
-    }
+    // Named so that per-thread CPU figures (bench/archive) say what each thread does.
+    workers_.start(
+        count, "age-seal", [this](std::size_t i) { run(*ciphers_[i]); }, mutex_, stopping_, work_);
 }
 
 ParallelSealer::~ParallelSealer() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    work_.notify_all();
-    for (std::thread& thread : threads_) {
-        thread.join();
-    }
+    workers_.stop_and_join();
     // The plaintext must not linger in freed memory (the serial encryptor wipes its chunk too).
     for (const auto& job : jobs_) {
         OPENSSL_cleanse(job->plain.get(), job_plain_size);
@@ -144,13 +122,8 @@ void ParallelSealer::finish() {
         std::unique_lock lock(mutex_);
         space_.wait(lock, [this] { return (in_order_.empty() && !writing_) || failure_; });
         rethrow_failure();
-        stopping_ = true;
     }
-    work_.notify_all();
-    for (std::thread& thread : threads_) {
-        thread.join();
-    }
-    threads_.clear();
+    workers_.stop_and_join();
     ciphers_.clear(); // frees the contexts and with them the payload key schedules
     out_.finish();
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "platform/byte_stream.hpp"
+#include "platform/worker_threads.hpp"
 
 #include <condition_variable>
 #include <cstddef>
@@ -16,7 +17,6 @@
 #include <memory>
 #include <mutex>
 #include <span>
-#include <thread>
 #include <vector>
 
 namespace offstage::age {
@@ -77,7 +77,7 @@ private:
     bool writing_ = false; // a thread is writing finished jobs to out_
     bool stopping_ = false;
     std::exception_ptr failure_;
-    std::vector<std::thread> threads_;
+    platform::WorkerThreads workers_; // last: stopped before anything they use is destroyed
 };
 
 } // namespace offstage::age

@@ -3,7 +3,6 @@
 #include "stager/archive/scoped_c_utf8_locale.hpp"
 
 #include <algorithm>
-#include <pthread.h>
 
 namespace offstage::archive {
 
@@ -24,38 +23,17 @@ ReadAhead::ReadAhead(const Limits& limits, const std::string& root,
                      EntryReader::BeforeReadHook hook)
     : limits_(limits) {
     // The readers are made here, so that one that cannot start throws to the caller.
-    std::vector<std::unique_ptr<EntryReader>> readers;
     for (int i = 0; i < limits_.threads; ++i) {
-        readers.push_back(std::make_unique<EntryReader>(root, hook, piece_size));
+        readers_.push_back(std::make_unique<EntryReader>(root, hook, piece_size));
     }
-    try {
-        for (auto& reader : readers) {
-            threads_.emplace_back([this, reader = std::move(reader)] { run(*reader); });
-            // Named so that per-thread CPU figures (bench/archive) say what each thread does.
-            ::pthread_setname_np(threads_.back().native_handle(), "tar-read");
-        }
-    } catch (...) {
-        {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        work_.notify_all();
-        for (std::thread& thread : threads_) {
-            thread.join();
-        }
-        throw;
-    }
+    // Named so that per-thread CPU figures (bench/archive) say what each thread does.
+    workers_.start(
+        readers_.size(), "tar-read", [this](std::size_t i) { run(*readers_[i]); }, mutex_,
+        stopping_, work_);
 }
 
 ReadAhead::~ReadAhead() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    work_.notify_all();
-    for (std::thread& thread : threads_) {
-        thread.join();
-    }
+    workers_.stop_and_join();
 }
 
 void ReadAhead::push(const std::string& path) {

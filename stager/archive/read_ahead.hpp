@@ -10,6 +10,7 @@
 // waits for entries behind it), and pieces of large files at most `window` x piece size.
 #pragma once
 
+#include "platform/worker_threads.hpp"
 #include "stager/archive/entry_reader.hpp"
 
 #include <condition_variable>
@@ -20,7 +21,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace offstage::archive {
@@ -93,8 +93,9 @@ private:
     // Who sleeps, so that nobody is woken for nothing (each wake-up is a futex call).
     int idle_readers_ = 0;
     int reserving_ = 0;
-    const void* awaited_ = nullptr; // the slot or piece the writer sleeps on
-    std::vector<std::thread> threads_;
+    const void* awaited_ = nullptr;                     // the slot or piece the writer sleeps on
+    std::vector<std::unique_ptr<EntryReader>> readers_; // one per thread
+    platform::WorkerThreads workers_; // last: stopped before anything they use is destroyed
 };
 
 } // namespace offstage::archive
