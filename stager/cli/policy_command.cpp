@@ -572,9 +572,9 @@ void suggest(const GlobalOptions& global, const SuggestOptions& options) {
             small += group.files;
             continue;
         }
-        out += "# ";
-        selection::append_text_escaped(out, group.path);
-        out += ": " + std::to_string(group.files) + (group.files == 1 ? " file\n" : " files\n");
+        // Spelled as the mail and the status page spell the group (octal escapes).
+        out += "# " + platform::printable_name(group.path) + ": " + std::to_string(group.files) +
+               (group.files == 1 ? " file\n" : " files\n");
         out += report::accept_command(group, "expect", config_path) + "\n";
         ++proposals;
     }

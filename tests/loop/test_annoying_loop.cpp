@@ -162,6 +162,10 @@ TEST_F(AnnoyingLoop, RunSuggestAcceptConvergesToZeroAndANewFileIsTheOneNewInTheN
     // With --min 1 every group is proposed; each line runs in bash exactly as printed.
     suggested = offstage({"policy", "suggest", "--min", "1"});
     ASSERT_EQ(suggested.exit_status, 0) << suggested.err;
+    // A name that is not UTF-8 is spelled as the mail spells its group (octal escapes).
+    EXPECT_NE(sent[0].find("  /root/r\\351sum\\351: 1 file (new)\n"), std::string::npos) << sent[0];
+    EXPECT_NE(suggested.out.find("# /root/r\\351sum\\351: 1 file\n"), std::string::npos)
+        << suggested.out;
     std::istringstream lines(suggested.out);
     std::size_t accepted = 0;
     for (std::string line; std::getline(lines, line);) {
