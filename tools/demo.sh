@@ -136,6 +136,21 @@ heading "The mail the admins got from the run (as sendmail -t -oi received it; b
 [ -f "$OFFSTAGE_E2E_MAIL" ] || fail "the run sent no mail"
 "$OFFSTAGE_DEMO_SITE" --show-mail "$OFFSTAGE_E2E_MAIL" | sed 's/^/   | /' | cat -v
 
+heading "The admins' side: status, the page, the metrics, and the annoying files loop"
+run_config=$OFFSTAGE_E2E_RUN_CONFIG
+show "offstage status"
+must "$offstage" --config "$run_config" status
+show "offstage status --html www --metrics offstage.prom"
+must "$offstage" --config "$run_config" status --html "$provider/www" --metrics "$provider/offstage.prom"
+ls -l "$provider/www/index.html" "$provider/offstage.prom" | sed 's/^/   /'
+echo "   (the page: static HTML, inline SVG plots, no script, its own strict CSP; some of the metrics:)"
+grep -E '^offstage_(last_success_timestamp_seconds|last_pull_timestamp_seconds|annoying_files) ' \
+    "$provider/offstage.prom" | sed 's/^/   /'
+show "offstage policy suggest --min 1"
+must "$offstage" --config "$run_config" policy suggest --min 1
+show "offstage policy accept /var/lib/tiny/ --as exclude --why 'rebuilt by tiny' --dry-run"
+must "$offstage" --config "$run_config" policy accept /var/lib/tiny/ --as exclude --why 'rebuilt by tiny' --dry-run
+
 heading "Anything else is refused, with a one-line reason and nothing on stdout"
 show "ssh $host 'cat /etc/passwd'"
 run_and_report $ssh_cmd "$host" 'cat /etc/passwd'
