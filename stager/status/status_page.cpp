@@ -36,6 +36,8 @@ code { background: #f3f3f3; padding: 0 0.25em; }
 .muted { color: #666; }
 svg { display: block; margin: 0.5em 0; }
 svg text { font-size: 11px; fill: #444; }
+svg text.caption { font-size: 12px; font-weight: bold; fill: #222; }
+.charts { display: flex; flex-wrap: wrap; column-gap: 1em; }
 svg .axis { stroke: #888; stroke-width: 1; }
 svg .grid { stroke: #eee; stroke-width: 1; }
 svg polyline { fill: none; stroke-width: 1.5; }
@@ -135,12 +137,25 @@ struct Series {
     std::vector<std::pair<double, double>> points; // (unix seconds, value), oldest first
 };
 
+// Where a chart draws: its size, the plot area inside it, and whether it has a legend (a wide
+// chart of several series) or a caption (one of the small charts, one series each).
+struct ChartBox {
+    int width, height;
+    double left, right, top, bottom;
+    bool legend;
+};
+constexpr ChartBox wide_chart{760, 230, 80, 740, 15, 170, true};
+constexpr ChartBox small_chart{370, 150, 70, 360, 24, 125, false};
+
 // A line chart over time: one polyline per series (a dot per run when there are few), the
-// y axis from 0 to the largest value, labelled with `label_of`.
+// y axis from 0 to the largest value, labelled with `label_of`. `colour`: the class of the
+// first series (s0..s7); `caption`: written above a small chart's plot.
 template <typename Label>
 void line_chart(std::string& out, std::string_view id, std::string_view title,
-                const std::vector<Series>& series, Label label_of) {
-    constexpr double width = 760, height = 230, left = 80, right = 740, top = 15, bottom = 170;
+                const std::vector<Series>& series, Label label_of, const ChartBox& box = wide_chart,
+                std::string_view caption = {}, std::size_t colour = 0) {
+    const double left = box.left, right = box.right, top = box.top, bottom = box.bottom;
+    const std::string width = std::to_string(box.width), height = std::to_string(box.height);
     double x_min = INFINITY, x_max = -INFINITY, y_max = 0;
     for (const Series& s : series) {
         for (auto [x, y] : s.points) {
@@ -149,9 +164,14 @@ void line_chart(std::string& out, std::string_view id, std::string_view title,
             y_max = std::max(y_max, y);
         }
     }
-    out += "<svg id=\"" + std::string(id) + "\" class=\"chart\" width=\"760\" height=\"230\" ";
-    out += "viewBox=\"0 0 760 230\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">";
+    out += "<svg" + (id.empty() ? std::string() : " id=\"" + std::string(id) + "\"") +
+           " class=\"chart\" width=\"" + width + "\" height=\"" + height + "\" viewBox=\"0 0 " +
+           width + " " + height + "\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\">";
     out += "<title>" + html(title) + "</title>";
+    if (!caption.empty()) {
+        out += "<text class=\"caption\" x=\"" + fixed(left) + "\" y=\"" + fixed(top - 10) + "\">" +
+               html(caption) + "</text>";
+    }
     if (!std::isfinite(x_min)) {
         out += "<text x=\"" + fixed(left) + "\" y=\"" + fixed((top + bottom) / 2) +
                "\">no runs yet</text></svg>\n";
@@ -183,7 +203,7 @@ void line_chart(std::string& out, std::string_view id, std::string_view title,
            "\" text-anchor=\"end\">" + day_of(x_max) + "</text>";
     for (std::size_t i = 0; i < series.size(); ++i) {
         const Series& s = series[i];
-        std::string klass = "s" + std::to_string(i % 8);
+        std::string klass = "s" + std::to_string((colour + i) % 8);
         out += "<polyline class=\"" + klass + "\" points=\"";
         for (auto [x, y] : s.points) {
             out += fixed(px(x)) + "," + fixed(py(y)) + " ";
@@ -195,6 +215,9 @@ void line_chart(std::string& out, std::string_view id, std::string_view title,
                        fixed(py(y)) + "\" r=\"2.5\"/>";
             }
         }
+        if (!box.legend) {
+            continue;
+        }
         double legend_x = left + static_cast<double>(i % 4) * 165;
         double legend_y = bottom + 32 + static_cast<double>(i / 4) * 14;
         out += "<rect class=\"" + klass + "\" x=\"" + fixed(legend_x) + "\" y=\"" +
@@ -202,9 +225,25 @@ void line_chart(std::string& out, std::string_view id, std::string_view title,
         out += "<text x=\"" + fixed(legend_x + 14) + "\" y=\"" + fixed(legend_y) + "\">" +
                html(s.name) + "</text>";
     }
-    (void)width;
-    (void)height;
     out += "</svg>\n";
+}
+
+// One small chart per series, each on a scale of its own: a source of megabytes beside one of
+// gigabytes still shows its changes (a dump that shrank by half), where one shared axis drew it
+// as a flat line at zero.
+template <typename Label>
+void small_multiples(std::string& out, std::string_view id, std::string_view title,
+                     const std::vector<Series>& series, Label label_of) {
+    out += "<div id=\"" + std::string(id) + "\" class=\"charts\" role=\"group\" aria-label=\"" +
+           html(title) + "\">\n";
+    if (series.empty()) {
+        line_chart(out, {}, title, series, label_of, small_chart);
+    }
+    for (std::size_t i = 0; i < series.size(); ++i) {
+        line_chart(out, {}, std::string(title) + ": " + series[i].name, {series[i]}, label_of,
+                   small_chart, series[i].name, i);
+    }
+    out += "</div>\n";
 }
 
 // One mark per run, oldest left, coloured by its status.
@@ -225,12 +264,12 @@ void outcome_strip(std::string& out, const std::vector<catalog::RecordedRun>& ru
 }
 
 // The names of the sources over the history, in the order first met (newest run first), at
-// most 8 (one per colour).
+// most 24 small charts of each kind (a spool or a database server each is a source).
 std::vector<std::string> source_names(const std::vector<catalog::RecordedRun>& runs) {
     std::vector<std::string> names;
     for (const catalog::RecordedRun& recorded : runs) {
         for (const SourceResult& source : recorded.run.sources) {
-            if (names.size() < 8 &&
+            if (names.size() < 24 &&
                 std::find(names.begin(), names.end(), source.name) == names.end()) {
                 names.push_back(source.name);
             }
@@ -473,18 +512,19 @@ private:
                 " run" + (runs.size() == 1 ? "" : "s") + "</h2>\n";
         outcome_strip(out_, runs);
         out_ += "<h3>Size per source</h3>\n";
-        line_chart(out_, "plot-sizes", "Bytes of artifacts per source and run",
-                   per_source(runs,
-                              [](const SourceResult& source) {
-                                  return static_cast<double>(source_bytes(source));
-                              }),
-                   [](double value) { return human_bytes(static_cast<std::uint64_t>(value)); });
+        small_multiples(
+            out_, "plot-sizes", "Bytes of artifacts per source and run",
+            per_source(runs,
+                       [](const SourceResult& source) {
+                           return static_cast<double>(source_bytes(source));
+                       }),
+            [](double value) { return human_bytes(static_cast<std::uint64_t>(value)); });
         out_ += "<h3>Duration per source</h3>\n";
-        line_chart(
+        small_multiples(
             out_, "plot-durations", "Wall time per source and run",
             per_source(runs, [](const SourceResult& source) { return source.duration.count(); }),
             [](double value) { return human_duration(value); });
-        out_ += "<h3>Annoying files</h3>\n";
+        out_ += "<h3>Annoying files per run</h3>\n";
         Series annoying{"annoying files", {}};
         for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
             for (const SourceResult& source : it->run.sources) {

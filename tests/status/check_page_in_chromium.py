@@ -26,6 +26,7 @@ JSON.stringify((() => {
     if (!e) return null;
     const box = e.getBoundingClientRect();
     return { marks: e.querySelectorAll('polyline, rect, circle').length,
+             charts: e.tagName === 'svg' ? 1 : e.querySelectorAll('svg').length,
              width: box.width, height: box.height };
   };
   const failed = document.querySelector('#plot-outcomes rect.failed');

@@ -93,6 +93,9 @@ TEST(StatusPageInChromium, RendersFourWeeksOfRunsUnderItsStrictPolicy) {
     }
     EXPECT_EQ(dom["plots"]["outcomes"]["marks"], 27);             // one mark per run
     EXPECT_GE(dom["plots"]["sizes"]["marks"].get<int>(), 3 * 24); // three sources, a dot per run
+    // Sizes and durations: a chart per source, each on its own scale.
+    EXPECT_EQ(dom["plots"]["sizes"]["charts"], 3);
+    EXPECT_EQ(dom["plots"]["durations"]["charts"], 3);
     // The stylesheet applied: allowed by its hash under default-src 'none'.
     EXPECT_EQ(dom["failed_mark_fill"], "rgb(207, 34, 46)");
     EXPECT_EQ(dom["heading_font_size"], "24px");
