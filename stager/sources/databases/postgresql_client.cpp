@@ -119,235 +119,90 @@ std::string_view postgresql_session_settings() {
            "SET extra_float_digits = 3;\nSET bytea_output = hex;\nSET search_path = '';\n";
 }
 
-// User objects only: not the system schemas, not what an extension owns (its script makes it).
-#define OFFSTAGE_USER_NAMESPACE(ns)                                                                \
-    "(" ns ".nspname NOT IN ('pg_catalog', 'information_schema') AND " ns                          \
-    ".nspname !~ '^pg_(toast|temp_|toast_temp_)')"
-#define OFFSTAGE_NOT_EXTENSION_MEMBER(catalog, oid)                                                \
-    "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = '" catalog                 \
-    "'::pg_catalog.regclass AND d.objid = " oid " AND d.deptype = 'e')"
-
 namespace {
 
-// Everything of the fingerprint but the tables' row sums: the same in every version.
-constexpr std::string_view fingerprint_queries_after_the_tables =
-    "c.oid::regclass)\n"
-    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
-    "WHERE c.relkind = 'r' AND " OFFSTAGE_USER_NAMESPACE("n") " AND " OFFSTAGE_NOT_EXTENSION_MEMBER(
-        "pg_class",
-        "c.oid") "\n"
-                 "ORDER BY "
-                 "c.oid::regclass::"
-                 "text COLLATE "
-                 "\"C\" \\gexec\n"
-                 "SELECT 'schema ' || "
-                 "to_json(n.nspname)::text || ' "
-                 "owner ' || to_json(pg_catalog."
-                 "pg_get_userbyid(n.nspowner))::"
-                 "text || ' acl ' || "
-                 "to_json(coalesce(n.nspacl::"
-                 "text, "
-                 "''))::text\n"
-                 "FROM pg_catalog.pg_namespace n "
-                 "WHERE " OFFSTAGE_USER_NAMESPACE("n") " AND " OFFSTAGE_NOT_EXTENSION_MEMBER(
-                     "pg_namespace", "n.oid") ";\n"
-                                              "SELECT 'relation "
-                                              "' || "
-                                              "to_json(c.oid::"
-                                              "regclass::text)::"
-                                              "text || ' kind ' "
-                                              "|| "
-                                              "c.relkind::text "
-                                              "|| ' owner ' || "
-                                              "to_json(pg_"
-                                              "catalog.pg_get_"
-                                              "userbyid(c."
-                                              "relowner))::text "
-                                              "|| ' acl ' || "
-                                              "to_json(coalesce("
-                                              "c.relacl::text, "
-                                              "''))::text\n"
-                                              "FROM "
-                                              "pg_catalog.pg_"
-                                              "class c JOIN "
-                                              "pg_catalog.pg_"
-                                              "namespace n ON "
-                                              "n.oid = "
-                                              "c.relnamespace\n"
-                                              "WHERE c.relkind "
-                                              "IN ('r', 'p', "
-                                              "'v', 'm', 'S', "
-                                              "'f') "
-                                              "AND"
-                                              " " OFFSTAGE_USER_NAMESPACE(
-                                                  "n") " AND"
-                                                       " " OFFSTAGE_NOT_EXTENSION_MEMBER(
-                                                           "pg_class",
-                                                           "c.oid") ";\n"
-                                                                    "SELEC"
-                                                                    "T "
-                                                                    "'view"
-                                                                    " ' "
-                                                                    "|| "
-                                                                    "to_"
-                                                                    "json("
-                                                                    "c."
-                                                                    "oid::"
-                                                                    "regcl"
-                                                                    "ass::"
-                                                                    "text)"
-                                                                    "::"
-                                                                    "text "
-                                                                    "|| ' "
-                                                                    "' || "
-                                                                    "md5("
-                                                                    "pg_"
-                                                                    "catal"
-                                                                    "og."
-                                                                    "pg_"
-                                                                    "get_"
-                                                                    "viewd"
-                                                                    "ef(c."
-                                                                    "oid))"
-                                                                    "\n"
-                                                                    "FROM "
-                                                                    "pg_"
-                                                                    "catal"
-                                                                    "og."
-                                                                    "pg_"
-                                                                    "class"
-                                                                    " c "
-                                                                    "JOIN "
-                                                                    "pg_"
-                                                                    "catal"
-                                                                    "og."
-                                                                    "pg_"
-                                                                    "names"
-                                                                    "pace "
-                                                                    "n ON "
-                                                                    "n."
-                                                                    "oid "
-                                                                    "= "
-                                                                    "c."
-                                                                    "relna"
-                                                                    "mespa"
-                                                                    "ce\n"
-                                                                    "WHERE"
-                                                                    " c."
-                                                                    "relki"
-                                                                    "nd "
-                                                                    "IN "
-                                                                    "('v',"
-                                                                    " 'm')"
-                                                                    " AND"
-                                                                    " " OFFSTAGE_USER_NAMESPACE("n") " AND " OFFSTAGE_NOT_EXTENSION_MEMBER(
-                                                                        "p"
-                                                                        "g"
-                                                                        "_"
-                                                                        "c"
-                                                                        "l"
-                                                                        "a"
-                                                                        "s"
-                                                                        "s",
-                                                                        "c"
-                                                                        "."
-                                                                        "o"
-                                                                        "i"
-                                                                        "d") ";\n"
-                                                                             "SELECT "
-                                                                             "'routine ' "
-                                                                             "|| "
-                                                                             "to_json(p."
-                                                                             "oid::"
-                                                                             "regprocedure:"
-                                                                             ":text)::text "
-                                                                             "|| ' ' || "
-                                                                             "md5(pg_"
-                                                                             "catalog.pg_"
-                                                                             "get_"
-                                                                             "functiondef("
-                                                                             "p.oid)) || ' "
-                                                                             "owner ' || "
-                                                                             "to_json(pg_"
-                                                                             "catalog.pg_"
-                                                                             "get_userbyid("
-                                                                             "p.proowner)):"
-                                                                             ":text || ' "
-                                                                             "acl ' || "
-                                                                             "to_json("
-                                                                             "coalesce(p."
-                                                                             "proacl::text,"
-                                                                             " ''))::text\n"
-                                                                             "FROM "
-                                                                             "pg_catalog."
-                                                                             "pg_proc p "
-                                                                             "JOIN "
-                                                                             "pg_catalog."
-                                                                             "pg_namespace "
-                                                                             "n ON n.oid = "
-                                                                             "p."
-                                                                             "pronamespace"
-                                                                             "\n"
-                                                                             "WHERE "
-                                                                             "p.prokind IN "
-                                                                             "('f', 'p') "
-                                                                             "AND"
-                                                                             " " OFFSTAGE_USER_NAMESPACE("n") " AND " OFFSTAGE_NOT_EXTENSION_MEMBER(
-                                                                                 "pg_proc",
-                                                                                 "p.oid") ";\n"
-                                                                                          "SELECT "
-                                                                                          "'trigger"
-                                                                                          " ' || "
-                                                                                          "to_json("
-                                                                                          "c.oid::"
-                                                                                          "regclass"
-                                                                                          "::text "
-                                                                                          "|| ' ' "
-                                                                                          "|| "
-                                                                                          "t."
-                                                                                          "tgname):"
-                                                                                          ":text "
-                                                                                          "|| ' ' "
-                                                                                          "|| "
-                                                                                          "md5(pg_"
-                                                                                          "catalog."
-                                                                                          "pg_get_"
-                                                                                          "triggerd"
-                                                                                          "ef(t."
-                                                                                          "oid))\n"
-                                                                                          "FROM "
-                                                                                          "pg_"
-                                                                                          "catalog."
-                                                                                          "pg_"
-                                                                                          "trigger "
-                                                                                          "t JOIN "
-                                                                                          "pg_"
-                                                                                          "catalog."
-                                                                                          "pg_"
-                                                                                          "class c "
-                                                                                          "ON "
-                                                                                          "c.oid = "
-                                                                                          "t."
-                                                                                          "tgrelid"
-                                                                                          "\n"
-                                                                                          "JOIN "
-                                                                                          "pg_"
-                                                                                          "catalog."
-                                                                                          "pg_"
-                                                                                          "namespac"
-                                                                                          "e n ON "
-                                                                                          "n.oid = "
-                                                                                          "c."
-                                                                                          "relnames"
-                                                                                          "pace\n"
-                                                                                          "WHERE "
-                                                                                          "NOT "
-                                                                                          "t."
-                                                                                          "tgisinte"
-                                                                                          "rnal "
-                                                                                          "AND"
-                                                                                          " " OFFSTAGE_USER_NAMESPACE(
-                                                                                              "n") ";\n";
+// User objects only: not the system schemas...
+std::string in_user_schema(std::string_view ns) {
+    const std::string n(ns);
+    return "(" + n + ".nspname NOT IN ('pg_catalog', 'information_schema') AND " + n +
+           ".nspname !~ '^pg_(toast|temp_|toast_temp_)')";
+}
+
+// ...and not what an extension owns (its script makes it).
+std::string not_of_an_extension(std::string_view catalog, std::string_view oid) {
+    return "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = '" +
+           std::string(catalog) + "'::pg_catalog.regclass AND d.objid = " + std::string(oid) +
+           " AND d.deptype = 'e')";
+}
+
+// The fingerprint's lines besides the tables' rows, one query per kind of object, one line per
+// object: "KIND NAME ...", what a restore must bring back. Each query names the object's
+// namespace n; `extension_oid` is empty where the object cannot belong to an extension by
+// itself (a trigger is its table's).
+struct ObjectQuery {
+    std::string_view line;
+    std::string_view from;
+    std::string_view condition; // before the user-schema test, or empty
+    std::string_view catalog;
+    std::string_view extension_oid;
+};
+
+constexpr ObjectQuery object_queries[] = {
+    {"'schema ' || to_json(n.nspname)::text"
+     " || ' owner ' || to_json(pg_catalog.pg_get_userbyid(n.nspowner))::text"
+     " || ' acl ' || to_json(coalesce(n.nspacl::text, ''))::text",
+     "pg_catalog.pg_namespace n", "", "pg_namespace", "n.oid"},
+    {"'relation ' || to_json(c.oid::regclass::text)::text || ' kind ' || c.relkind::text"
+     " || ' owner ' || to_json(pg_catalog.pg_get_userbyid(c.relowner))::text"
+     " || ' acl ' || to_json(coalesce(c.relacl::text, ''))::text",
+     "pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace",
+     "c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')", "pg_class", "c.oid"},
+    {"'view ' || to_json(c.oid::regclass::text)::text"
+     " || ' ' || md5(pg_catalog.pg_get_viewdef(c.oid))",
+     "pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace",
+     "c.relkind IN ('v', 'm')", "pg_class", "c.oid"},
+    {"'routine ' || to_json(p.oid::regprocedure::text)::text"
+     " || ' ' || md5(pg_catalog.pg_get_functiondef(p.oid))"
+     " || ' owner ' || to_json(pg_catalog.pg_get_userbyid(p.proowner))::text"
+     " || ' acl ' || to_json(coalesce(p.proacl::text, ''))::text",
+     "pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace",
+     "p.prokind IN ('f', 'p')", "pg_proc", "p.oid"},
+    {"'trigger ' || to_json(c.oid::regclass::text || ' ' || t.tgname)::text"
+     " || ' ' || md5(pg_catalog.pg_get_triggerdef(t.oid))",
+     "pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid\n"
+     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace",
+     "NOT t.tgisinternal", "", ""},
+};
+
+// One query per user table, each selecting its line (`sums`: the row sums of the version),
+// made by the first query and run by psql's \gexec.
+std::string table_queries(std::string_view sums) {
+    return "SELECT pg_catalog.format('SELECT %L || '' rows '' || count(*) || '' sum '' || " +
+           std::string(sums) +
+           " FROM ONLY %s AS t', 'table ' || to_json(c.oid::regclass::text)::text, "
+           "c.oid::regclass)\n"
+           "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n"
+           "WHERE c.relkind = 'r' AND " +
+           in_user_schema("n") + " AND " + not_of_an_extension("pg_class", "c.oid") +
+           "\nORDER BY c.oid::regclass::text COLLATE \"C\" \\gexec\n";
+}
+
+std::string object_queries_text() {
+    std::string text;
+    for (const ObjectQuery& query : object_queries) {
+        text +=
+            "SELECT " + std::string(query.line) + "\nFROM " + std::string(query.from) + "\nWHERE ";
+        if (!query.condition.empty()) {
+            text += std::string(query.condition) + " AND ";
+        }
+        text += in_user_schema("n");
+        if (!query.catalog.empty()) {
+            text += " AND " + not_of_an_extension(query.catalog, query.extension_oid);
+        }
+        text += ";\n";
+    }
+    return text;
+}
 } // namespace
 
 std::string postgresql_fingerprint_queries(int version) {
@@ -363,9 +218,7 @@ std::string postgresql_fingerprint_queries(int version) {
         sums += " || '' '' || coalesce(sum((''x'' || substr(md5(t::text), 17, 16))::bit(64)::"
                 "bigint::numeric), 0)";
     }
-    return "SELECT pg_catalog.format('SELECT %L || '' rows '' || count(*) || '' sum '' || " + sums +
-           " FROM ONLY %s AS t', 'table ' || to_json(c.oid::regclass::text)::text, " +
-           std::string(fingerprint_queries_after_the_tables);
+    return table_queries(sums) + object_queries_text();
 }
 
 std::string postgresql_fingerprint_header(int version) {
