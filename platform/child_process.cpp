@@ -48,10 +48,13 @@ struct StrictChildSetup : bp::extend::handler {
     int max_fd;
     const ChildUser* user;
     const char* working_directory;
-    StrictChildSetup(int max_descriptor, const ChildUser* run_as, const char* directory)
+    bool own_process_group;
+    StrictChildSetup(int max_descriptor, const ChildUser* run_as, const char* directory,
+                     bool own_group)
         : max_fd(max_descriptor)
         , user(run_as)
-        , working_directory(directory) {}
+        , working_directory(directory)
+        , own_process_group(own_group) {}
     // Says why on the child's stderr (the parent's error message quotes its first line) and
     // ends it without running anything.
     static void fail(const char* what) {
@@ -63,6 +66,9 @@ struct StrictChildSetup : bp::extend::handler {
     }
     template <typename Executor>
     void on_exec_setup(Executor&) const {
+        if (own_process_group && ::setpgid(0, 0) != 0) {
+            fail("cannot make a process group of its own: setpgid");
+        }
         if (user != nullptr) {
             if (::setgroups(user->groups.size(), user->groups.data()) != 0) {
                 fail("cannot drop to the dump user: setgroups");
@@ -236,7 +242,8 @@ int ChildProcess::run(const std::vector<std::string>& argv,
             output_to, errors_to,
             StrictChildSetup{descriptor_limit(), options.user ? &*options.user : nullptr,
                              options.working_directory ? options.working_directory->c_str()
-                                                       : nullptr},
+                                                       : nullptr,
+                             options.own_process_group},
             start_error);
     };
     // input_path: opened read-only here (Boost's own file redirection opens read-write, which
@@ -260,6 +267,14 @@ int ChildProcess::run(const std::vector<std::string>& argv,
     // From here on the pid is ours to wait for (Boost's wait_for is unreliable in 1.74).
     const pid_t pid = child.id();
     child.detach();
+    if (options.on_start) {
+        try {
+            options.on_start(pid);
+        } catch (...) {
+            kill_and_reap(pid);
+            throw;
+        }
+    }
 
     std::string err_text;
     int in_fd = -1;

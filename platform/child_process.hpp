@@ -78,6 +78,12 @@ public:
         // When set, receives the start of the child's stderr (at most 64 KiB) whatever its
         // exit status: a dump that exits 0 but complains is judged by its caller.
         std::string* error_output = nullptr;
+        // The child leads a process group of its own (setpgid before execve), which holds its
+        // own children too: a caller can end them all (the scratch watchdog does).
+        bool own_process_group = false;
+        // Called with the child's pid once it has started, before its output is read; an
+        // exception from it kills the child and propagates.
+        std::function<void(pid_t)> on_start;
     };
 
     // Runs argv (argv[0] an absolute path), calls `on_output` with each chunk of its stdout in

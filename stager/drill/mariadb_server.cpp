@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -16,6 +17,21 @@ namespace fs = std::filesystem;
 namespace offstage::drill {
 
 namespace {
+
+// The parent pid of `pid` (0 when there is no such process), from /proc/PID/stat.
+pid_t parent_of(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t name_end = stat.rfind(')');
+    if (name_end == std::string::npos) {
+        return 0;
+    }
+    std::istringstream fields(stat.substr(name_end + 1));
+    char state = 0;
+    pid_t parent = 0;
+    fields >> state >> parent;
+    return parent;
+}
 
 // mariadb-install-db and mariadbd get the server's user through --user when we are root.
 std::optional<platform::ChildUser> server_user() {
@@ -90,7 +106,16 @@ void MariadbServer::start() {
     quiet.environment = {{"LC_ALL", "C"}, {"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}};
     quiet.timeout = options_.start_timeout;
     quiet.working_directory = directory_.string();
-    platform::ChildProcess::output(install, quiet);
+    {
+        // Its bootstrap server would go on writing the directory after a killed drill's
+        // watchdog removed it: the watchdog ends the whole group while the script runs.
+        platform::ChildProcess::Options installing = quiet;
+        installing.own_process_group = true;
+        installing.on_start = [this](pid_t script) {
+            watchdog_->watch_group(platform::ProcessHandle(script), SIGKILL);
+        };
+        platform::ChildProcess::output(install, installing);
+    }
 
     std::vector<std::string> server{options_.server.string()};
     server.insert(server.end(), common.begin(), common.end());
@@ -130,14 +155,23 @@ void MariadbServer::start() {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+    // The pid is taken now, before anything is restored, and never read again: the pid file
+    // lies in a directory the server's user owns, where a restored dump could write.
+    server_ = platform::ProcessHandle(pid_of_our_server());
     // A throwaway's data is worth nothing: SIGKILL at once.
-    watchdog_->watch(pid(), SIGKILL, std::chrono::milliseconds(0));
+    watchdog_->watch(server_, SIGKILL, std::chrono::milliseconds(0));
 }
 
-pid_t MariadbServer::pid() const {
+pid_t MariadbServer::pid_of_our_server() const {
     std::ifstream in(directory_ / "mysqld.pid");
     pid_t pid = 0;
     in >> pid;
+    // mariadbd runs as our own child (the runner thread started it; it does not daemonize).
+    if (pid <= 0 || parent_of(pid) != ::getpid()) {
+        throw std::runtime_error("the pid file of the throwaway MariaDB server in " +
+                                 directory_.string() + " names pid " + std::to_string(pid) +
+                                 ", which is not the mariadbd this process started");
+    }
     return pid;
 }
 
@@ -146,18 +180,18 @@ void MariadbServer::stop() {
         return;
     }
     running_ = false;
-    pid_t server = pid();
-    if (server > 0) {
-        ::kill(server, SIGTERM);
+    platform::ProcessHandle server = std::move(server_);
+    if (!server) {
+        // The start failed before the pid was taken: nothing was restored yet, so the pid file
+        // is the server's own; taken only if it names our child.
+        try {
+            server = platform::ProcessHandle(pid_of_our_server());
+        } catch (const std::exception&) {
+            // no server of ours runs (it never started, or it died): the runner returns
+        }
     }
     // The runner thread returns once mariadbd has exited; SIGKILL after 60 s.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (server > 0 && ::kill(server, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (server > 0 && ::kill(server, 0) == 0) {
-        ::kill(server, SIGKILL);
-    }
+    server.end(SIGTERM, std::chrono::seconds(60));
     if (runner_.joinable()) {
         runner_.join();
     }

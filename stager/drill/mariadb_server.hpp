@@ -48,8 +48,8 @@ public:
     // A connection as the server's root over its socket (unix-socket authentication).
     sources::MariadbConnection root_connection() const;
     sources::MariadbClient root_client() const { return sources::MariadbClient(root_connection()); }
-    // The server's pid (for tests that kill it).
-    pid_t pid() const;
+    // The server's pid, taken once when it started (0 before); tests kill it.
+    pid_t pid() const { return server_.pid(); }
     // Stops the server now (the destructor then only removes the directory).
     void stop();
 
@@ -58,12 +58,14 @@ public:
 
 private:
     void start();
+    pid_t pid_of_our_server() const;
     MariadbServerOptions options_;
     std::filesystem::path directory_;
     std::thread runner_;
     std::string runner_error_;
     std::atomic<bool> runner_done_{false};
     bool running_ = false;
+    platform::ProcessHandle server_;
     // Ends the server and removes the directory should this process die first.
     std::optional<ScratchWatchdog> watchdog_;
 };

@@ -62,10 +62,17 @@ PostgresqlServer::PostgresqlServer(PostgresqlServerOptions options)
         platform::ChildProcess::Options run = client_.options();
         run.timeout = options_.timeout;
         const fs::path data = directory_ / "data";
+        // initdb's own postgres processes are in its group: a killed starter's watchdog ends
+        // them all while initdb runs.
+        platform::ChildProcess::Options initialising = run;
+        initialising.own_process_group = true;
+        initialising.on_start = [this](pid_t initdb) {
+            watchdog_->watch_group(platform::ProcessHandle(initdb), SIGKILL);
+        };
         platform::ChildProcess::output({(bin_dir_ / "initdb").string(), "-D", data.string(), "-U",
                                         "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8",
                                         "--no-sync", "--no-instructions"},
-                                       run);
+                                       initialising);
         std::string hba;
         for (const std::string& line : options_.hba) {
             hba += line + "\n";
@@ -95,8 +102,11 @@ PostgresqlServer::PostgresqlServer(PostgresqlServerOptions options)
         } catch (const platform::ChildProcessError& error) {
             throw std::runtime_error(std::string(error.what()) + "; server log: " + log_tail());
         }
+        // The pid is taken now, before anything is restored, and never read again: the pid
+        // file lies in the data directory, which a restored dump (COPY ... TO) could write.
+        postmaster_ = platform::ProcessHandle(pid_of_our_postmaster());
         // SIGQUIT: the postmaster's immediate shutdown, which ends its backends too.
-        watchdog_->watch(pid(), SIGQUIT, std::chrono::seconds(5));
+        watchdog_->watch(postmaster_, SIGQUIT, std::chrono::seconds(5));
     } catch (...) {
         remove();
         throw;
@@ -121,10 +131,20 @@ std::string PostgresqlServer::log_tail() const {
     return tail.empty() ? "(empty)" : tail;
 }
 
-pid_t PostgresqlServer::pid() const {
-    std::ifstream in(directory_ / "data/postmaster.pid");
+pid_t PostgresqlServer::pid_of_our_postmaster() const {
+    const fs::path data = directory_ / "data";
+    std::ifstream in(data / "postmaster.pid");
     long pid = 0;
     in >> pid;
+    // The postmaster runs in its data directory: another postgres of the same OS user (the
+    // host's own cluster) never runs in ours.
+    std::error_code error;
+    fs::path cwd = fs::read_symlink("/proc/" + std::to_string(pid) + "/cwd", error);
+    if (pid <= 0 || error || cwd != fs::canonical(data, error)) {
+        throw std::runtime_error("the pid file of the throwaway PostgreSQL server in " +
+                                 data.string() + " names pid " + std::to_string(pid) +
+                                 ", which is not a postmaster running there");
+    }
     return static_cast<pid_t>(pid);
 }
 
@@ -137,22 +157,23 @@ void PostgresqlServer::stop() {
         return;
     }
     running_ = false;
-    pid_t postmaster = pid();
+    if (postmaster_) {
+        // SIGINT: the fast shutdown (what pg_ctl stop -m fast sends, without its reading the
+        // pid file again); SIGKILL past the timeout.
+        platform::ProcessHandle postmaster = std::move(postmaster_);
+        postmaster.end(SIGINT, options_.timeout);
+        return;
+    }
+    // The start failed before the pid was taken: nothing was restored, pg_ctl may stop it.
     platform::ChildProcess::Options run = client_.options();
     run.timeout = options_.timeout;
     try {
-        platform::ChildProcess::output({(bin_dir_ / "pg_ctl").string(), "-D",
-                                        (directory_ / "data").string(), "-m", "fast", "-w", "-t",
-                                        std::to_string(options_.timeout.count()), "-s", "stop"},
-                                       run);
+        platform::ChildProcess::output(
+            {(bin_dir_ / "pg_ctl").string(), "-D", (directory_ / "data").string(), "-m",
+             "immediate", "-w", "-t", std::to_string(options_.timeout.count()), "-s", "stop"},
+            run);
     } catch (const std::exception&) {
-        // Not running any more (killed), or it would not stop: make sure below.
-    }
-    if (postmaster > 0 && ::kill(postmaster, 0) == 0) {
-        ::kill(postmaster, SIGKILL);
-        for (int i = 0; i < 500 && ::kill(postmaster, 0) == 0; ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
+        // not running, or it would not stop: nothing more is safe to do without a known pid
     }
 }
 

@@ -1,12 +1,14 @@
 // A throwaway PostgreSQL server: initdb and postgres from one version's bin directory, in a fresh
 // directory of its own (mode 0700, owned by the OS user the server runs as), listening on a unix
-// socket in that directory only (listen_addresses = '': no TCP at all). Stopped (pg_ctl stop -m
-// fast, else SIGKILL) and removed with everything in it when destroyed, whatever happened; should
+// socket in that directory only (listen_addresses = '': no TCP at all). Stopped (SIGINT, the fast
+// shutdown, to the postmaster whose pid was taken at the start; SIGKILL past the timeout) and
+// removed with everything in it when destroyed, whatever happened; should
 // the starting process die without stopping it, its ScratchWatchdog does both. The
 // drill restores dumps into one; the tests start their "original" servers with it.
 #pragma once
 
 #include "platform/child_process.hpp"
+#include "platform/process_handle.hpp"
 #include "stager/drill/scratch_watchdog.hpp"
 #include "stager/sources/databases/postgresql_client.hpp"
 
@@ -43,8 +45,8 @@ public:
     // A client of this server (its socket, its programs, its OS user).
     const sources::PostgresqlClient& client() const { return client_; }
     const std::filesystem::path& directory() const { return directory_; }
-    // The postmaster's pid (from postmaster.pid), for tests that kill it.
-    pid_t pid() const;
+    // The postmaster's pid, taken once when it started (0 before); tests kill it.
+    pid_t pid() const { return postmaster_.pid(); }
     // Runs `sql` with psql in `database` as the superuser "postgres"; returns its output.
     std::string psql(const std::string& database, const std::string& sql) const;
     // Stops the server (idempotent); the directory stays until destruction.
@@ -52,6 +54,7 @@ public:
 
 private:
     void remove();
+    pid_t pid_of_our_postmaster() const;
     std::string log_tail() const;
 
     PostgresqlServerOptions options_;
@@ -59,6 +62,7 @@ private:
     std::filesystem::path bin_dir_;
     sources::PostgresqlClient client_;
     bool running_ = false;
+    platform::ProcessHandle postmaster_;
     // Ends the server and removes the directory should this process die first.
     std::optional<ScratchWatchdog> watchdog_;
 };

@@ -1,18 +1,19 @@
 #include "stager/drill/scratch_watchdog.hpp"
 
+#include "platform/process_handle.hpp"
 #include "platform/system_error.hpp"
 
 #include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdexcept>
 #include <string>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,30 +27,12 @@ struct Request {
     int kind = 0;
     int first_signal = 0;
     int grace_ms = 0;
+    int group = 0; // the process group the process leads (its pid), to signal whole; or 0
 };
 
-int pidfd_open(pid_t pid) {
-    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-}
-
-int pidfd_send_signal(int pidfd, int signal) {
-    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0));
-}
-
-// True once the process behind `pidfd` has ended (a pidfd polls readable then), within
-// `timeout_ms`.
-bool ended_within(int pidfd, int timeout_ms) {
-    pollfd watched{pidfd, POLLIN, 0};
-    while (true) {
-        int ready = ::poll(&watched, 1, timeout_ms);
-        if (ready >= 0 || errno != EINTR) {
-            return ready > 0;
-        }
-    }
-}
-
 // The watchdog's whole life, in the forked child: async-signal-safe calls only.
-[[noreturn]] void watch_until_the_starter_goes(int channel, char* const remove_argv[]) {
+[[noreturn]] void watch_until_the_starter_goes(int channel, char* const remove_argv[],
+                                               const char* target) {
     // Nothing of the starter's but the channel: a pipe end kept here would hold some reader of
     // the starter's waiting for an end of file that never comes.
     int kept = ::fcntl(channel, F_DUPFD_CLOEXEC, 3);
@@ -73,6 +56,9 @@ bool ended_within(int pidfd, int timeout_ms) {
     for (int signal : {SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2}) {
         ::sigaction(signal, &ignore, nullptr);
     }
+    struct sigaction by_default {};
+    by_default.sa_handler = SIG_DFL;
+    ::sigaction(SIGCHLD, &by_default, nullptr); // its remover is waited for
     sigset_t none;
     ::sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -81,8 +67,19 @@ bool ended_within(int pidfd, int timeout_ms) {
 
     struct Watched {
         int pidfd;
+        pid_t group; // the process group it leads, or 0
         int first_signal;
         int grace_ms;
+    };
+    // A group is signalled only while its leader lives: a live leader's group id cannot have
+    // been reused; once the leader has ended, its group is left alone (its members end with it:
+    // mariadb-install-db waits for its bootstrap server).
+    auto signal = [](const Watched& w, int signal_number) {
+        if (w.group > 0 && !platform::pidfd_ended_within(w.pidfd, 0)) {
+            ::kill(-w.group, signal_number);
+        } else {
+            platform::pidfd_send_signal(w.pidfd, signal_number);
+        }
     };
     std::array<Watched, ScratchWatchdog::max_watched> watched{};
     std::size_t count = 0;
@@ -112,22 +109,40 @@ bool ended_within(int pidfd, int timeout_ms) {
             ::_exit(0);
         }
         if (pidfd >= 0 && count < watched.size()) {
-            watched[count++] = {pidfd, request.first_signal, request.grace_ms};
+            watched[count++] = {pidfd, request.group, request.first_signal, request.grace_ms};
         } else if (pidfd >= 0) {
             ::close(pidfd);
         }
     }
     for (std::size_t i = 0; i < count; ++i) {
-        pidfd_send_signal(watched[i].pidfd, watched[i].first_signal);
+        signal(watched[i], watched[i].first_signal);
     }
     for (std::size_t i = 0; i < count; ++i) {
-        if (!ended_within(watched[i].pidfd, watched[i].grace_ms)) {
-            pidfd_send_signal(watched[i].pidfd, SIGKILL);
-            ended_within(watched[i].pidfd, 10'000);
+        if (!platform::pidfd_ended_within(watched[i].pidfd, watched[i].grace_ms)) {
+            signal(watched[i], SIGKILL);
+            platform::pidfd_ended_within(watched[i].pidfd, 10'000);
         }
     }
+    // A process of the starter's that nobody watched may still be writing there for a moment
+    // (the bootstrap server of a mariadb-install-db killed half-way ends when its input does):
+    // remove again until the directory is gone, for 30 s at most.
     char* const no_environment[] = {nullptr};
-    ::execve(remove_argv[0], remove_argv, no_environment);
+    for (int attempt = 0; attempt < 60; ++attempt) {
+        pid_t remover = ::fork();
+        if (remover == 0) {
+            ::execve(remove_argv[0], remove_argv, no_environment);
+            ::_exit(127);
+        }
+        int status = 0;
+        while (remover > 0 && ::waitpid(remover, &status, 0) < 0 && errno == EINTR) {
+        }
+        struct stat left {};
+        if (::lstat(target, &left) != 0 && errno == ENOENT) {
+            ::_exit(0);
+        }
+        timespec pause{0, 500'000'000};
+        ::nanosleep(&pause, nullptr);
+    }
     ::_exit(71);
 }
 
@@ -155,7 +170,7 @@ ScratchWatchdog::ScratchWatchdog(const std::filesystem::path& directory) {
     }
     if (child == 0) {
         ::close(ours.get());
-        watch_until_the_starter_goes(theirs.get(), remove_argv);
+        watch_until_the_starter_goes(theirs.get(), remove_argv, target.c_str());
     }
     pid_ = child;
     channel_ = std::move(ours);
@@ -172,19 +187,26 @@ ScratchWatchdog::~ScratchWatchdog() {
     }
 }
 
-void ScratchWatchdog::watch(pid_t server, int first_signal, std::chrono::milliseconds grace) {
+void ScratchWatchdog::watch(const platform::ProcessHandle& server, int first_signal,
+                            std::chrono::milliseconds grace) {
+    send_watch(server, first_signal, grace, false);
+}
+
+void ScratchWatchdog::watch_group(const platform::ProcessHandle& leader, int signal) {
+    send_watch(leader, signal, std::chrono::milliseconds(0), true);
+}
+
+void ScratchWatchdog::send_watch(const platform::ProcessHandle& server, int first_signal,
+                                 std::chrono::milliseconds grace, bool whole_group) {
     if (watched_ == max_watched) {
-        throw std::logic_error("a server watchdog watches at most " + std::to_string(max_watched) +
+        throw std::logic_error("a scratch watchdog watches at most " + std::to_string(max_watched) +
                                " processes");
-    }
-    platform::UniqueFd pidfd(pidfd_open(server));
-    if (!pidfd) {
-        platform::throw_errno("pidfd_open of the throwaway server " + std::to_string(server));
     }
     Request request;
     request.kind = Request::watch;
     request.first_signal = first_signal;
     request.grace_ms = static_cast<int>(grace.count());
+    request.group = whole_group ? server.pid() : 0;
     iovec data{&request, sizeof request};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr message{};
@@ -196,11 +218,11 @@ void ScratchWatchdog::watch(pid_t server, int first_signal, std::chrono::millise
     header->cmsg_level = SOL_SOCKET;
     header->cmsg_type = SCM_RIGHTS;
     header->cmsg_len = CMSG_LEN(sizeof(int));
-    int fd = pidfd.get();
+    int fd = server.fd();
     std::memcpy(CMSG_DATA(header), &fd, sizeof fd);
     if (::sendmsg(channel_.get(), &message, MSG_NOSIGNAL) < 0) {
         platform::throw_errno("tell the watchdog " + std::to_string(pid_) + " of server " +
-                              std::to_string(server));
+                              std::to_string(server.pid()));
     }
     ++watched_;
 }

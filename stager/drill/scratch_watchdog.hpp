@@ -12,7 +12,8 @@
 // pidfd of each server process (SCM_RIGHTS), so the watchdog signals exactly that process, never
 // a pid reused since. When the starter's end closes without a word (the starter died), the
 // watchdog sends each server its signal, SIGKILL after the grace period, and then removes the
-// directory (rm -rf --one-file-system, which never follows a symlink). When the starter cleaned
+// directory (rm -rf --one-file-system, which never follows a symlink; again until it is gone,
+// for 30 s at most, as a process nobody watched may still write there). When the starter cleaned
 // up normally, the destructor tells the watchdog so, and it exits having done nothing.
 //
 // The watchdog ignores the terminal's and the service manager's SIGHUP/SIGINT/SIGTERM and sits in
@@ -21,6 +22,7 @@
 // has threads).
 #pragma once
 
+#include "platform/process_handle.hpp"
 #include "platform/unique_fd.hpp"
 
 #include <chrono>
@@ -41,8 +43,13 @@ public:
 
     // From now on, should this process die first, `server` gets `first_signal`, then SIGKILL if
     // it has not ended within `grace`. At most 8 processes per watchdog. Throws std::system_error
-    // when the process cannot be named by a pidfd (it has ended) or the watchdog is gone.
-    void watch(pid_t server, int first_signal, std::chrono::milliseconds grace);
+    // when the watchdog is gone.
+    void watch(const platform::ProcessHandle& server, int first_signal,
+               std::chrono::milliseconds grace);
+    // The same for the process group `leader` leads (a tool that starts processes of its own:
+    // mariadb-install-db and its bootstrap server), signalled with `signal` as long as the
+    // leader lives; once it has ended normally, the group is left alone.
+    void watch_group(const platform::ProcessHandle& leader, int signal);
 
     // The watchdog's own pid (tests kill it, or watch it exit).
     pid_t pid() const { return pid_; }
@@ -50,6 +57,9 @@ public:
     static constexpr int max_watched = 8;
 
 private:
+    void send_watch(const platform::ProcessHandle& server, int first_signal,
+                    std::chrono::milliseconds grace, bool whole_group);
+
     platform::UniqueFd channel_;
     pid_t pid_ = -1;
     int watched_ = 0;

@@ -123,8 +123,8 @@ void AfsCell::daemon(const std::string& name, std::vector<std::string> argv) {
     argv.insert(argv.begin(), {"nsenter", "-t", std::to_string(namespace_pid_), "-n"});
     // nsenter -n without --fork execs in place: the pid is the daemon's own.
     daemons_.emplace_back(name, spawn(argv, dir_ / "logs" / (name + ".out")));
-    watchdog_->watch(daemons_.back().second, name == "fs" ? SIGQUIT : SIGTERM,
-                     std::chrono::seconds(5));
+    watchdog_->watch(platform::ProcessHandle(daemons_.back().second),
+                     name == "fs" ? SIGQUIT : SIGTERM, std::chrono::seconds(5));
 }
 
 void AfsCell::start() {
@@ -143,7 +143,8 @@ void AfsCell::start() {
     write_file(partition_path / "AlwaysAttach", "");
 
     namespace_pid_ = spawn({"unshare", "-n", "sleep", "infinity"}, dir_ / "logs/ns.out");
-    watchdog_->watch(namespace_pid_, SIGKILL, std::chrono::milliseconds(0));
+    watchdog_->watch(platform::ProcessHandle(namespace_pid_), SIGKILL,
+                     std::chrono::milliseconds(0));
     for (int i = 0; i < 50; ++i) { // until the sleeper is inside its own namespace
         if (fs::read_symlink("/proc/" + std::to_string(namespace_pid_) + "/ns/net") !=
             fs::read_symlink("/proc/self/ns/net")) {

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <fcntl.h>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <iterator>
@@ -549,40 +550,57 @@ std::vector<pid_t> processes_mentioning(const std::string& text) {
     return found;
 }
 
-// A drill killed as the OOM killer would (SIGKILL, no destructor runs) while its throwaway server
-// restores: the server ends and the scratch directories, with the plaintext restored in them, go.
+// A drill killed as the OOM killer would (SIGKILL, no destructor runs): while mariadb-install-db
+// makes its server's data directory, and while the server runs (restoring). Its processes end
+// and the scratch directories, with the plaintext restored in them, go.
 TEST_F(MariadbRun, ADrillKilledMidWayLeavesNoServerAndNoScratchDirectory) {
     ASSERT_EQ(run("2026-11-22").exit_status, 0) << logs();
-    TempDir scratch_parent("offstage-killed-drill");
-    offstage::test::BackgroundCommand drilling(
-        {"/usr/bin/env", "TMPDIR=" + scratch_parent.path().string(),
-         built_program("offstage").string(), "--config", (dir / "offstage.toml").string(), "drill",
-         "2026-11-22", "-i", identity.string()});
-    std::vector<pid_t> servers;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    while (servers.empty() && std::chrono::steady_clock::now() < deadline) {
-        servers = processes_mentioning(scratch_parent.path().string() + "/offstage-mariadb-");
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (std::string phase : {"offstage-mariadb-", "mysqld.sock"}) {
+        SCOPED_TRACE("killed once a process mentions " + phase);
+        TempDir scratch_parent("offstage-killed-drill");
+        // The drill's TMPDIR: the server's user must reach its directory there, as in /tmp.
+        fs::permissions(scratch_parent.path(), fs::perms(0755));
+        const std::string under = scratch_parent.path().string() + "/";
+        const fs::path output = dir / "killed-drill.out";
+        int output_fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ASSERT_GE(output_fd, 0);
+        offstage::test::BackgroundCommand drilling(
+            {"/usr/bin/env", "TMPDIR=" + scratch_parent.path().string(),
+             built_program("offstage").string(), "--config", (dir / "offstage.toml").string(),
+             "drill", "2026-11-22", "-i", identity.string()},
+            -1, output_fd, output_fd);
+        ::close(output_fd);
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+        bool seen = false;
+        while (!seen && std::chrono::steady_clock::now() < deadline) {
+            for (pid_t pid : processes_mentioning(under)) {
+                std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+                std::string line((std::istreambuf_iterator<char>(in)),
+                                 std::istreambuf_iterator<char>());
+                seen = seen || line.find(phase) != std::string::npos;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ASSERT_TRUE(seen) << "the drill started no process mentioning " << phase << " under "
+                          << under << "; it said: " << read_file(output);
+        ::kill(drilling.pid(), SIGKILL);
+        drilling.wait(std::chrono::seconds(10));
+        deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+        while (std::chrono::steady_clock::now() < deadline &&
+               (!processes_mentioning(under).empty() || !fs::is_empty(scratch_parent.path()))) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        std::vector<pid_t> left = processes_mentioning(under);
+        EXPECT_TRUE(left.empty()) << left.size() << " processes of the killed drill still run";
+        for (pid_t pid : left) {
+            ::kill(pid, SIGKILL);
+        }
+        std::vector<std::string> names;
+        for (const auto& entry : fs::directory_iterator(scratch_parent.path())) {
+            names.push_back(entry.path().filename().string());
+        }
+        EXPECT_TRUE(names.empty()) << "left behind: " << ::testing::PrintToString(names);
     }
-    ASSERT_FALSE(servers.empty()) << "the drill started no server under " << scratch_parent.path();
-    ::kill(drilling.pid(), SIGKILL);
-    drilling.wait(std::chrono::seconds(10));
-    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline &&
-           (!processes_mentioning(scratch_parent.path().string()).empty() ||
-            !fs::is_empty(scratch_parent.path()))) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    std::vector<pid_t> left = processes_mentioning(scratch_parent.path().string());
-    EXPECT_TRUE(left.empty()) << left.size() << " processes of the killed drill still run";
-    for (pid_t pid : left) {
-        ::kill(pid, SIGKILL);
-    }
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(scratch_parent.path())) {
-        names.push_back(entry.path().filename().string());
-    }
-    EXPECT_TRUE(names.empty()) << "left behind: " << ::testing::PrintToString(names);
 }
 
 // A day written by hand (no run): artifacts encrypted to a fresh identity in a work directory,

@@ -3,7 +3,9 @@
 // SIGKILLed, as the OOM killer would: no destructor of it runs. The server must end and its
 // directory go. A starter that stops normally leaves everything as it was; a process that ignores
 // the first signal gets SIGKILL after the grace period. The test process is a child subreaper, so
-// the orphans are its children and their wait status tells which signal ended them.
+// the orphans are its children and their wait status tells which signal ended them. Last, the
+// servers' pid files, which a restored dump could write, are not trusted after the start: a pid
+// written there later is never signalled.
 #include "stager/drill/mariadb_server.hpp"
 #include "stager/drill/postgresql_server.hpp"
 #include "stager/drill/scratch_watchdog.hpp"
@@ -191,7 +193,7 @@ TEST_F(ScratchWatchdogTest, AKilledStartersProcessGetsTheFirstSignalAndTheDirect
         std::ofstream(scratch / "data" / "table") << "rows";
         auto* watchdog = new ScratchWatchdog(scratch); // the starter dies with it, never freed
         pid_t sleeper = start_sleeper(false);
-        watchdog->watch(sleeper, SIGTERM, 10s);
+        watchdog->watch(offstage::platform::ProcessHandle(sleeper), SIGTERM, 10s);
         return Report{sleeper, watchdog->pid(), scratch};
     });
     ASSERT_FALSE(has_ended(started.server));
@@ -210,7 +212,7 @@ TEST_F(ScratchWatchdogTest, AProcessThatIgnoresTheFirstSignalIsKilledAfterTheGra
         fs::create_directories(scratch);
         auto* watchdog = new ScratchWatchdog(scratch);
         pid_t sleeper = start_sleeper(true);
-        watchdog->watch(sleeper, SIGTERM, 300ms);
+        watchdog->watch(offstage::platform::ProcessHandle(sleeper), SIGTERM, 300ms);
         return Report{sleeper, watchdog->pid(), scratch};
     });
     kill_starter(started);
@@ -229,7 +231,7 @@ TEST_F(ScratchWatchdogTest, AStarterThatStoppedNormallyLeavesEverythingAlone) {
         pid_t watchdog_pid = -1;
         {
             ScratchWatchdog watchdog(scratch);
-            watchdog.watch(sleeper, SIGTERM, 10s);
+            watchdog.watch(offstage::platform::ProcessHandle(sleeper), SIGTERM, 10s);
             watchdog_pid = watchdog.pid();
         } // all done: the watchdog is told so and reaped
         return Report{sleeper, watchdog_pid, scratch};
@@ -287,6 +289,45 @@ TEST_F(ScratchWatchdogTest, AKilledStartersPostgresqlServerEndsWithItsBackendsAn
     EXPECT_TRUE(is_gone_within(started.directory, 30s)) << started.directory;
     children.push_back(started.server);
     end_leftovers(children, started.directory);
+}
+
+// The pid file rewritten after the start (as a restored dump could, as the server's user) to
+// name another process: stopping the server signals the server, not that process.
+void rewrite_pid_file(const fs::path& file, pid_t pid) {
+    std::string text = offstage::test::read_file(file);
+    std::size_t first_line = text.find('\n');
+    std::string rest = first_line == std::string::npos ? "\n" : text.substr(first_line);
+    std::ofstream(file, std::ios::trunc) << pid << rest;
+}
+
+TEST(ThrowawayServerPid, AMariadbPidFileRewrittenAfterTheStartIsNotBelieved) {
+    if (!fs::exists("/usr/sbin/mariadbd")) {
+        GTEST_SKIP() << "mariadbd is not installed (apt-get install mariadb-server)";
+    }
+    pid_t bystander = start_sleeper(false);
+    offstage::drill::MariadbServer server;
+    pid_t mariadbd = server.pid();
+    rewrite_pid_file(server.directory() / "mysqld.pid", bystander);
+    server.stop();
+    EXPECT_TRUE(has_ended(mariadbd)) << "mariadbd " << mariadbd << " was not stopped";
+    EXPECT_FALSE(has_ended(bystander)) << "the pid named by the rewritten file was signalled";
+    end_leftovers({mariadbd, bystander}, {});
+    ::waitpid(bystander, nullptr, 0);
+}
+
+TEST(ThrowawayServerPid, APostgresqlPidFileRewrittenAfterTheStartIsNotBelieved) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root: the server runs as the postgres user";
+    }
+    pid_t bystander = start_sleeper(false);
+    offstage::drill::PostgresqlServer server;
+    pid_t postmaster = server.pid();
+    rewrite_pid_file(server.directory() / "data" / "postmaster.pid", bystander);
+    server.stop();
+    EXPECT_TRUE(has_ended(postmaster)) << "postmaster " << postmaster << " was not stopped";
+    EXPECT_FALSE(has_ended(bystander)) << "the pid named by the rewritten file was signalled";
+    end_leftovers({postmaster, bystander}, {});
+    ::waitpid(bystander, nullptr, 0);
 }
 
 } // namespace

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sstream>
+#include <stdexcept>
 #include <unistd.h>
 
 namespace offstage::platform {
@@ -215,6 +217,39 @@ TEST(ChildProcess, HandsTheStandardErrorToTheCallerWhateverTheStatus) {
     options.error_output = &errors;
     ChildProcess::output({"/bin/sh", "-c", "echo warning: table t is MyISAM >&2"}, options);
     EXPECT_EQ(errors, "warning: table t is MyISAM\n");
+}
+
+TEST(ChildProcess, OnStartGetsThePidOfAChildThatLeadsItsOwnProcessGroupWhenAsked) {
+    for (bool own_group : {false, true}) {
+        ChildProcess::Options options;
+        options.own_process_group = own_group;
+        pid_t started = 0;
+        options.on_start = [&](pid_t pid) { started = pid; };
+        // The shell prints its own pid and its process group (the 5th field of its stat).
+        std::string out = ChildProcess::output(
+            {"/bin/sh", "-c", "echo $$ $(cut -d ' ' -f 5 /proc/$$/stat)"}, options);
+        std::istringstream fields(out);
+        pid_t pid = 0, group = 0;
+        fields >> pid >> group;
+        EXPECT_EQ(pid, started) << out;
+        if (own_group) {
+            EXPECT_EQ(group, pid) << out;
+        } else {
+            EXPECT_EQ(group, ::getpgrp()) << out;
+        }
+    }
+}
+
+TEST(ChildProcess, AnExceptionFromOnStartKillsTheChildAndPropagates) {
+    ChildProcess::Options options;
+    pid_t started = 0;
+    options.on_start = [&](pid_t pid) {
+        started = pid;
+        throw std::runtime_error("watchdog gone");
+    };
+    EXPECT_THROW(ChildProcess::output({"/bin/sleep", "600"}, options), std::runtime_error);
+    ASSERT_GT(started, 0);
+    EXPECT_NE(::kill(started, 0), 0) << "the child outlived the exception";
 }
 
 } // namespace
