@@ -2,9 +2,9 @@
 // openafs packages, no kernel module, no bosserver, in a private network namespace (ubik and vos
 // refuse 127.x addresses, so the cell lives on a non-loopback /32 on the namespace's own `lo`,
 // which nothing outside can reach). Ready in about 10 s; stopped and cleaned up on destruction,
-// also when the test failed, and by a watchdog when the test process is killed or aborts. One cell per machine at a time (fixed UDP ports 7000-7007, the
-// compiled-in /var/lib/openafs/local, the partition /vicepz at the root): a lock file serialises
-// test binaries that start one.
+// also when the test failed, and by a watchdog when the test process is killed or aborts. One cell
+// per machine at a time (fixed UDP ports 7000-7007, the compiled-in /var/lib/openafs/local, the
+// partition /vicepz at the root): a lock file serialises test binaries that start one.
 #pragma once
 
 #include "stager/drill/scratch_watchdog.hpp"
