@@ -6,7 +6,6 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -17,21 +16,6 @@ namespace fs = std::filesystem;
 namespace offstage::drill {
 
 namespace {
-
-// The parent pid of `pid` (0 when there is no such process), from /proc/PID/stat.
-pid_t parent_of(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::size_t name_end = stat.rfind(')');
-    if (name_end == std::string::npos) {
-        return 0;
-    }
-    std::istringstream fields(stat.substr(name_end + 1));
-    char state = 0;
-    pid_t parent = 0;
-    fields >> state >> parent;
-    return parent;
-}
 
 // mariadb-install-db and mariadbd get the server's user through --user when we are root.
 std::optional<platform::ChildUser> server_user() {
@@ -132,6 +116,16 @@ void MariadbServer::start() {
     runner_ = std::thread([this, server, quiet] {
         platform::ChildProcess::Options options = quiet;
         options.timeout = std::chrono::milliseconds(0);
+        // Watched from its first instant (a drill killed while the server starts must not
+        // leave it running), and known by its pidfd from then on: the pid file lies in a
+        // directory the server's user owns, where a restored dump could write, so it is never
+        // read. A throwaway's data is worth nothing: SIGKILL at once.
+        options.on_start = [this](pid_t started) {
+            platform::ProcessHandle handle(started);
+            watchdog_->watch(handle, SIGKILL, std::chrono::milliseconds(0));
+            std::lock_guard lock(server_mutex_);
+            server_ = std::move(handle);
+        };
         try {
             platform::ChildProcess::output(server, options);
         } catch (const std::exception& error) {
@@ -155,24 +149,11 @@ void MariadbServer::start() {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    // The pid is taken now, before anything is restored, and never read again: the pid file
-    // lies in a directory the server's user owns, where a restored dump could write.
-    server_ = platform::ProcessHandle(pid_of_our_server());
-    // A throwaway's data is worth nothing: SIGKILL at once.
-    watchdog_->watch(server_, SIGKILL, std::chrono::milliseconds(0));
 }
 
-pid_t MariadbServer::pid_of_our_server() const {
-    std::ifstream in(directory_ / "mysqld.pid");
-    pid_t pid = 0;
-    in >> pid;
-    // mariadbd runs as our own child (the runner thread started it; it does not daemonize).
-    if (pid <= 0 || parent_of(pid) != ::getpid()) {
-        throw std::runtime_error("the pid file of the throwaway MariaDB server in " +
-                                 directory_.string() + " names pid " + std::to_string(pid) +
-                                 ", which is not the mariadbd this process started");
-    }
-    return pid;
+pid_t MariadbServer::pid() const {
+    std::lock_guard lock(server_mutex_);
+    return server_.pid();
 }
 
 void MariadbServer::stop() {
@@ -180,15 +161,10 @@ void MariadbServer::stop() {
         return;
     }
     running_ = false;
-    platform::ProcessHandle server = std::move(server_);
-    if (!server) {
-        // The start failed before the pid was taken: nothing was restored yet, so the pid file
-        // is the server's own; taken only if it names our child.
-        try {
-            server = platform::ProcessHandle(pid_of_our_server());
-        } catch (const std::exception&) {
-            // no server of ours runs (it never started, or it died): the runner returns
-        }
+    platform::ProcessHandle server;
+    {
+        std::lock_guard lock(server_mutex_);
+        server = std::move(server_);
     }
     // The runner thread returns once mariadbd has exited; SIGKILL after 60 s.
     server.end(SIGTERM, std::chrono::seconds(60));

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -48,8 +49,8 @@ public:
     // A connection as the server's root over its socket (unix-socket authentication).
     sources::MariadbConnection root_connection() const;
     sources::MariadbClient root_client() const { return sources::MariadbClient(root_connection()); }
-    // The server's pid, taken once when it started (0 before); tests kill it.
-    pid_t pid() const { return server_.pid(); }
+    // The server's pid, taken when it was started (0 before); tests kill it.
+    pid_t pid() const;
     // Stops the server now (the destructor then only removes the directory).
     void stop();
 
@@ -58,13 +59,13 @@ public:
 
 private:
     void start();
-    pid_t pid_of_our_server() const;
     MariadbServerOptions options_;
     std::filesystem::path directory_;
     std::thread runner_;
     std::string runner_error_;
     std::atomic<bool> runner_done_{false};
     bool running_ = false;
+    mutable std::mutex server_mutex_; // server_ is set by the runner thread
     platform::ProcessHandle server_;
     // Ends the server and removes the directory should this process die first.
     std::optional<ScratchWatchdog> watchdog_;

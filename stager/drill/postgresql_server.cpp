@@ -92,21 +92,7 @@ PostgresqlServer::PostgresqlServer(PostgresqlServerOptions options)
                 platform::throw_errno("chown " + (data / "pg_hba.conf").string());
             }
         }
-        try {
-            running_ = true;
-            platform::ChildProcess::output({(bin_dir_ / "pg_ctl").string(), "-D", data.string(),
-                                            "-l", (directory_ / "server.log").string(), "-w", "-t",
-                                            std::to_string(options_.timeout.count()), "-s",
-                                            "start"},
-                                           run);
-        } catch (const platform::ChildProcessError& error) {
-            throw std::runtime_error(std::string(error.what()) + "; server log: " + log_tail());
-        }
-        // The pid is taken now, before anything is restored, and never read again: the pid
-        // file lies in the data directory, which a restored dump (COPY ... TO) could write.
-        postmaster_ = platform::ProcessHandle(pid_of_our_postmaster());
-        // SIGQUIT: the postmaster's immediate shutdown, which ends its backends too.
-        watchdog_->watch(postmaster_, SIGQUIT, std::chrono::seconds(5));
+        start(data, run);
     } catch (...) {
         remove();
         throw;
@@ -131,21 +117,64 @@ std::string PostgresqlServer::log_tail() const {
     return tail.empty() ? "(empty)" : tail;
 }
 
-pid_t PostgresqlServer::pid_of_our_postmaster() const {
-    const fs::path data = directory_ / "data";
-    std::ifstream in(data / "postmaster.pid");
-    long pid = 0;
-    in >> pid;
-    // The postmaster runs in its data directory: another postgres of the same OS user (the
-    // host's own cluster) never runs in ours.
-    std::error_code error;
-    fs::path cwd = fs::read_symlink("/proc/" + std::to_string(pid) + "/cwd", error);
-    if (pid <= 0 || error || cwd != fs::canonical(data, error)) {
-        throw std::runtime_error("the pid file of the throwaway PostgreSQL server in " +
-                                 data.string() + " names pid " + std::to_string(pid) +
-                                 ", which is not a postmaster running there");
+void PostgresqlServer::start(const fs::path& data, const platform::ChildProcess::Options& run) {
+    running_ = true;
+    runner_ = std::thread([this, data, run] {
+        platform::ChildProcess::Options options = run;
+        options.timeout = std::chrono::milliseconds(0);
+        // The postmaster is our child, not pg_ctl's daemon: watched from its first instant (a
+        // drill killed while it starts must not leave it running), and known by its pidfd from
+        // then on; postmaster.pid lies in the data directory, which a restored dump (COPY ...
+        // TO) could write, so it is never read. SIGQUIT: the immediate shutdown, which ends the
+        // backends too.
+        options.on_start = [this](pid_t started) {
+            platform::ProcessHandle handle(started);
+            watchdog_->watch(handle, SIGQUIT, std::chrono::seconds(5));
+            std::lock_guard lock(postmaster_mutex_);
+            postmaster_ = std::move(handle);
+        };
+        std::string errors;
+        options.error_output = &errors;
+        try {
+            platform::ChildProcess::output({(bin_dir_ / "postgres").string(), "-D", data.string(),
+                                            "-c", "logging_collector=on", "-c",
+                                            "log_directory=" + directory_.string(), "-c",
+                                            "log_filename=server.log"},
+                                           options);
+        } catch (const std::exception& error) {
+            runner_error_ = error.what();
+        }
+        if (runner_error_.empty() && !errors.empty()) {
+            runner_error_ = errors.substr(0, errors.find('\n'));
+        }
+        runner_done_ = true;
+    });
+    // Ready when pg_isready says it accepts connections (whatever pg_hba.conf then says: a
+    // test server may refuse every login).
+    platform::ChildProcess::Options probe = run;
+    probe.timeout = std::chrono::seconds(10);
+    const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+    while (true) {
+        try {
+            platform::ChildProcess::output({(bin_dir_ / "pg_isready").string(), "-q", "-h",
+                                            directory_.string(), "-d", "postgres"},
+                                           probe);
+            return;
+        } catch (const std::exception& error) {
+            if (runner_done_ || std::chrono::steady_clock::now() > deadline) {
+                throw std::runtime_error("the throwaway PostgreSQL server in " + data.string() +
+                                         " did not start: " + error.what() +
+                                         (runner_error_.empty() ? "" : "; " + runner_error_) +
+                                         "; server log: " + log_tail());
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    return static_cast<pid_t>(pid);
+}
+
+pid_t PostgresqlServer::pid() const {
+    std::lock_guard lock(postmaster_mutex_);
+    return postmaster_.pid();
 }
 
 std::string PostgresqlServer::psql(const std::string& database, const std::string& sql) const {
@@ -157,23 +186,15 @@ void PostgresqlServer::stop() {
         return;
     }
     running_ = false;
-    if (postmaster_) {
-        // SIGINT: the fast shutdown (what pg_ctl stop -m fast sends, without its reading the
-        // pid file again); SIGKILL past the timeout.
-        platform::ProcessHandle postmaster = std::move(postmaster_);
-        postmaster.end(SIGINT, options_.timeout);
-        return;
+    platform::ProcessHandle postmaster;
+    {
+        std::lock_guard lock(postmaster_mutex_);
+        postmaster = std::move(postmaster_);
     }
-    // The start failed before the pid was taken: nothing was restored, pg_ctl may stop it.
-    platform::ChildProcess::Options run = client_.options();
-    run.timeout = options_.timeout;
-    try {
-        platform::ChildProcess::output(
-            {(bin_dir_ / "pg_ctl").string(), "-D", (directory_ / "data").string(), "-m",
-             "immediate", "-w", "-t", std::to_string(options_.timeout.count()), "-s", "stop"},
-            run);
-    } catch (const std::exception&) {
-        // not running, or it would not stop: nothing more is safe to do without a known pid
+    // SIGINT: the fast shutdown; SIGKILL past the timeout. The runner returns once it ended.
+    postmaster.end(SIGINT, options_.timeout);
+    if (runner_.joinable()) {
+        runner_.join();
     }
 }
 

@@ -1,8 +1,8 @@
 // A throwaway PostgreSQL server: initdb and postgres from one version's bin directory, in a fresh
 // directory of its own (mode 0700, owned by the OS user the server runs as), listening on a unix
-// socket in that directory only (listen_addresses = '': no TCP at all). Stopped (SIGINT, the fast
-// shutdown, to the postmaster whose pid was taken at the start; SIGKILL past the timeout) and
-// removed with everything in it when destroyed, whatever happened; should
+// socket in that directory only (listen_addresses = '': no TCP at all). The postmaster runs as our
+// child (its log in the directory's server.log). Stopped (SIGINT, the fast shutdown; SIGKILL past
+// the timeout) and removed with everything in it when destroyed, whatever happened; should
 // the starting process die without stopping it, its ScratchWatchdog does both. The
 // drill restores dumps into one; the tests start their "original" servers with it.
 #pragma once
@@ -12,11 +12,14 @@
 #include "stager/drill/scratch_watchdog.hpp"
 #include "stager/sources/databases/postgresql_client.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <sys/types.h>
+#include <thread>
 #include <vector>
 
 namespace offstage::drill {
@@ -45,8 +48,8 @@ public:
     // A client of this server (its socket, its programs, its OS user).
     const sources::PostgresqlClient& client() const { return client_; }
     const std::filesystem::path& directory() const { return directory_; }
-    // The postmaster's pid, taken once when it started (0 before); tests kill it.
-    pid_t pid() const { return postmaster_.pid(); }
+    // The postmaster's pid, taken when it was started (0 before); tests kill it.
+    pid_t pid() const;
     // Runs `sql` with psql in `database` as the superuser "postgres"; returns its output.
     std::string psql(const std::string& database, const std::string& sql) const;
     // Stops the server (idempotent); the directory stays until destruction.
@@ -54,7 +57,7 @@ public:
 
 private:
     void remove();
-    pid_t pid_of_our_postmaster() const;
+    void start(const std::filesystem::path& data, const platform::ChildProcess::Options& run);
     std::string log_tail() const;
 
     PostgresqlServerOptions options_;
@@ -62,6 +65,10 @@ private:
     std::filesystem::path bin_dir_;
     sources::PostgresqlClient client_;
     bool running_ = false;
+    std::thread runner_; // runs the postmaster as our child until it ends
+    std::atomic<bool> runner_done_{false};
+    std::string runner_error_;
+    mutable std::mutex postmaster_mutex_; // postmaster_ is set by the runner thread
     platform::ProcessHandle postmaster_;
     // Ends the server and removes the directory should this process die first.
     std::optional<ScratchWatchdog> watchdog_;

@@ -530,6 +530,23 @@ TEST_F(MariadbRun, ATamperedDayIsNotDrilled) {
         << drilled.err;
 }
 
+// A file of /proc/PID, or "" once the process is gone (reading it then fails with ESRCH, which
+// an ifstream turns into an exception).
+std::string read_proc_file(const fs::path& path) {
+    std::string text;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return text;
+    }
+    char buffer[4096];
+    ssize_t got;
+    while ((got = ::read(fd, buffer, sizeof buffer)) > 0) {
+        text.append(buffer, static_cast<std::size_t>(got));
+    }
+    ::close(fd);
+    return got < 0 ? std::string() : text;
+}
+
 // The pids of the processes whose command line mentions `text`.
 std::vector<pid_t> processes_mentioning(const std::string& text) {
     std::vector<pid_t> found;
@@ -538,10 +555,8 @@ std::vector<pid_t> processes_mentioning(const std::string& text) {
         if (name.find_first_not_of("0123456789") != std::string::npos) {
             continue;
         }
-        std::ifstream in(entry.path() / "cmdline");
-        std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        std::ifstream stat(entry.path() / "stat");
-        std::string state((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        std::string line = read_proc_file(entry.path() / "cmdline");
+        std::string state = read_proc_file(entry.path() / "stat");
         bool zombie = state.size() > state.rfind(')') + 2 && state[state.rfind(')') + 2] == 'Z';
         if (!zombie && line.find(text) != std::string::npos) {
             found.push_back(static_cast<pid_t>(std::stol(name)));
@@ -574,9 +589,7 @@ TEST_F(MariadbRun, ADrillKilledMidWayLeavesNoServerAndNoScratchDirectory) {
         bool seen = false;
         while (!seen && std::chrono::steady_clock::now() < deadline) {
             for (pid_t pid : processes_mentioning(under)) {
-                std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
-                std::string line((std::istreambuf_iterator<char>(in)),
-                                 std::istreambuf_iterator<char>());
+                std::string line = read_proc_file("/proc/" + std::to_string(pid) + "/cmdline");
                 seen = seen || line.find(phase) != std::string::npos;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -110,10 +111,18 @@ void kill_starter(const Started& started) {
 
 // Ended: no such process, or a zombie (reaped by whoever is its parent now).
 bool has_ended(pid_t pid) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // read(2), not an ifstream: reading the file of a process that just ended fails with ESRCH,
+    // which an ifstream turns into an exception.
+    std::string text;
+    int fd = ::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char buffer[1024];
+        ssize_t got = ::read(fd, buffer, sizeof buffer);
+        text.assign(buffer, got > 0 ? static_cast<std::size_t>(got) : 0);
+        ::close(fd);
+    }
     std::size_t name_end = text.rfind(')');
-    if (!stat || name_end == std::string::npos || name_end + 2 >= text.size()) {
+    if (name_end == std::string::npos || name_end + 2 >= text.size()) {
         return true;
     }
     char state = text[name_end + 2];
