@@ -112,27 +112,8 @@ void MariadbServer::start() {
                    "--max-allowed-packet=1G", "--character-set-server=" + options_.character_set,
                    std::string("--event-scheduler=") + (options_.event_scheduler ? "ON" : "OFF")});
     running_ = true;
-    runner_done_ = false;
-    runner_ = std::thread([this, server, quiet] {
-        platform::ChildProcess::Options options = quiet;
-        options.timeout = std::chrono::milliseconds(0);
-        // Watched from its first instant (a drill killed while the server starts must not
-        // leave it running), and known by its pidfd from then on: the pid file lies in a
-        // directory the server's user owns, where a restored dump could write, so it is never
-        // read. A throwaway's data is worth nothing: SIGKILL at once.
-        options.on_start = [this](pid_t started) {
-            platform::ProcessHandle handle(started);
-            watchdog_->watch(handle, SIGKILL, std::chrono::milliseconds(0));
-            std::lock_guard lock(server_mutex_);
-            server_ = std::move(handle);
-        };
-        try {
-            platform::ChildProcess::output(server, options);
-        } catch (const std::exception& error) {
-            runner_error_ = error.what();
-        }
-        runner_done_ = true;
-    });
+    // A throwaway's data is worth nothing: the watchdog SIGKILLs it at once.
+    server_.start(server, quiet, *watchdog_, SIGKILL, std::chrono::milliseconds(0));
     sources::MariadbClient client = root_client();
     auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
     while (true) {
@@ -140,10 +121,11 @@ void MariadbServer::start() {
             client.query("SELECT 1", std::chrono::seconds(10));
             break;
         } catch (const std::exception& error) {
-            if (runner_done_ || std::chrono::steady_clock::now() > deadline) {
+            if (server_.ended() || std::chrono::steady_clock::now() > deadline) {
+                std::string ended = server_.error();
                 throw std::runtime_error("the throwaway MariaDB server in " + directory_.string() +
                                          " did not start: " + error.what() +
-                                         (runner_error_.empty() ? "" : "; " + runner_error_) +
+                                         (ended.empty() ? "" : "; " + ended) +
                                          "; error log: " + error_log_tail());
             }
         }
@@ -151,26 +133,12 @@ void MariadbServer::start() {
     }
 }
 
-pid_t MariadbServer::pid() const {
-    std::lock_guard lock(server_mutex_);
-    return server_.pid();
-}
-
 void MariadbServer::stop() {
     if (!running_) {
         return;
     }
     running_ = false;
-    platform::ProcessHandle server;
-    {
-        std::lock_guard lock(server_mutex_);
-        server = std::move(server_);
-    }
-    // The runner thread returns once mariadbd has exited; SIGKILL after 60 s.
-    server.end(SIGTERM, std::chrono::seconds(60));
-    if (runner_.joinable()) {
-        runner_.join();
-    }
+    server_.stop(SIGTERM, std::chrono::seconds(60));
 }
 
 std::string MariadbServer::error_log_tail() const {

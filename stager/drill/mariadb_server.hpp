@@ -9,16 +9,14 @@
 #pragma once
 
 #include "stager/drill/scratch_watchdog.hpp"
+#include "stager/drill/server_process.hpp"
 #include "stager/sources/databases/mariadb_client.hpp"
 
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 namespace offstage::drill {
 
@@ -49,8 +47,8 @@ public:
     // A connection as the server's root over its socket (unix-socket authentication).
     sources::MariadbConnection root_connection() const;
     sources::MariadbClient root_client() const { return sources::MariadbClient(root_connection()); }
-    // The server's pid, taken when it was started (0 before); tests kill it.
-    pid_t pid() const;
+    // The server's pid once started (0 before, and after stop()); tests kill it.
+    pid_t pid() const { return server_.pid(); }
     // Stops the server now (the destructor then only removes the directory).
     void stop();
 
@@ -61,14 +59,10 @@ private:
     void start();
     MariadbServerOptions options_;
     std::filesystem::path directory_;
-    std::thread runner_;
-    std::string runner_error_;
-    std::atomic<bool> runner_done_{false};
     bool running_ = false;
-    mutable std::mutex server_mutex_; // server_ is set by the runner thread
-    platform::ProcessHandle server_;
     // Ends the server and removes the directory should this process die first.
     std::optional<ScratchWatchdog> watchdog_;
+    ServerProcess server_; // after watchdog_, which it tells of the server
 };
 
 } // namespace offstage::drill

@@ -119,36 +119,13 @@ std::string PostgresqlServer::log_tail() const {
 
 void PostgresqlServer::start(const fs::path& data, const platform::ChildProcess::Options& run) {
     running_ = true;
-    runner_ = std::thread([this, data, run] {
-        platform::ChildProcess::Options options = run;
-        options.timeout = std::chrono::milliseconds(0);
-        // The postmaster is our child, not pg_ctl's daemon: watched from its first instant (a
-        // drill killed while it starts must not leave it running), and known by its pidfd from
-        // then on; postmaster.pid lies in the data directory, which a restored dump (COPY ...
-        // TO) could write, so it is never read. SIGQUIT: the immediate shutdown, which ends the
-        // backends too.
-        options.on_start = [this](pid_t started) {
-            platform::ProcessHandle handle(started);
-            watchdog_->watch(handle, SIGQUIT, std::chrono::seconds(5));
-            std::lock_guard lock(postmaster_mutex_);
-            postmaster_ = std::move(handle);
-        };
-        std::string errors;
-        options.error_output = &errors;
-        try {
-            platform::ChildProcess::output({(bin_dir_ / "postgres").string(), "-D", data.string(),
-                                            "-c", "logging_collector=on", "-c",
-                                            "log_directory=" + directory_.string(), "-c",
-                                            "log_filename=server.log"},
-                                           options);
-        } catch (const std::exception& error) {
-            runner_error_ = error.what();
-        }
-        if (runner_error_.empty() && !errors.empty()) {
-            runner_error_ = errors.substr(0, errors.find('\n'));
-        }
-        runner_done_ = true;
-    });
+    // The postmaster as our child (postgres itself, not pg_ctl's daemon), its log by its own
+    // logging collector. SIGQUIT from the watchdog: the immediate shutdown, which ends the
+    // backends too.
+    postmaster_.start({(bin_dir_ / "postgres").string(), "-D", data.string(), "-c",
+                       "logging_collector=on", "-c", "log_directory=" + directory_.string(), "-c",
+                       "log_filename=server.log"},
+                      run, *watchdog_, SIGQUIT, std::chrono::seconds(5));
     // Ready when pg_isready says it accepts connections (whatever pg_hba.conf then says: a
     // test server may refuse every login).
     platform::ChildProcess::Options probe = run;
@@ -161,20 +138,16 @@ void PostgresqlServer::start(const fs::path& data, const platform::ChildProcess:
                                            probe);
             return;
         } catch (const std::exception& error) {
-            if (runner_done_ || std::chrono::steady_clock::now() > deadline) {
+            if (postmaster_.ended() || std::chrono::steady_clock::now() > deadline) {
+                std::string ended = postmaster_.error();
                 throw std::runtime_error("the throwaway PostgreSQL server in " + data.string() +
                                          " did not start: " + error.what() +
-                                         (runner_error_.empty() ? "" : "; " + runner_error_) +
+                                         (ended.empty() ? "" : "; " + ended) +
                                          "; server log: " + log_tail());
             }
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-}
-
-pid_t PostgresqlServer::pid() const {
-    std::lock_guard lock(postmaster_mutex_);
-    return postmaster_.pid();
 }
 
 std::string PostgresqlServer::psql(const std::string& database, const std::string& sql) const {
@@ -186,16 +159,8 @@ void PostgresqlServer::stop() {
         return;
     }
     running_ = false;
-    platform::ProcessHandle postmaster;
-    {
-        std::lock_guard lock(postmaster_mutex_);
-        postmaster = std::move(postmaster_);
-    }
-    // SIGINT: the fast shutdown; SIGKILL past the timeout. The runner returns once it ended.
-    postmaster.end(SIGINT, options_.timeout);
-    if (runner_.joinable()) {
-        runner_.join();
-    }
+    // SIGINT: the fast shutdown; SIGKILL past the timeout.
+    postmaster_.stop(SIGINT, options_.timeout);
 }
 
 void PostgresqlServer::remove() {

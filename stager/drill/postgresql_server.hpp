@@ -8,18 +8,15 @@
 #pragma once
 
 #include "platform/child_process.hpp"
-#include "platform/process_handle.hpp"
 #include "stager/drill/scratch_watchdog.hpp"
+#include "stager/drill/server_process.hpp"
 #include "stager/sources/databases/postgresql_client.hpp"
 
-#include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <sys/types.h>
-#include <thread>
 #include <vector>
 
 namespace offstage::drill {
@@ -48,8 +45,8 @@ public:
     // A client of this server (its socket, its programs, its OS user).
     const sources::PostgresqlClient& client() const { return client_; }
     const std::filesystem::path& directory() const { return directory_; }
-    // The postmaster's pid, taken when it was started (0 before); tests kill it.
-    pid_t pid() const;
+    // The postmaster's pid once started (0 before, and after stop()); tests kill it.
+    pid_t pid() const { return postmaster_.pid(); }
     // Runs `sql` with psql in `database` as the superuser "postgres"; returns its output.
     std::string psql(const std::string& database, const std::string& sql) const;
     // Stops the server (idempotent); the directory stays until destruction.
@@ -65,13 +62,9 @@ private:
     std::filesystem::path bin_dir_;
     sources::PostgresqlClient client_;
     bool running_ = false;
-    std::thread runner_; // runs the postmaster as our child until it ends
-    std::atomic<bool> runner_done_{false};
-    std::string runner_error_;
-    mutable std::mutex postmaster_mutex_; // postmaster_ is set by the runner thread
-    platform::ProcessHandle postmaster_;
     // Ends the server and removes the directory should this process die first.
     std::optional<ScratchWatchdog> watchdog_;
+    ServerProcess postmaster_; // after watchdog_, which it tells of the postmaster
 };
 
 } // namespace offstage::drill
