@@ -11,8 +11,8 @@
 #include "stager/drill/scratch_watchdog.hpp"
 
 #include <atomic>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <mutex>
 #include <string>
 #include <sys/types.h>
