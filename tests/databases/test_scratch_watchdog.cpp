@@ -300,6 +300,88 @@ TEST_F(ScratchWatchdogTest, AKilledStartersPostgresqlServerEndsWithItsBackendsAn
     end_leftovers(children, started.directory);
 }
 
+// The pids of the live processes whose command line mentions `text` (read with read(2): an
+// ifstream throws when the process ends between its open and its read).
+std::vector<pid_t> processes_mentioning(const std::string& text) {
+    std::vector<pid_t> found;
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) {
+            continue;
+        }
+        pid_t pid = static_cast<pid_t>(std::stol(name));
+        std::string line;
+        int fd = ::open((entry.path() / "cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            char buffer[4096];
+            ssize_t got = ::read(fd, buffer, sizeof buffer);
+            line.assign(buffer, got > 0 ? static_cast<std::size_t>(got) : 0);
+            ::close(fd);
+        }
+        if (!has_ended(pid) && line.find(text) != std::string::npos) {
+            found.push_back(pid);
+        }
+    }
+    return found;
+}
+
+// A starter killed while its PostgreSQL server is made: during initdb (whose own postgres
+// processes are in its process group), and while the postmaster starts. Nothing of it runs
+// afterwards and its directory goes.
+TEST_F(ScratchWatchdogTest, AStarterKilledWhileItsPostgresqlServerIsMadeLeavesNothing) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root: the server runs as the postgres user";
+    }
+    for (std::string phase : {"initdb", "logging_collector"}) {
+        SCOPED_TRACE("killed once a process mentions " + phase);
+        offstage::test::TempDir temp;
+        fs::permissions(temp.path(), fs::perms(0755)); // the postgres user enters it
+        const std::string under = temp.path().string() + "/";
+        pid_t starter = ::fork();
+        ASSERT_GE(starter, 0);
+        if (starter == 0) {
+            offstage::drill::PostgresqlServerOptions options;
+            options.parent = temp.path();
+            try {
+                offstage::drill::PostgresqlServer server(options);
+                while (true) {
+                    ::pause();
+                }
+            } catch (...) {
+                ::_exit(1);
+            }
+        }
+        bool seen = false;
+        auto deadline = std::chrono::steady_clock::now() + 60s;
+        while (!seen && std::chrono::steady_clock::now() < deadline) {
+            for (pid_t pid : processes_mentioning(under)) {
+                std::string line;
+                int fd = ::open(("/proc/" + std::to_string(pid) + "/cmdline").c_str(), O_RDONLY);
+                if (fd >= 0) {
+                    char buffer[4096];
+                    ssize_t got = ::read(fd, buffer, sizeof buffer);
+                    line.assign(buffer, got > 0 ? static_cast<std::size_t>(got) : 0);
+                    ::close(fd);
+                }
+                seen = seen || line.find(phase) != std::string::npos;
+            }
+            std::this_thread::sleep_for(5ms);
+        }
+        ::kill(starter, SIGKILL);
+        ::waitpid(starter, nullptr, 0);
+        ASSERT_TRUE(seen) << "no process mentioning " << phase << " under " << under;
+        deadline = std::chrono::steady_clock::now() + 40s;
+        while (std::chrono::steady_clock::now() < deadline &&
+               (!processes_mentioning(under).empty() || !fs::is_empty(temp.path()))) {
+            std::this_thread::sleep_for(50ms);
+        }
+        std::vector<pid_t> left = processes_mentioning(under);
+        EXPECT_TRUE(left.empty()) << left.size() << " processes of the killed starter still run";
+        end_leftovers(left, {});
+        EXPECT_TRUE(fs::is_empty(temp.path())) << "its directory was left in " << under;
+    }
+}
+
 // The pid file rewritten after the start (as a restored dump could, as the server's user) to
 // name another process: stopping the server signals the server, not that process.
 void rewrite_pid_file(const fs::path& file, pid_t pid) {
