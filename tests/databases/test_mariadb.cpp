@@ -13,6 +13,7 @@
 #include "tests/databases/mariadb_fixture.hpp"
 #include "tests/selection/tiny_debian_root.hpp"
 #include "tests/support/background_command.hpp"
+#include "tests/support/processes.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -31,7 +32,9 @@
 namespace fs = std::filesystem;
 using namespace offstage;
 using offstage::test::built_program;
+using offstage::test::command_line;
 using offstage::test::CommandResult;
+using offstage::test::processes_mentioning;
 using offstage::test::read_file;
 using offstage::test::run_command;
 using offstage::test::SeededMariadb;
@@ -530,41 +533,6 @@ TEST_F(MariadbRun, ATamperedDayIsNotDrilled) {
         << drilled.err;
 }
 
-// A file of /proc/PID, or "" once the process is gone (reading it then fails with ESRCH, which
-// an ifstream turns into an exception).
-std::string read_proc_file(const fs::path& path) {
-    std::string text;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return text;
-    }
-    char buffer[4096];
-    ssize_t got;
-    while ((got = ::read(fd, buffer, sizeof buffer)) > 0) {
-        text.append(buffer, static_cast<std::size_t>(got));
-    }
-    ::close(fd);
-    return got < 0 ? std::string() : text;
-}
-
-// The pids of the processes whose command line mentions `text`.
-std::vector<pid_t> processes_mentioning(const std::string& text) {
-    std::vector<pid_t> found;
-    for (const auto& entry : fs::directory_iterator("/proc")) {
-        const std::string name = entry.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos) {
-            continue;
-        }
-        std::string line = read_proc_file(entry.path() / "cmdline");
-        std::string state = read_proc_file(entry.path() / "stat");
-        bool zombie = state.size() > state.rfind(')') + 2 && state[state.rfind(')') + 2] == 'Z';
-        if (!zombie && line.find(text) != std::string::npos) {
-            found.push_back(static_cast<pid_t>(std::stol(name)));
-        }
-    }
-    return found;
-}
-
 // A drill killed as the OOM killer would (SIGKILL, no destructor runs): while mariadb-install-db
 // makes its server's data directory, and while the server runs (restoring). Its processes end
 // and the scratch directories, with the plaintext restored in them, go.
@@ -589,8 +557,7 @@ TEST_F(MariadbRun, ADrillKilledMidWayLeavesNoServerAndNoScratchDirectory) {
         bool seen = false;
         while (!seen && std::chrono::steady_clock::now() < deadline) {
             for (pid_t pid : processes_mentioning(under)) {
-                std::string line = read_proc_file("/proc/" + std::to_string(pid) + "/cmdline");
-                seen = seen || line.find(phase) != std::string::npos;
+                seen = seen || command_line(pid).find(phase) != std::string::npos;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }

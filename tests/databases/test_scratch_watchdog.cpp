@@ -9,6 +9,7 @@
 #include "stager/drill/mariadb_server.hpp"
 #include "stager/drill/postgresql_server.hpp"
 #include "stager/drill/scratch_watchdog.hpp"
+#include "tests/support/processes.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <chrono>
@@ -30,6 +31,9 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using offstage::drill::ScratchWatchdog;
+using offstage::test::command_line;
+using offstage::test::has_ended;
+using offstage::test::processes_mentioning;
 
 namespace {
 
@@ -107,26 +111,6 @@ Started fork_starter(const std::function<Report()>& start) {
 void kill_starter(const Started& started) {
     ::kill(started.starter, SIGKILL);
     ::waitpid(started.starter, nullptr, 0);
-}
-
-// Ended: no such process, or a zombie (reaped by whoever is its parent now).
-bool has_ended(pid_t pid) {
-    // read(2), not an ifstream: reading the file of a process that just ended fails with ESRCH,
-    // which an ifstream turns into an exception.
-    std::string text;
-    int fd = ::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        char buffer[1024];
-        ssize_t got = ::read(fd, buffer, sizeof buffer);
-        text.assign(buffer, got > 0 ? static_cast<std::size_t>(got) : 0);
-        ::close(fd);
-    }
-    std::size_t name_end = text.rfind(')');
-    if (name_end == std::string::npos || name_end + 2 >= text.size()) {
-        return true;
-    }
-    char state = text[name_end + 2];
-    return state == 'Z' || state == 'X';
 }
 
 bool ends_within(pid_t pid, std::chrono::milliseconds limit) {
@@ -300,31 +284,6 @@ TEST_F(ScratchWatchdogTest, AKilledStartersPostgresqlServerEndsWithItsBackendsAn
     end_leftovers(children, started.directory);
 }
 
-// The pids of the live processes whose command line mentions `text` (read with read(2): an
-// ifstream throws when the process ends between its open and its read).
-std::vector<pid_t> processes_mentioning(const std::string& text) {
-    std::vector<pid_t> found;
-    for (const auto& entry : fs::directory_iterator("/proc")) {
-        const std::string name = entry.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos) {
-            continue;
-        }
-        pid_t pid = static_cast<pid_t>(std::stol(name));
-        std::string line;
-        int fd = ::open((entry.path() / "cmdline").c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            char buffer[4096];
-            ssize_t got = ::read(fd, buffer, sizeof buffer);
-            line.assign(buffer, got > 0 ? static_cast<std::size_t>(got) : 0);
-            ::close(fd);
-        }
-        if (!has_ended(pid) && line.find(text) != std::string::npos) {
-            found.push_back(pid);
-        }
-    }
-    return found;
-}
-
 // A starter killed while its PostgreSQL server is made: during initdb (whose own postgres
 // processes are in its process group), and while the postmaster starts. Nothing of it runs
 // afterwards and its directory goes.
@@ -355,15 +314,7 @@ TEST_F(ScratchWatchdogTest, AStarterKilledWhileItsPostgresqlServerIsMadeLeavesNo
         auto deadline = std::chrono::steady_clock::now() + 60s;
         while (!seen && std::chrono::steady_clock::now() < deadline) {
             for (pid_t pid : processes_mentioning(under)) {
-                std::string line;
-                int fd = ::open(("/proc/" + std::to_string(pid) + "/cmdline").c_str(), O_RDONLY);
-                if (fd >= 0) {
-                    char buffer[4096];
-                    ssize_t got = ::read(fd, buffer, sizeof buffer);
-                    line.assign(buffer, got > 0 ? static_cast<std::size_t>(got) : 0);
-                    ::close(fd);
-                }
-                seen = seen || line.find(phase) != std::string::npos;
+                seen = seen || command_line(pid).find(phase) != std::string::npos;
             }
             std::this_thread::sleep_for(5ms);
         }
